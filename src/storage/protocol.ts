@@ -1,0 +1,109 @@
+// The contract between the supervisor (main thread) and the storage actor (its own
+// worker thread, the only LMDB writer). Tracer actors never talk to LMDB: their event
+// batches reach the storage actor through the supervisor, which relays the durability
+// acknowledgement back. Every message is a plain object (structured-clone and JSON safe).
+import type { SerializedError } from '../common/coded-error.js';
+
+/** How an event came to be, as HUATUO spells it. */
+export type TracerType = 'autotracing' | 'event' | 'manual';
+
+/** Container identity attached by the tracer (from the container resolver). */
+export interface ContainerRef {
+  id: string;
+  hostname?: string;
+  type?: string;
+  qos?: string;
+}
+
+/** What a tracer hands to ctx.save(); the storage actor fills in the rest. */
+export interface EventInput {
+  tracerName: string;
+  tracerType: TracerType;
+  /** Milliseconds since the epoch; when the anomaly was observed. */
+  time: number;
+  container?: ContainerRef;
+  data: unknown;
+}
+
+/**
+ * The stored and shipped document: HUATUO's schema, snake_case, pinned by tests.
+ * Times are RFC 3339 with milliseconds. `tracer_id` is sortable, unique and the ES `_id`.
+ */
+export interface EventDocument {
+  hostname: string;
+  region: string;
+  uploaded_time: string;
+  container_id: string;
+  container_hostname: string;
+  container_type: string;
+  container_qos: string;
+  tracer_name: string;
+  tracer_id: string;
+  tracer_time: string;
+  tracer_type: TracerType;
+  tracer_data: unknown;
+}
+
+export interface EventQuery {
+  /** Inclusive lower bound, ms since epoch. */
+  from?: number;
+  /** Exclusive upper bound, ms since epoch. */
+  to?: number;
+  tracer?: string;
+  containerId?: string;
+  limit?: number;
+  /** Opaque cursor returned by a previous query. */
+  cursor?: string;
+  /** Newest first when true (the default for listings). */
+  reverse?: boolean;
+}
+
+/** A persisted cooldown: `key` is '' for a tracer-global cooldown, else e.g. a container id. */
+export interface CooldownEntry {
+  tracer: string;
+  key: string;
+  /** ms since epoch of the last trigger. */
+  lastFired: number;
+  /** ms since epoch before which the tracer must not fire again for this key. */
+  until: number;
+}
+
+// ---- supervisor → storage actor ---------------------------------------------------
+export type StorageRequest =
+  | { type: 'store'; reqId: number; events: EventInput[] }
+  | { type: 'query'; reqId: number; query: EventQuery }
+  | { type: 'get'; reqId: number; tracerId: string }
+  | { type: 'ledger-load'; reqId: number }
+  | { type: 'ledger-put'; reqId: number; entries: CooldownEntry[] }
+  | { type: 'stop' };
+
+// ---- storage actor → supervisor ---------------------------------------------------
+export type StorageReply =
+  | { type: 'ready' }
+  | { type: 'unavailable'; error: SerializedError }
+  | { type: 'stored'; reqId: number; tracerIds: string[] }
+  | { type: 'query-result'; reqId: number; events: EventDocument[]; cursor?: string }
+  | { type: 'get-result'; reqId: number; event?: EventDocument }
+  | { type: 'ledger'; reqId: number; entries: CooldownEntry[] }
+  | { type: 'ledger-stored'; reqId: number }
+  | { type: 'failed'; reqId: number; error: SerializedError }
+  | { type: 'heartbeat'; time: number; elu: number; cpuSeconds: number }
+  | { type: 'metrics'; metrics: StorageMetrics }
+  | { type: 'stopped' };
+
+/** Counters are totals since the actor started; the main thread turns them into deltas. */
+export interface StorageMetrics {
+  eventsStored: number;
+  batchesWritten: number;
+  /** Write latency observations since the last report, seconds. */
+  writeLatencySeconds: number[];
+  lmdbSizeBytes: number;
+  backlogEvents: number;
+  /** Age of the oldest unshipped event, seconds (0 when none). */
+  backlogAgeSeconds: number;
+  shipped: number;
+  retried: number;
+  deadLettered: number;
+  evicted: number;
+  evictedBeforeShipped: number;
+}
