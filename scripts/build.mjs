@@ -20,7 +20,8 @@ function fail(what, output) {
 }
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...opts.env } });
+  // maxBuffer: bpftool's vmlinux.h dump is several MB, far over spawnSync's 1 MiB default.
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...opts.env } });
   if (r.error) fail(`cannot run ${cmd}: ${r.error.message}`);
   return r;
 }

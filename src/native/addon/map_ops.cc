@@ -1,0 +1,205 @@
+#include "map_ops.h"
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "bpf_error.h"
+#include "libbpf_log.h"
+
+namespace autotracer {
+namespace {
+
+std::string Describe(const MapShape& map) { return std::string("map ") + map.name; }
+
+void CheckKey(Napi::Env env, const MapShape& map, const Napi::Buffer<uint8_t>& key) {
+  if (key.Length() != map.keySize) {
+    ThrowBpfError(env, "BPF_INVALID_ARGUMENT",
+                  Describe(map) + ": key has " + std::to_string(key.Length()) + " bytes, the map wants " +
+                      std::to_string(map.keySize));
+  }
+}
+
+[[noreturn]] void OpFailed(Napi::Env env, const MapShape& map, const char* op, int err) {
+  ThrowBpfError(env, "BPF_MAP_OP_FAILED", WithErrno(Describe(map) + ": " + op + " failed", err), err);
+}
+
+// Iterates keys with BPF_MAP_GET_NEXT_KEY. Bounded by max_entries: a hash map whose
+// current key is deleted concurrently restarts from the first key, which could
+// otherwise loop for ever.
+std::vector<std::vector<uint8_t>> CollectKeys(Napi::Env env, const MapShape& map) {
+  std::vector<std::vector<uint8_t>> keys;
+  std::vector<uint8_t> next(map.keySize ? map.keySize : 1);
+  const void* prev = nullptr;
+  while (keys.size() < map.maxEntries) {
+    if (bpf_map_get_next_key(map.fd, prev, next.data()) != 0) {
+      int err = errno;
+      if (err == ENOENT) break;
+      OpFailed(env, map, "get_next_key", err);
+    }
+    keys.push_back(next);
+    prev = keys.back().data();
+  }
+  return keys;
+}
+
+bool BatchUnsupported(int err) { return err == EINVAL || err == kENOTSUPP || err == EOPNOTSUPP || err == ENOSYS; }
+
+}  // namespace
+
+bool IsPerCpuType(uint32_t type) {
+  return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
+         type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+MapShape ShapeOf(const bpf_map* map) {
+  MapShape shape;
+  shape.name = bpf_map__name(map);
+  shape.fd = bpf_map__fd(map);
+  shape.type = bpf_map__type(map);
+  shape.keySize = bpf_map__key_size(map);
+  shape.valueSize = bpf_map__value_size(map);
+  shape.maxEntries = bpf_map__max_entries(map);
+  shape.perCpu = IsPerCpuType(shape.type);
+  int cpus = libbpf_num_possible_cpus();
+  shape.rawValueSize = shape.perCpu ? ((shape.valueSize + 7) / 8 * 8) * static_cast<size_t>(cpus > 0 ? cpus : 1)
+                                    : shape.valueSize;
+  return shape;
+}
+
+Napi::Value MapLookup(Napi::Env env, const MapShape& map, Napi::Buffer<uint8_t> key) {
+  CheckKey(env, map, key);
+  std::vector<uint8_t> value(map.rawValueSize ? map.rawValueSize : 1);
+  ClearLibbpfLog();
+  if (bpf_map_lookup_elem(map.fd, key.Data(), value.data()) != 0) {
+    int err = errno;
+    if (err == ENOENT) return env.Undefined();
+    OpFailed(env, map, "lookup", err);
+  }
+  return Napi::Buffer<uint8_t>::Copy(env, value.data(), map.rawValueSize);
+}
+
+void MapUpdate(Napi::Env env, const MapShape& map, Napi::Buffer<uint8_t> key, Napi::Buffer<uint8_t> value, uint64_t flags) {
+  CheckKey(env, map, key);
+  if (value.Length() != map.rawValueSize) {
+    ThrowBpfError(env, "BPF_INVALID_ARGUMENT",
+                  Describe(map) + ": value has " + std::to_string(value.Length()) + " bytes, the map wants " +
+                      std::to_string(map.rawValueSize));
+  }
+  if (flags > 2) ThrowBpfError(env, "BPF_INVALID_ARGUMENT", Describe(map) + ": bad update flags");
+  ClearLibbpfLog();
+  if (bpf_map_update_elem(map.fd, key.Data(), value.Data(), flags) != 0) OpFailed(env, map, "update", errno);
+}
+
+bool MapDelete(Napi::Env env, const MapShape& map, Napi::Buffer<uint8_t> key) {
+  CheckKey(env, map, key);
+  ClearLibbpfLog();
+  if (bpf_map_delete_elem(map.fd, key.Data()) != 0) {
+    int err = errno;
+    if (err == ENOENT) return false;
+    OpFailed(env, map, "delete", err);
+  }
+  return true;
+}
+
+namespace {
+
+// Packs rows into two Buffers (all keys, all values) so JS slices them with subarray()
+// instead of paying one N-API Buffer per key and per value.
+class PackedRows {
+ public:
+  explicit PackedRows(const MapShape& map) : map_(map) {}
+  void Add(const uint8_t* key, const uint8_t* value) {
+    keys_.insert(keys_.end(), key, key + map_.keySize);
+    if (value != nullptr) values_.insert(values_.end(), value, value + map_.rawValueSize);
+    count_++;
+  }
+  // [keys, values, count]; values is empty for key-only results.
+  Napi::Array ToJs(Napi::Env env) const {
+    Napi::Array result = Napi::Array::New(env, 3);
+    result.Set(0u, Napi::Buffer<uint8_t>::Copy(env, keys_.data(), keys_.size()));
+    result.Set(1u, Napi::Buffer<uint8_t>::Copy(env, values_.data(), values_.size()));
+    result.Set(2u, Napi::Number::New(env, count_));
+    return result;
+  }
+
+ private:
+  const MapShape& map_;
+  std::vector<uint8_t> keys_, values_;
+  uint32_t count_ = 0;
+};
+
+}  // namespace
+
+Napi::Array MapKeys(Napi::Env env, const MapShape& map) {
+  PackedRows rows(map);
+  for (auto& key : CollectKeys(env, map)) rows.Add(key.data(), nullptr);
+  return rows.ToJs(env);
+}
+
+Napi::Array MapEntries(Napi::Env env, const MapShape& map) {
+  auto keys = CollectKeys(env, map);
+  PackedRows rows(map);
+  std::vector<uint8_t> value(map.rawValueSize ? map.rawValueSize : 1);
+  for (auto& key : keys) {
+    if (bpf_map_lookup_elem(map.fd, key.data(), value.data()) != 0) {
+      int err = errno;
+      if (err == ENOENT) continue;  // deleted since we listed it
+      OpFailed(env, map, "lookup", err);
+    }
+    rows.Add(key.data(), value.data());
+  }
+  return rows.ToJs(env);
+}
+
+Napi::Array MapLookupBatch(Napi::Env env, const MapShape& map, bool del, uint32_t batchSize) {
+  PackedRows rows(map);
+  // The batch cursor is opaque: a key for arrays, a bucket index for hash maps.
+  std::vector<uint8_t> inBatch(map.keySize > 8 ? map.keySize : 8), outBatch(inBatch.size());
+  bool first = true;
+  uint32_t size = batchSize;
+  ClearLibbpfLog();
+  for (;;) {
+    std::vector<uint8_t> keys(static_cast<size_t>(size) * map.keySize);
+    std::vector<uint8_t> values(static_cast<size_t>(size) * map.rawValueSize);
+    uint32_t count = size;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    void* in = first ? nullptr : inBatch.data();
+    int rc = del ? bpf_map_lookup_and_delete_batch(map.fd, in, outBatch.data(), keys.data(), values.data(), &count, &opts)
+                 : bpf_map_lookup_batch(map.fd, in, outBatch.data(), keys.data(), values.data(), &count, &opts);
+    int err = rc == 0 ? 0 : errno;
+    if (err == ENOSPC && count == 0 && size < (1u << 20)) {
+      size *= 2;  // one hash bucket holds more entries than the batch: retry bigger
+      continue;
+    }
+    if (err != 0 && err != ENOENT) {
+      if (first && BatchUnsupported(err)) break;  // this map type has no batch ops: fall back below
+      OpFailed(env, map, del ? "lookup_and_delete_batch" : "lookup_batch", err);
+    }
+    for (uint32_t i = 0; i < count; i++) rows.Add(&keys[i * map.keySize], &values[i * map.rawValueSize]);
+    if (err == ENOENT) return rows.ToJs(env);  // that was the last batch
+    first = false;
+    inBatch = outBatch;
+  }
+
+  // Fallback: key iteration (+ delete). Not atomic per entry, like the batch ops.
+  auto keys = CollectKeys(env, map);
+  std::vector<uint8_t> value(map.rawValueSize ? map.rawValueSize : 1);
+  for (auto& key : keys) {
+    if (bpf_map_lookup_elem(map.fd, key.data(), value.data()) != 0) {
+      int err = errno;
+      if (err == ENOENT) continue;
+      OpFailed(env, map, "lookup", err);
+    }
+    if (del && bpf_map_delete_elem(map.fd, key.data()) != 0) {
+      int err = errno;
+      if (err != ENOENT) OpFailed(env, map, "delete", err);
+    }
+    rows.Add(key.data(), value.data());
+  }
+  return rows.ToJs(env);
+}
+
+}  // namespace autotracer
