@@ -1,0 +1,196 @@
+// One scan of the cgroup trees: which relative paths exist under the configured roots (in
+// any hierarchy), which of them are containers, and the inode of every directory that
+// belongs to a container (its own and its sub-cgroups'), so BPF ids of tasks sitting in a
+// container's sub-cgroup still map to the container.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseContainerPath, pathSegments, type ParsedContainerPath } from './id-parser.js';
+import type { CgroupMounts } from './mounts.js';
+import type { Container, ContainerMetadata, MetadataProvider, V1Controller } from './types.js';
+
+export interface ScanOptions {
+  scanRoots: readonly string[];
+  plainRoots: readonly string[];
+  maxDepth: number;
+  v1Controllers: readonly V1Controller[];
+  dockerDataRoot: string;
+  metadata?: MetadataProvider;
+  /** The previous scan's containers by id: unchanged ones are reused as they are. */
+  previous?: ReadonlyMap<string, Container>;
+}
+
+export interface ScanResult {
+  containers: Container[];
+  /** Container cgroup path (mount-relative, e.g. `/docker/<id>`) → container. */
+  byPath: Map<string, Container>;
+  /** v2 inode of a container directory or any scanned sub-cgroup → container. */
+  byV2Id: Map<bigint, Container>;
+  /** `${hierarchyId}:${inode}` of v1 directories → container. */
+  byV1Id: Map<string, Container>;
+  /** Directories that parsed to an id another container already had (kept for diagnosis). */
+  duplicates: string[];
+}
+
+function joinRel(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
+}
+
+function normalizeRoot(root: string): string {
+  const segments = pathSegments(root);
+  return segments.length === 0 ? '/' : `/${segments.join('/')}`;
+}
+
+/** Relative paths of directories under `root` (inclusive) down to maxDepth levels. */
+function walk(mountPoint: string, root: string, maxDepth: number, into: Set<string>): void {
+  const visit = (rel: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(join(mountPoint, rel), { withFileTypes: true });
+    } catch {
+      return; // absent in this hierarchy, or removed while we walked
+    }
+    into.add(rel);
+    if (depth >= maxDepth) return;
+    for (const e of entries) if (e.isDirectory()) visit(joinRel(rel, e.name), depth + 1);
+  };
+  visit(root, 0);
+}
+
+function inodeOf(dir: string): bigint | undefined {
+  return statSync(dir, { bigint: true, throwIfNoEntry: false })?.ino;
+}
+
+function isUnder(rel: string, root: string): boolean {
+  return root === '/' || rel === root || rel.startsWith(`${root}/`);
+}
+
+function dockerHostname(dataRoot: string, id: string): string | undefined {
+  try {
+    const name = readFileSync(join(dataRoot, 'containers', id, 'hostname'), 'utf8').trim();
+    return name === '' ? undefined : name;
+  } catch {
+    return undefined;
+  }
+}
+
+export function scanContainers(mounts: CgroupMounts, options: ScanOptions): ScanResult {
+  const plainRoots = options.plainRoots.map(normalizeRoot);
+  const roots = [...new Set([...options.scanRoots.map(normalizeRoot), ...plainRoots])];
+  // Co-mounted controllers share a mount point: walk each tree once.
+  const v1 = options.v1Controllers.flatMap((c) => {
+    const h = mounts.v1.get(c);
+    return h === undefined ? [] : [{ controller: c, mountPoint: h.mountPoint, hierarchyId: h.hierarchyId }];
+  });
+  const mountPoints = new Set<string>([...(mounts.v2 ? [mounts.v2.mountPoint] : []), ...v1.map((h) => h.mountPoint)]);
+
+  const rels = new Set<string>();
+  for (const mountPoint of mountPoints) for (const root of roots) walk(mountPoint, root, options.maxDepth, rels);
+  // Parents before children, so a sub-cgroup finds its container already built.
+  const ordered = [...rels].sort((a, b) => pathSegments(a).length - pathSegments(b).length || (a < b ? -1 : 1));
+
+  const result: ScanResult = { containers: [], byPath: new Map(), byV2Id: new Map(), byV1Id: new Map(), duplicates: [] };
+  const ids = new Set<string>();
+
+  const nearestContainer = (rel: string): Container | undefined => {
+    const segments = pathSegments(rel);
+    for (let n = segments.length; n > 0; n--) {
+      const c = result.byPath.get(`/${segments.slice(0, n).join('/')}`);
+      if (c !== undefined) return c;
+    }
+    return undefined;
+  };
+
+  /** Where `rel` exists, per hierarchy, with its inode (one stat per hierarchy). */
+  const locate = (rel: string): CgroupDirs => {
+    const dirs: CgroupDirs = { v1Paths: {}, v1Ids: {} };
+    if (mounts.v2 !== undefined) {
+      const dir = join(mounts.v2.mountPoint, rel);
+      const ino = inodeOf(dir);
+      if (ino !== undefined) {
+        dirs.v2Path = dir;
+        dirs.v2Id = ino;
+      }
+    }
+    for (const h of v1) {
+      const dir = join(h.mountPoint, rel);
+      const ino = inodeOf(dir);
+      if (ino === undefined) continue;
+      dirs.v1Paths[h.controller] = dir;
+      dirs.v1Ids[h.controller] = ino;
+    }
+    return dirs;
+  };
+  const register = (dirs: CgroupDirs, owner: Container) => {
+    if (dirs.v2Id !== undefined) result.byV2Id.set(dirs.v2Id, owner);
+    for (const h of v1) {
+      const ino = dirs.v1Ids[h.controller];
+      if (ino !== undefined) result.byV1Id.set(`${h.hierarchyId}:${ino}`, owner);
+    }
+  };
+
+  for (const rel of ordered) {
+    const plainRoot = plainRoots.find((r) => isUnder(rel, r) && rel !== r);
+    let identity: ParsedContainerPath | undefined;
+    if (plainRoot !== undefined) {
+      // Direct children of a plain root are containers whatever their names; deeper
+      // directories are their sub-cgroups.
+      if (pathSegments(rel).length === pathSegments(plainRoot).length + 1) {
+        identity = { id: rel.slice(plainRoot === '/' ? 1 : plainRoot.length + 1), type: 'cgroup' };
+      }
+    } else {
+      identity = parseContainerPath(rel);
+    }
+
+    if (identity !== undefined && ids.has(identity.id)) {
+      // Two plain roots with the same child name: the later one is known by its full path.
+      if (identity.type === 'cgroup' && !ids.has(rel)) identity = { ...identity, id: rel };
+      else {
+        result.duplicates.push(rel);
+        identity = undefined;
+      }
+    }
+    if (identity === undefined) {
+      const owner = nearestContainer(rel);
+      if (owner !== undefined) register(locate(rel), owner);
+      continue;
+    }
+
+    const dirs = locate(rel);
+    if (dirs.v2Path === undefined && Object.keys(dirs.v1Paths).length === 0) continue; // removed meanwhile
+    // An unchanged container keeps its record (and its metadata is not asked for again).
+    const old = options.previous?.get(identity.id);
+    const container = old !== undefined && old.name === rel && sameDirs(old, dirs) ? old : build(identity, rel, dirs, options);
+    register(dirs, container);
+    ids.add(container.id);
+    result.containers.push(container);
+    result.byPath.set(rel, container);
+  }
+  return result;
+}
+
+interface CgroupDirs {
+  v2Path?: string;
+  v2Id?: bigint;
+  v1Paths: Partial<Record<V1Controller, string>>;
+  v1Ids: Partial<Record<V1Controller, bigint>>;
+}
+
+/** Same directories (by inode): a recreated cgroup has new ids, so it is a new container. */
+export function sameDirs(a: Pick<Container, 'v2Id' | 'v1Ids'>, b: Pick<Container, 'v2Id' | 'v1Ids'>): boolean {
+  if (a.v2Id !== b.v2Id) return false;
+  const keys = Object.keys(a.v1Ids) as V1Controller[];
+  return keys.length === Object.keys(b.v1Ids).length && keys.every((k) => a.v1Ids[k] === b.v1Ids[k]);
+}
+
+function build(identity: ParsedContainerPath, rel: string, dirs: CgroupDirs, options: ScanOptions): Container {
+  const draft: { -readonly [K in keyof Container]: Container[K] } = { ...identity, name: rel, ...dirs };
+  if (draft.qos === undefined) delete draft.qos;
+  if (draft.podUid === undefined) delete draft.podUid;
+  const metadata: ContainerMetadata = {
+    ...(draft.type === 'docker' ? { hostname: dockerHostname(options.dockerDataRoot, draft.id) } : {}),
+    ...options.metadata?.({ id: draft.id, name: draft.name, type: draft.type, ...(draft.podUid ? { podUid: draft.podUid } : {}) }),
+  };
+  if (metadata.hostname !== undefined) draft.hostname = metadata.hostname;
+  if (metadata.hostNamespace !== undefined) draft.hostNamespace = metadata.hostNamespace;
+  return draft;
+}
