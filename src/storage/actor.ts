@@ -1,0 +1,229 @@
+// The storage actor: a worker_threads entry (dist/src/storage/actor.js), the only LMDB writer.
+// A thin shell around the library modules: it speaks StorageRequest/StorageReply over
+// parentPort, runs the shipper and retention, and reports heartbeat and metrics every second.
+//
+// Start-up failure (bad path, unreadable or corrupt LMDB, invalid config): it posts
+// `unavailable` with the coded error and then ends *normally* (exit code 0, nothing left
+// running). Retrying cannot fix any of those, so the supervisor should treat `unavailable` as
+// fatal-but-clear and not restart it; a clean exit makes a crash loop impossible by design.
+// Runtime write failures (disk full) are answered with `failed` + code and the actor stays up.
+import fs from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { serializeError } from '../common/coded-error.js';
+import { CodedError } from '../common/coded-error.js';
+import { storageConfigSchema, type StorageConfig } from './config.js';
+import type { StorageMetrics, StorageReply, StorageRequest } from './protocol.js';
+import { EventStore, storeOptionsFrom } from './store.js';
+import type { EsShipper } from './shipper.js';
+import { applyRetention } from './retention.js';
+import { threadCpuSeconds } from './thread-cpu.js';
+
+const REPORT_INTERVAL_MS = 1000;
+
+if (!parentPort) throw new Error('storage actor must run in a worker thread');
+
+// lmdb-js attaches a second rejected promise (`commitError`) to a failed commit and rejects
+// the environment's internal commit promises too. The failure itself is reported to the caller
+// that awaited the write (as STORAGE_DISK_FULL / STORAGE_WRITE_FAILED); those internal
+// rejections must not kill the only LMDB writer. Anything else is a bug and still crashes.
+process.on('unhandledRejection', (reason) => {
+  if (isLmdbCommitFailure(reason)) return;
+  throw reason;
+});
+
+function isLmdbCommitFailure(reason: unknown): boolean {
+  if (!(reason instanceof Error)) return false;
+  if ('commitError' in reason) return true;
+  const stack = reason.stack ?? '';
+  return /node_modules\/lmdb\/write\.js/.test(stack);
+}
+
+const port = parentPort;
+
+function post(reply: StorageReply): void {
+  port.postMessage(reply);
+}
+
+class BadConfigError extends CodedError {
+  constructor(message: string) {
+    super('STORAGE_BAD_CONFIG', `invalid storage config: ${message}`);
+  }
+}
+
+function readConfig(): StorageConfig {
+  const parsed = storageConfigSchema.safeParse((workerData as { config?: unknown } | null)?.config ?? {});
+  if (!parsed.success) throw new BadConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const caFile = parsed.data.elasticsearch?.caFile;
+  if (caFile !== undefined) {
+    // A missing CA bundle would otherwise only surface as a warning while nothing ships.
+    try {
+      fs.accessSync(caFile, fs.constants.R_OK);
+    } catch (err) {
+      throw new BadConfigError(`elasticsearch.caFile ${caFile} is not readable: ${serializeError(err).message}`);
+    }
+  }
+  return parsed.data;
+}
+
+function main(): void {
+  let config: StorageConfig;
+  let store: EventStore;
+  try {
+    config = readConfig();
+    store = EventStore.open(storeOptionsFrom(config));
+  } catch (err) {
+    post({ type: 'unavailable', error: serializeError(err) });
+    return; // nothing keeps the thread alive: it exits 0
+  }
+  // The shipper (and the ES client, ~1 s to import on a loaded host) is loaded after `ready`:
+  // events stored meanwhile wait in the LMDB outbox, which the shipper drains when it starts.
+  let shipper: EsShipper | undefined;
+  const shipperLoading = config.elasticsearch ? startShipper(store, config.elasticsearch) : undefined;
+  void shipperLoading?.then(
+    (s) => {
+      shipper = s;
+      if (stopping) return;
+      store.onStored = () => s.notify();
+      s.start();
+    },
+    (err: unknown) => console.warn(`[storage] cannot start the Elasticsearch shipper: ${serializeError(err).message}`),
+  );
+
+  const inFlight = new Set<Promise<unknown>>();
+  let latencies: number[] = [];
+  let stopping = false;
+  let retentionRun: Promise<unknown> | undefined;
+
+  const runRetention = (): void => {
+    if (retentionRun || stopping) return;
+    retentionRun = applyRetention(store, config.retention)
+      .catch((err: unknown) => console.warn(`[storage] retention failed: ${serializeError(err).message}`))
+      .finally(() => {
+        retentionRun = undefined;
+      });
+  };
+
+  let lastElu = performance.eventLoopUtilization();
+  const heartbeat = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, lastElu);
+    lastElu = now;
+    post({ type: 'heartbeat', time: Date.now(), elu: delta.utilization, cpuSeconds: threadCpuSeconds() });
+  }, REPORT_INTERVAL_MS);
+  const metricsTimer = setInterval(() => {
+    const observed = latencies;
+    latencies = [];
+    post({ type: 'metrics', metrics: collectMetrics(store, config, shipper, observed) });
+  }, REPORT_INTERVAL_MS);
+  const retentionTimer = setInterval(runRetention, config.retention.intervalMs);
+
+  const track = (p: Promise<unknown>): void => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+
+  const handle = async (msg: StorageRequest): Promise<void> => {
+    switch (msg.type) {
+      case 'store': {
+        try {
+          const batch = await store.storeBatch(msg.events);
+          latencies.push(batch.latencySeconds);
+          post({ type: 'stored', reqId: msg.reqId, tracerIds: batch.tracerIds });
+        } catch (err) {
+          post({ type: 'failed', reqId: msg.reqId, error: serializeError(err) });
+        }
+        return;
+      }
+      case 'query':
+        reply(msg.reqId, () => ({ type: 'query-result', reqId: msg.reqId, ...store.query(msg.query) }));
+        return;
+      case 'get':
+        reply(msg.reqId, () => {
+          const event = store.get(msg.tracerId);
+          return event ? { type: 'get-result', reqId: msg.reqId, event } : { type: 'get-result', reqId: msg.reqId };
+        });
+        return;
+      case 'ledger-load':
+        reply(msg.reqId, () => ({ type: 'ledger', reqId: msg.reqId, entries: store.ledgerLoad() }));
+        return;
+      case 'ledger-put':
+        try {
+          await store.ledgerPut(msg.entries);
+          post({ type: 'ledger-stored', reqId: msg.reqId });
+        } catch (err) {
+          post({ type: 'failed', reqId: msg.reqId, error: serializeError(err) });
+        }
+        return;
+      case 'stop':
+        await stop();
+        return;
+      default: {
+        const _never: never = msg;
+        void _never;
+      }
+    }
+  };
+
+  const reply = (reqId: number, build: () => StorageReply): void => {
+    try {
+      post(build());
+    } catch (err) {
+      post({ type: 'failed', reqId, error: serializeError(err) });
+    }
+  };
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    port.off('message', onMessage);
+    clearInterval(heartbeat);
+    clearInterval(metricsTimer);
+    clearInterval(retentionTimer);
+    await Promise.allSettled([...inFlight]);
+    await retentionRun;
+    await shipperLoading?.catch(() => undefined);
+    await shipper?.stop();
+    post({ type: 'metrics', metrics: collectMetrics(store, config, shipper, latencies) });
+    await store.close();
+    post({ type: 'stopped' });
+    // Nothing is left referenced: the worker ends with exit code 0.
+  };
+
+  const onMessage = (msg: StorageRequest): void => {
+    if (stopping) {
+      if (msg.type !== 'stop') post({ type: 'failed', reqId: msg.reqId, error: serializeError(new CodedError('STORAGE_STOPPING', 'the storage actor is stopping')) });
+      return;
+    }
+    track(handle(msg));
+  };
+  port.on('message', onMessage);
+  post({ type: 'ready' });
+  runRetention();
+}
+
+async function startShipper(store: EventStore, es: NonNullable<StorageConfig['elasticsearch']>): Promise<EsShipper> {
+  const { EsShipper } = await import('./shipper.js');
+  return new EsShipper(store, es);
+}
+
+function collectMetrics(store: EventStore, config: StorageConfig, shipper: EsShipper | undefined, writeLatencySeconds: number[]): StorageMetrics {
+  const shipping = config.elasticsearch !== undefined;
+  const oldest = shipping && store.backlog > 0 ? store.oldestUnshippedMs() : undefined;
+  return {
+    eventsStored: store.counters.eventsStored,
+    batchesWritten: store.counters.batchesWritten,
+    writeLatencySeconds,
+    lmdbSizeBytes: store.fileBytes(),
+    // Without Elasticsearch nothing is waiting to be shipped.
+    backlogEvents: shipping ? store.backlog : 0,
+    backlogAgeSeconds: oldest !== undefined ? Math.max(0, (Date.now() - oldest) / 1000) : 0,
+    shipped: shipper?.counters.shipped ?? 0,
+    retried: shipper?.counters.retried ?? 0,
+    deadLettered: shipper?.counters.deadLettered ?? 0,
+    evicted: store.counters.evicted,
+    evictedBeforeShipped: store.counters.evictedBeforeShipped,
+  };
+}
+
+main();

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildDocument, rfc3339, validateEventInput } from '../../src/storage/document.js';
+import { formatTracerId, newHostTag, parseTracerId } from '../../src/storage/ids.js';
+import { dailyIndexName, indexTemplateBody } from '../../src/storage/es-index.js';
+import { Backoff } from '../../src/storage/backoff.js';
+import { storageConfigSchema } from '../../src/storage/config.js';
+
+test('the event document has exactly HUATUO\'s snake_case keys', () => {
+  const doc = buildDocument(
+    { tracerName: 'cpusys', tracerType: 'autotracing', time: Date.UTC(2026, 0, 2, 3, 4, 5, 6), container: { id: 'c1', hostname: 'pod-a', type: 'normal', qos: 'burstable' }, data: { a: 1 } },
+    { hostname: 'h1', region: 'r1', storedMs: Date.UTC(2026, 0, 2, 3, 4, 6, 7), tracerId: 'id-1' },
+  );
+  assert.deepEqual(Object.keys(doc).sort(), [
+    'container_hostname', 'container_id', 'container_qos', 'container_type', 'hostname', 'region',
+    'tracer_data', 'tracer_id', 'tracer_name', 'tracer_time', 'tracer_type', 'uploaded_time',
+  ]);
+  assert.deepEqual(doc, {
+    hostname: 'h1',
+    region: 'r1',
+    uploaded_time: '2026-01-02T03:04:06.007Z',
+    container_id: 'c1',
+    container_hostname: 'pod-a',
+    container_type: 'normal',
+    container_qos: 'burstable',
+    tracer_name: 'cpusys',
+    tracer_id: 'id-1',
+    tracer_time: '2026-01-02T03:04:05.006Z',
+    tracer_type: 'autotracing',
+    tracer_data: { a: 1 },
+  });
+});
+
+test('missing container and data still give every key', () => {
+  const doc = buildDocument({ tracerName: 't', tracerType: 'event', time: 0, data: undefined }, { hostname: 'h', region: '', storedMs: 0, tracerId: 'x' });
+  assert.equal(doc.container_id, '');
+  assert.equal(doc.container_qos, '');
+  assert.equal(doc.tracer_data, null);
+  assert.equal(Object.keys(JSON.parse(JSON.stringify(doc)) as object).length, 12);
+});
+
+test('RFC 3339 with milliseconds', () => {
+  assert.match(rfc3339(Date.now()), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+});
+
+test('invalid inputs are rejected with STORAGE_INVALID_EVENT', () => {
+  for (const bad of [null, {}, { tracerName: 'x', tracerType: 'auto', time: 1 }, { tracerName: 'x', tracerType: 'event', time: 'now' }, { tracerName: 'x', tracerType: 'event', time: 1, container: { id: 3 } }]) {
+    assert.throws(() => validateEventInput(bad, 0), (e: { code?: string }) => e.code === 'STORAGE_INVALID_EVENT');
+  }
+  validateEventInput({ tracerName: 'x', tracerType: 'manual', time: 1, data: 1 }, 0);
+});
+
+test('tracer ids sort by store time then sequence and round-trip', () => {
+  const tag = newHostTag();
+  assert.match(tag, /^[0-9a-f]{8}$/);
+  const ids = [formatTracerId(999, 10, tag), formatTracerId(1000, 2, tag), formatTracerId(1000, 11, tag), formatTracerId(10_000, 3, tag)];
+  assert.deepEqual([...ids].sort(), ids);
+  assert.deepEqual(parseTracerId(ids[2] as string), { storedMs: 1000, seq: 11, hostTag: tag });
+  assert.equal(parseTracerId('nope'), undefined);
+});
+
+test('daily index by tracer_time in UTC and a template for it', () => {
+  assert.equal(dailyIndexName('autotracer', '2026-03-09T23:59:59.999Z'), 'autotracer-2026.03.09');
+  const body = indexTemplateBody('at');
+  assert.deepEqual(body.index_patterns, ['at-*']);
+  assert.equal(body.template.mappings.properties.tracer_time.type, 'date');
+  assert.equal(body.template.mappings.properties.tracer_id.type, 'keyword');
+});
+
+test('backoff doubles from initial to max with jitter in [d/2, d]', () => {
+  const lo = new Backoff(500, 30_000, () => 0);
+  const hi = new Backoff(500, 30_000, () => 1);
+  const los = Array.from({ length: 9 }, () => lo.next());
+  const his = Array.from({ length: 9 }, () => hi.next());
+  assert.deepEqual(his, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+  assert.deepEqual(los, his.map((d) => d / 2));
+});
+
+test('config: defaults from {} and strict keys', () => {
+  const c = storageConfigSchema.parse({});
+  assert.equal(c.retention.maxAgeDays, 7);
+  assert.equal(c.retention.maxSizeBytes, 1024 ** 3);
+  assert.equal(c.elasticsearch, undefined);
+  const es = storageConfigSchema.parse({ elasticsearch: { urls: ['http://127.0.0.1:9200'] } }).elasticsearch;
+  assert.equal(es?.maxBytesPerRequest, 5 * 1024 * 1024);
+  assert.equal(es?.maxLatencyMs, 1000);
+  assert.deepEqual(es?.backoff, { initialMs: 500, maxMs: 30_000 });
+  assert.throws(() => storageConfigSchema.parse({ pth: '/x' }));
+  assert.throws(() => storageConfigSchema.parse({ elasticsearch: { urls: ['http://x'], indexprefix: 'a' } }));
+});
