@@ -1,3 +1,79 @@
 #!/usr/bin/env node
-// Placeholder entry until the agent exists (actor runtime issue): `npm start` must succeed.
-console.log('autotracer: the agent is not built yet (the actor runtime lands next); set-up is complete.');
+// autotracer entry: `autotracer run [--config file.json]`. Embedded defaults when no
+// config is given. Exit codes: 0 clean shutdown, 1 fatal runtime failure (e.g. storage
+// over its restart budget, so systemd restarts the agent), 2 bad usage or configuration.
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.js';
+import { loadAgentConfig, storageSpecFrom, tracerSpecsFrom, defaultStorageModulePath } from '../config/load.js';
+import { Supervisor, type LogLevel } from '../supervisor/supervisor.js';
+
+const usage = 'usage: autotracer run [--config <file.json>]';
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    console.error(`autotracer: ${(err as Error).message}\n${usage}`);
+    return 2;
+  }
+  if (parsed.values.help === true) {
+    console.log(usage);
+    return 0;
+  }
+  const [command = 'run', ...extra] = parsed.positionals;
+  if (command !== 'run' || extra.length > 0) {
+    console.error(`autotracer: unknown command "${[command, ...extra].join(' ')}"\n${usage}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = await loadAgentConfig(parsed.values.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`autotracer: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  // Test hook: a different storage actor module (the in-memory fixture).
+  const storageModule = process.env.AUTOTRACER_STORAGE_MODULE || defaultStorageModulePath;
+  const minLevel = process.env.AUTOTRACER_LOG_LEVEL === 'debug' ? 0 : 1;
+  const levels: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+  const supervisor = new Supervisor({
+    storage: storageSpecFrom(config, storageModule),
+    tracers: tracerSpecsFrom(config),
+    log: (level, msg) => {
+      if (levels[level] >= minLevel) console.error(`${new Date().toISOString()} ${level} ${msg}`);
+    },
+  });
+
+  let resolveExit!: (code: number) => void;
+  const exit = new Promise<number>((r) => (resolveExit = r));
+  let shuttingDown = false;
+  const shutdown = async (code: number, why: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.error(`${new Date().toISOString()} info shutting down (${why})`);
+    await supervisor.stop().catch((err: unknown) => console.error(`autotracer: shutdown failed: ${String(err)}`));
+    resolveExit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
+  process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  supervisor.on('fatal', (err) => void shutdown(1, err.message));
+
+  try {
+    await supervisor.start();
+  } catch (err) {
+    console.error(`autotracer: start failed: ${(err as Error).message}`);
+    await shutdown(1, 'start failed');
+    return exit;
+  }
+  const running = supervisor.status().actors.map((a) => `${a.name}=${a.state}`).join(' ');
+  console.error(`${new Date().toISOString()} info autotracer running (pid ${process.pid}): ${running}`);
+  return exit;
+}
+
+// Exit explicitly: a worker stuck in native code (which terminate() cannot stop) must not
+// keep a stopped agent alive.
+process.exit(await main());

@@ -167,7 +167,7 @@ export class EventStore {
   static open(opts: EventStoreOptions): EventStore {
     const dir = opts.path;
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      ensureDirectory(dir);
       if (!fs.statSync(dir).isDirectory()) throw new Error('not a directory');
       fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
     } catch (err) {
@@ -606,3 +606,20 @@ function numberOr(v: unknown, fallback: number): number {
 
 /** Per-put promises of a batch fail together with the last one, which the caller awaits. */
 function swallow(): void {}
+
+/**
+ * mkdir -p without Node's `recursive: true`, which never returns on a path such as
+ * /proc/x: mkdir answers ENOENT although the parent exists, and Node retries forever.
+ * Here each missing ancestor is created once, top-down, and any failure is final.
+ */
+function ensureDirectory(dir: string): void {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  while (!fs.existsSync(current)) {
+    missing.push(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const p of missing.reverse()) fs.mkdirSync(p);
+}

@@ -83,6 +83,11 @@ test('bad store path → unavailable STORAGE_BAD_PATH, clean exit', async (t) =>
   await expectUnavailable(t, path.join(dir, 'a-file', 'events'), 'STORAGE_BAD_PATH', /a-file\/events is not usable/);
 });
 
+test('a store path on a pseudo file system (/proc) → STORAGE_BAD_PATH, not a hang', async (t) => {
+  // Node's mkdirSync({recursive:true}) loops forever on /proc/<new>: the store must not use it.
+  await expectUnavailable(t, '/proc/autotracer-test-store', 'STORAGE_BAD_PATH', /autotracer-test-store is not usable/);
+});
+
 test('unreadable LMDB file → unavailable STORAGE_UNREADABLE', async (t) => {
   const dir = tempDir(t);
   fs.mkdirSync(path.join(dir, 'events.mdb')); // a directory where the file should be

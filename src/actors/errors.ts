@@ -1,0 +1,36 @@
+// Errors of the tracer API and the actor runtime. Codes are stable: they cross the
+// worker/process boundary as plain objects, where class identity is lost.
+import { CodedError } from '../common/coded-error.js';
+
+export type ActorErrorCode =
+  | 'TRACER_DUPLICATE'
+  | 'TRACER_NO_FLAG'
+  | 'TRACER_BAD_INTERVAL'
+  | 'TRACER_BAD_NAME'
+  | 'TRACER_NOT_REGISTERED'
+  | 'TRACER_UNAVAILABLE'
+  | 'TRACER_BAD_CONFIG'
+  | 'TRIGGER_UNSUPPORTED'
+  | 'TRIGGER_BUSY'
+  | 'UNHANDLED_REJECTION'
+  | 'ACTOR_NOT_STARTED'
+  | 'SAVE_FAILED'
+  | 'SAVE_ABORTED';
+
+export class ActorError extends CodedError {
+  declare readonly code: ActorErrorCode;
+  constructor(code: ActorErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Thrown by a tracer (from its factory or start()) when the running kernel cannot support
+ * it: missing tracepoint, BTF, permission. The supervisor marks the tracer `unavailable`
+ * and does not restart it — this is not a crash.
+ */
+export class TracerUnavailableError extends CodedError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TRACER_UNAVAILABLE', message, options);
+  }
+}

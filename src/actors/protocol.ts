@@ -1,0 +1,69 @@
+// The typed message protocol between the supervisor (main thread) and one tracer actor.
+// The same messages travel over a worker's parentPort (isolation "thread") and over the
+// child-process IPC channel (isolation "process"), so every message is a plain,
+// JSON-safe object. Control calls are request/response pairs matched by `id`; the
+// supervisor races each against the actor's exit and a timeout (a call pending on a dead
+// actor never settles on its own). Data (events, metric samples) is batched.
+import type { SerializedError } from '../common/coded-error.js';
+import type { CooldownEntry, EventInput } from '../storage/protocol.js';
+import type { MetricSample, TriggerRequest } from './tracer-api.js';
+
+export type Isolation = 'thread' | 'process';
+
+/** Everything an actor needs to become a tracer; sent as its first message. */
+export interface ActorInit {
+  name: string;
+  /** Absolute path of the compiled module that calls registerTracer(name, ...). */
+  modulePath: string;
+  /** Raw `settings` section; validated in the actor by the tracer's schema when it has one. */
+  settings: unknown;
+  cooldownSeconds: number;
+  heartbeatMs: number;
+  /** Metric samples are collected from update() this often (tracers with Flag.Metric). */
+  metricsIntervalMs: number;
+  batch: { maxEvents: number; maxDelayMs: number };
+  isolation: Isolation;
+}
+
+export type ControlCall =
+  | { op: 'start' }
+  | { op: 'stop' }
+  | { op: 'trigger'; request: TriggerRequest }
+  | { op: 'status' }
+  /** Replace the tracer's settings (validated by its schema); ctx.config reads the new value. */
+  | { op: 'config'; settings: unknown };
+
+export interface ActorSelfStatus {
+  phase: 'idle' | 'running' | 'waiting-interval' | 'stopping';
+  starts: number;
+  eventsSent: number;
+  savesPending: number;
+}
+
+// ---- supervisor → actor -------------------------------------------------------------
+export type ToActor =
+  | { type: 'init'; init: ActorInit }
+  | { type: 'call'; id: number; call: ControlCall }
+  /** Durability ack for an event batch: tracer ids in order, or the failure. */
+  | { type: 'stored'; batchId: number; tracerIds: string[] }
+  | { type: 'store-failed'; batchId: number; error: SerializedError }
+  | { type: 'cooldown-result'; id: number; ready: boolean; until: number; armed: boolean };
+
+// ---- actor → supervisor -------------------------------------------------------------
+export type FromActor =
+  | { type: 'ready'; flags: number; interval: number; hasTrigger: boolean }
+  | { type: 'reply'; id: number; ok: true; value?: unknown }
+  | { type: 'reply'; id: number; ok: false; error: SerializedError }
+  | { type: 'events'; batchId: number; events: EventInput[] }
+  | { type: 'metrics'; samples: MetricSample[]; time: number }
+  | { type: 'heartbeat'; time: number; elu: number; cpuSeconds: number }
+  | { type: 'cooldown'; id: number; op: 'check' | 'arm' | 'try-arm'; key: string; seconds: number }
+  /** start() returned normally: the actor waits `interval` and calls it again. */
+  | { type: 'start-returned'; nextStartInMs: number }
+  /** Kernel support missing (or an invalid registration): do not restart. */
+  | { type: 'unavailable'; error: SerializedError }
+  /** An uncaught exception or unhandled rejection; the actor exits 1 right after. */
+  | { type: 'fatal'; kind: 'uncaught-exception' | 'unhandled-rejection'; error: SerializedError }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> };
+
+export type { CooldownEntry };

@@ -1,0 +1,340 @@
+// The actor runtime: what runs inside a tracer's worker thread or child process. It
+// loads the tracer module, runs the seed's lifecycle (start → return → wait interval →
+// start again), batches events, collects metrics, sends heartbeats and answers control
+// calls. It reports faults to the supervisor as `fatal` and exits 1, so every failure
+// mode reaches the supervisor as a classified exit.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { serializeError } from '../common/coded-error.js';
+import type { TracerType } from '../storage/protocol.js';
+import { ActorError } from './errors.js';
+import { EventBatcher } from './event-batcher.js';
+import { readCpuSeconds } from './cpu-time.js';
+import type { ActorInit, ActorSelfStatus, ControlCall, FromActor, ToActor } from './protocol.js';
+import {
+  Flag, getRegistration, validateAttr,
+  type CooldownApi, type CooldownState, type Logger, type TracerAttr, type TracerContext,
+} from './tracer-api.js';
+import type { ActorTransport } from './transport.js';
+import type { BpfObject } from '../native/index.js';
+import { isUnavailableError } from './unavailable.js';
+
+/** Saves made inside a manual trigger are tagged tracer_type "manual". */
+const saveOrigin = new AsyncLocalStorage<TracerType>();
+
+export function runActor(transport: ActorTransport): void {
+  installFaultHandlers(transport);
+  let started = false;
+  transport.onMessage((msg) => {
+    if (msg.type === 'init' && !started) {
+      started = true;
+      void new TracerActor(transport, msg.init).boot();
+    }
+  });
+}
+
+function installFaultHandlers(transport: ActorTransport): void {
+  const rejections = new WeakSet<object>();
+  process.on('unhandledRejection', (reason) => {
+    // Re-throw so it becomes an uncaught exception, remembering where it came from.
+    const err = new ActorError('UNHANDLED_REJECTION', `unhandled rejection: ${describe(reason)}`, { cause: reason });
+    rejections.add(err);
+    throw err;
+  });
+  process.on('uncaughtException', (err) => {
+    const kind = rejections.has(err) ? 'unhandled-rejection' : 'uncaught-exception';
+    transport.sendThenExit({ type: 'fatal', kind, error: serializeError(err) }, 1);
+  });
+}
+
+function describe(value: unknown): string {
+  return value instanceof Error ? `${value.name}: ${value.message}` : String(value);
+}
+
+class TracerActor {
+  private readonly abort = new AbortController();
+  private attr: TracerAttr<unknown> | undefined;
+  private settings: unknown;
+  private settingsSchema: { parse(v: unknown): unknown } | undefined;
+  private readonly batcher: EventBatcher;
+  private readonly bpfHandles: BpfObject[] = [];
+  private readonly cooldownWaiters = new Map<number, (s: { ready: boolean; until: number; armed: boolean }) => void>();
+  private nextCooldownId = 1;
+  private runLoop: Promise<void> | undefined;
+  private triggerInFlight: Promise<void> | undefined;
+  private phase: ActorSelfStatus['phase'] = 'idle';
+  private starts = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+
+  constructor(private readonly transport: ActorTransport, private readonly init: ActorInit) {
+    this.batcher = new EventBatcher((batchId, events) => transport.send({ type: 'events', batchId, events }), init.batch);
+    transport.onMessage((msg) => this.onMessage(msg));
+  }
+
+  async boot(): Promise<void> {
+    // Heartbeats start first so a module that hangs while loading is seen as a hang.
+    this.timers.push(setInterval(() => this.heartbeat(), this.init.heartbeatMs));
+    this.heartbeat();
+    const registration = await this.loadRegistration();
+    if (registration === undefined) return;
+    this.settingsSchema = registration.settingsSchema;
+    try {
+      this.settings = registration.settingsSchema !== undefined ? registration.settingsSchema.parse(this.init.settings ?? {}) : this.init.settings;
+    } catch (err) {
+      return this.unavailable(new ActorError('TRACER_BAD_CONFIG', `tracer "${this.init.name}": invalid settings: ${describe(err)}`));
+    }
+    let attr: TracerAttr<unknown>;
+    try {
+      attr = await registration.factory();
+    } catch (err) {
+      if (isUnavailableError(err)) return this.unavailable(err);
+      throw err; // a crash: classified by the fault handlers
+    }
+    try {
+      validateAttr(this.init.name, attr);
+    } catch (err) {
+      return this.unavailable(err);
+    }
+    this.attr = attr;
+    if ((attr.flags & Flag.Metric) !== 0) {
+      this.timers.push(setInterval(() => void this.collectMetrics(), this.init.metricsIntervalMs));
+    }
+    this.transport.send({ type: 'ready', flags: attr.flags, interval: attr.interval, hasTrigger: typeof attr.tracer.trigger === 'function' });
+  }
+
+  private async loadRegistration(): Promise<ReturnType<typeof getRegistration>> {
+    await import(pathToFileURL(this.init.modulePath).href);
+    const registration = getRegistration(this.init.name);
+    if (registration === undefined) {
+      this.unavailable(new ActorError('TRACER_NOT_REGISTERED', `${this.init.modulePath} did not register a tracer named "${this.init.name}"`));
+    }
+    return registration;
+  }
+
+  private unavailable(err: unknown): void {
+    this.transport.send({ type: 'unavailable', error: serializeError(err) });
+  }
+
+  private onMessage(msg: ToActor): void {
+    switch (msg.type) {
+      case 'init':
+        return;
+      case 'call':
+        void this.answer(msg.id, msg.call);
+        return;
+      case 'stored':
+        this.batcher.acknowledge(msg.batchId, msg.tracerIds);
+        return;
+      case 'store-failed':
+        this.batcher.fail(msg.batchId, msg.error);
+        return;
+      case 'cooldown-result': {
+        const waiter = this.cooldownWaiters.get(msg.id);
+        this.cooldownWaiters.delete(msg.id);
+        waiter?.(msg);
+        return;
+      }
+      default: {
+        const _never: never = msg;
+        return _never;
+      }
+    }
+  }
+
+  private async answer(id: number, call: ControlCall): Promise<void> {
+    try {
+      const value = await this.control(call);
+      this.transport.send({ type: 'reply', id, ok: true, value });
+      if (call.op === 'stop') this.transport.sendThenExit(null, 0);
+    } catch (err) {
+      this.transport.send({ type: 'reply', id, ok: false, error: serializeError(err) });
+    }
+  }
+
+  private async control(call: ControlCall): Promise<unknown> {
+    switch (call.op) {
+      case 'start':
+        if (this.attr === undefined) throw new ActorError('ACTOR_NOT_STARTED', 'the tracer is not ready');
+        this.runLoop ??= this.loop(this.attr);
+        return undefined;
+      case 'stop':
+        await this.stop();
+        return undefined;
+      case 'trigger':
+        return this.trigger(call.request);
+      case 'status':
+        return this.selfStatus();
+      case 'config':
+        try {
+          this.settings = this.settingsSchema !== undefined ? this.settingsSchema.parse(call.settings ?? {}) : call.settings;
+        } catch (err) {
+          throw new ActorError('TRACER_BAD_CONFIG', `tracer "${this.init.name}": invalid settings: ${describe(err)}`);
+        }
+        return undefined;
+      default: {
+        const _never: never = call;
+        return _never;
+      }
+    }
+  }
+
+  private selfStatus(): ActorSelfStatus {
+    return { phase: this.phase, starts: this.starts, eventsSent: this.batcher.eventsSent, savesPending: this.batcher.pending };
+  }
+
+  /** The seed's lifecycle: a normal return from start() is restarted after `interval`. */
+  private async loop(attr: TracerAttr<unknown>): Promise<void> {
+    const ctx = this.context();
+    while (!this.abort.signal.aborted) {
+      this.phase = 'running';
+      this.starts++;
+      try {
+        await attr.tracer.start(ctx);
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        if (isUnavailableError(err)) {
+          await this.closeBpf();
+          this.unavailable(err);
+          return;
+        }
+        // A throw or rejection from start() is the tracer crashing.
+        this.transport.sendThenExit({ type: 'fatal', kind: 'uncaught-exception', error: serializeError(err) }, 1);
+        return;
+      }
+      if (this.abort.signal.aborted) return;
+      await this.closeBpf();
+      const waitMs = attr.interval * 1000;
+      this.phase = 'waiting-interval';
+      this.transport.send({ type: 'start-returned', nextStartInMs: waitMs });
+      await abortableSleep(waitMs, this.abort.signal);
+    }
+  }
+
+  private async trigger(request: { containerId?: string; reason?: string }): Promise<void> {
+    const tracer = this.attr?.tracer;
+    if (tracer?.trigger === undefined) throw new ActorError('TRIGGER_UNSUPPORTED', `tracer "${this.init.name}" has no trigger()`);
+    // Safety limit: one manual capture at a time per tracer.
+    if (this.triggerInFlight !== undefined) throw new ActorError('TRIGGER_BUSY', `tracer "${this.init.name}" is already capturing`);
+    const run = saveOrigin.run('manual', () => tracer.trigger!(request, this.context()));
+    this.triggerInFlight = run;
+    try {
+      await run;
+    } finally {
+      this.triggerInFlight = undefined;
+    }
+  }
+
+  private async stop(): Promise<void> {
+    this.phase = 'stopping';
+    this.abort.abort();
+    for (const t of this.timers) clearInterval(t);
+    await Promise.allSettled([this.runLoop, this.triggerInFlight]);
+    await this.batcher.drain(1000);
+    await this.closeBpf();
+  }
+
+  private async closeBpf(): Promise<void> {
+    const handles = this.bpfHandles.splice(0);
+    for (const h of handles.reverse()) {
+      try {
+        h.close();
+      } catch (err) {
+        this.log('warn', `closing a BPF object failed: ${describe(err)}`);
+      }
+    }
+  }
+
+  private heartbeat(): void {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, this.lastElu);
+    this.lastElu = now;
+    this.transport.send({ type: 'heartbeat', time: Date.now(), elu: delta.utilization, cpuSeconds: readCpuSeconds(this.init.isolation) });
+  }
+
+  private async collectMetrics(): Promise<void> {
+    const update = this.attr?.tracer.update;
+    if (update === undefined || this.abort.signal.aborted) return;
+    try {
+      const samples = await update.call(this.attr!.tracer);
+      this.transport.send({ type: 'metrics', samples, time: Date.now() });
+    } catch (err) {
+      // HUATUO logs a failing collector and carries on; so do we.
+      this.log('warn', `update() failed: ${describe(err)}`);
+    }
+  }
+
+  private log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
+    this.transport.send({ type: 'log', level, msg, ...(fields !== undefined ? { fields } : {}) });
+  }
+
+  private cooldownRequest(op: 'check' | 'arm' | 'try-arm', key: string | undefined, seconds: number | undefined) {
+    const id = this.nextCooldownId++;
+    return new Promise<{ ready: boolean; until: number; armed: boolean }>((resolve) => {
+      this.cooldownWaiters.set(id, resolve);
+      this.transport.send({ type: 'cooldown', id, op, key: key ?? '', seconds: seconds ?? this.init.cooldownSeconds });
+    });
+  }
+
+  private context(): TracerContext<unknown> {
+    const name = this.init.name;
+    const logger: Logger = {
+      debug: (m, f) => this.log('debug', m, f),
+      info: (m, f) => this.log('info', m, f),
+      warn: (m, f) => this.log('warn', m, f),
+      error: (m, f) => this.log('error', m, f),
+    };
+    const cooldown: CooldownApi = {
+      check: async (key) => toState(await this.cooldownRequest('check', key, undefined)),
+      arm: async (key, seconds) => toState(await this.cooldownRequest('arm', key, seconds)),
+      tryArm: async (key, seconds) => (await this.cooldownRequest('try-arm', key, seconds)).armed,
+    };
+    const self = this;
+    return {
+      name,
+      signal: this.abort.signal,
+      get config() {
+        return self.settings;
+      },
+      cooldownSeconds: this.init.cooldownSeconds,
+      containers: null,
+      logger,
+      cooldown,
+      save: (input) =>
+        this.batcher.add({
+          tracerName: name,
+          tracerType: saveOrigin.getStore() ?? 'autotracing',
+          time: input.time ?? Date.now(),
+          ...(input.container !== undefined
+            ? { container: input.container }
+            : input.containerId !== undefined ? { container: { id: input.containerId } } : {}),
+          data: input.data,
+        }),
+      loadBpf: async (objectName, options) => {
+        // Imported on first use: actors that never touch BPF do not load the addon.
+        const { BpfObject: Bpf } = await import('../native/index.js');
+        const handle = Bpf.openBuilt(objectName, options);
+        this.bpfHandles.push(handle);
+        return handle;
+      },
+    };
+  }
+}
+
+function toState(r: { ready: boolean; until: number }): CooldownState {
+  return { ready: r.ready, until: r.until };
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

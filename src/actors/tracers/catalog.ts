@@ -1,0 +1,20 @@
+// The built-in tracers: where each one's module lives and how its settings are validated
+// at config-load time (so a bad value fails the agent start with exit 2, not the actor).
+import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
+import { exampleSettingsSchema } from './example/config.js';
+
+export interface CatalogEntry {
+  modulePath: string;
+  settingsSchema: z.ZodType;
+  /** Enabled in the embedded default configuration. */
+  enabledByDefault: boolean;
+}
+
+function modulePath(relative: string): string {
+  return fileURLToPath(new URL(relative, import.meta.url));
+}
+
+export const builtinTracers: Readonly<Record<string, CatalogEntry>> = {
+  example: { modulePath: modulePath('./example/index.js'), settingsSchema: exampleSettingsSchema, enabledByDefault: false },
+};

@@ -1,0 +1,61 @@
+// Child specifications: everything the supervisor needs to run one child, already
+// resolved from the agent config (or built directly by tests and benchmarks).
+import type { Isolation } from '../actors/protocol.js';
+import { defaultRestartPolicy, type RestartPolicyConfig } from './restart-policy.js';
+
+export interface TracerSpec {
+  name: string;
+  /** Compiled module that calls registerTracer(name, ...). */
+  modulePath: string;
+  isolation: Isolation;
+  settings: unknown;
+  cooldownSeconds: number;
+  restart: RestartPolicyConfig;
+  heartbeatMs: number;
+  /** Missed heartbeats before a hung actor is killed. */
+  missedHeartbeats: number;
+  /** Graceful stop budget (stop message), then terminate/SIGTERM. */
+  shutdownMs: number;
+  /** After terminate/SIGTERM, wait this long before SIGKILL. */
+  killAfterMs: number;
+  /** Loading the module and running the factory must finish within this. */
+  startTimeoutMs: number;
+  callTimeoutMs: number;
+  triggerTimeoutMs: number;
+  metricsIntervalMs: number;
+  batch: { maxEvents: number; maxDelayMs: number };
+  maxOldGenerationSizeMb?: number;
+}
+
+export interface StorageSpec {
+  /** Worker module speaking src/storage/protocol.ts; defaults to the real storage actor. */
+  modulePath: string;
+  config: unknown;
+  restart: RestartPolicyConfig;
+  /** Heartbeat watchdog, armed after the first storage heartbeat. */
+  heartbeatMs: number;
+  missedHeartbeats: number;
+  shutdownMs: number;
+  startTimeoutMs: number;
+  /** Tracer events held while storage restarts (drop-oldest beyond this). */
+  mailboxMaxEvents: number;
+}
+
+export function tracerSpec(partial: Partial<TracerSpec> & Pick<TracerSpec, 'name' | 'modulePath'>): TracerSpec {
+  return {
+    isolation: 'thread',
+    settings: {},
+    cooldownSeconds: 1800,
+    restart: { ...defaultRestartPolicy },
+    heartbeatMs: 1000,
+    missedHeartbeats: 3,
+    shutdownMs: 5000,
+    killAfterMs: 2000,
+    startTimeoutMs: 10_000,
+    callTimeoutMs: 5000,
+    triggerTimeoutMs: 60_000,
+    metricsIntervalMs: 10_000,
+    batch: { maxEvents: 256, maxDelayMs: 50 },
+    ...partial,
+  };
+}

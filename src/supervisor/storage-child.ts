@@ -1,0 +1,284 @@
+// The supervised storage actor (a worker thread speaking src/storage/protocol.ts).
+// Requests made while it is down or restarting wait in a bounded mailbox: event batches
+// beyond `mailboxMaxEvents` are dropped oldest-first and counted; requests in flight when
+// it crashes are sent again after the restart (at-least-once toward LMDB: a batch whose
+// commit raced the crash may be stored twice). Exceeding its restart budget is fatal.
+import type { SerializedError } from '../common/coded-error.js';
+import type { CooldownEntry, EventDocument, EventInput, EventQuery, StorageReply, StorageRequest } from '../storage/protocol.js';
+import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
+import { remoteError } from './control-client.js';
+import { SupervisorError } from './errors.js';
+import { RestartPolicy } from './restart-policy.js';
+import type { StorageSpec } from './spec.js';
+import { emptyReasonCounts, type ActorState, type ActorStatus, type CrashReason } from './status.js';
+import { raceTimeout } from './tracer-child.js';
+
+type RequestBody =
+  | { type: 'store'; events: EventInput[] }
+  | { type: 'query'; query: EventQuery }
+  | { type: 'get'; tracerId: string }
+  | { type: 'ledger-load' }
+  | { type: 'ledger-put'; entries: CooldownEntry[] };
+
+interface Pending {
+  reqId: number;
+  body: RequestBody;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+interface Instance {
+  host: ActorHost<StorageRequest, StorageReply>;
+  ready: Promise<'ready' | 'unavailable'>;
+  settleReady(v: 'ready' | 'unavailable'): void;
+  lastHeartbeat: number | undefined;
+  watchdog?: NodeJS.Timeout;
+  hung: boolean;
+  stopping: boolean;
+  cpuSeconds: number;
+}
+
+export class StorageChild {
+  private readonly policy: RestartPolicy;
+  private current: Instance | undefined;
+  private up = false;
+  /** A storage that never became ready fails start() instead of being restarted. */
+  private everReady = false;
+  private stopping = false;
+  private nextReqId = 1;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** Waiting to be sent (storage down) — the mailbox. */
+  private queue: Pending[] = [];
+  /** Sent, not yet answered. */
+  private readonly inFlight = new Map<number, Pending>();
+  private readonly st: ActorStatus;
+  droppedEvents = 0;
+
+  constructor(
+    private readonly spec: StorageSpec,
+    private readonly hooks: { onFatal(err: Error): void; onState(state: ActorState): void; log(level: 'info' | 'warn' | 'error', msg: string): void },
+  ) {
+    this.policy = new RestartPolicy(spec.restart);
+    this.st = {
+      name: 'storage', kind: 'storage', state: 'stopped', isolation: 'thread', pid: undefined, restarts: 0,
+      restartsByReason: emptyReasonCounts(), lastExit: undefined, lastError: undefined, stateReason: undefined,
+      nextStartAt: undefined, hits: 0, eventsSent: 0, eventsStored: 0, normalReturns: 0, heartbeatAgeMs: undefined,
+      eventLoopUtilization: 0, cpuSeconds: 0, metrics: [], metricsTime: undefined,
+    };
+  }
+
+  status(): ActorStatus {
+    const hb = this.current?.lastHeartbeat;
+    return { ...this.st, restartsByReason: { ...this.st.restartsByReason }, heartbeatAgeMs: hb === undefined ? undefined : Date.now() - hb };
+  }
+
+  get queuedEvents(): number {
+    return this.queue.reduce((n, p) => n + (p.body.type === 'store' ? p.body.events.length : 0), 0);
+  }
+
+  /** Starts the actor and waits until it is ready; throws when it is unavailable. */
+  async start(): Promise<void> {
+    this.stopping = false;
+    const outcome = await this.spawn();
+    if (outcome !== 'ready') throw new SupervisorError('STORAGE_UNAVAILABLE', `storage actor did not start: ${this.st.lastError?.message ?? outcome}`);
+  }
+
+  store(events: EventInput[]): Promise<string[]> {
+    return this.request({ type: 'store', events }) as Promise<string[]>;
+  }
+
+  query(query: EventQuery): Promise<{ events: EventDocument[]; cursor?: string }> {
+    return this.request({ type: 'query', query }) as Promise<{ events: EventDocument[]; cursor?: string }>;
+  }
+
+  async get(tracerId: string): Promise<EventDocument | undefined> {
+    return ((await this.request({ type: 'get', tracerId })) as { event?: EventDocument }).event;
+  }
+
+  ledgerLoad(): Promise<CooldownEntry[]> {
+    return this.request({ type: 'ledger-load' }) as Promise<CooldownEntry[]>;
+  }
+
+  ledgerPut(entries: CooldownEntry[]): Promise<void> {
+    return this.request({ type: 'ledger-put', entries }) as Promise<void>;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    const inst = this.current;
+    if (inst !== undefined && inst.host.alive) {
+      inst.stopping = true;
+      inst.host.send({ type: 'stop' });
+      if ((await raceTimeout(inst.host.exited, this.spec.shutdownMs)) === 'timeout') {
+        inst.host.kill();
+        // terminate() cannot preempt a thread stuck in native code: do not wait forever.
+        if ((await raceTimeout(inst.host.exited, 2000)) === 'timeout') {
+          this.hooks.log('error', 'storage actor is stuck in native code and cannot be terminated');
+        }
+      }
+    }
+    const err = new SupervisorError('SUPERVISOR_STOPPED', 'storage stopped');
+    for (const p of [...this.queue, ...this.inFlight.values()]) p.reject(err);
+    this.queue = [];
+    this.inFlight.clear();
+    this.setState('stopped');
+  }
+
+  private setState(state: ActorState, reason?: string): void {
+    this.st.state = state;
+    this.st.stateReason = reason;
+    this.hooks.onState(state);
+  }
+
+  private request(body: RequestBody): Promise<unknown> {
+    if (this.stopping) return Promise.reject(new SupervisorError('SUPERVISOR_STOPPED', 'storage is stopping'));
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { reqId: this.nextReqId++, body, resolve, reject };
+      if (this.up) this.send(pending);
+      else this.enqueue(pending);
+    });
+  }
+
+  private enqueue(p: Pending): void {
+    this.queue.push(p);
+    // Drop-oldest, counted: only event batches are dropped; ledger requests are tiny and vital.
+    while (this.queuedEvents > this.spec.mailboxMaxEvents) {
+      const index = this.queue.findIndex((q) => q.body.type === 'store');
+      if (index < 0) break;
+      const [dropped] = this.queue.splice(index, 1);
+      if (dropped?.body.type === 'store') {
+        this.droppedEvents += dropped.body.events.length;
+        dropped.reject(new SupervisorError('MAILBOX_DROPPED', 'storage was restarting and the mailbox was full: batch dropped'));
+      }
+    }
+  }
+
+  private send(p: Pending): void {
+    const inst = this.current;
+    if (inst === undefined) return this.enqueue(p);
+    this.inFlight.set(p.reqId, p);
+    inst.host.send({ ...p.body, reqId: p.reqId } as StorageRequest);
+  }
+
+  private async spawn(): Promise<'ready' | 'unavailable' | 'exited' | 'timeout'> {
+    this.restartTimer = undefined;
+    this.setState('starting');
+    const host = createHost<StorageRequest, StorageReply>('thread', this.spec.modulePath, { workerData: { config: this.spec.config } });
+    let settleReady!: (v: 'ready' | 'unavailable') => void;
+    const inst: Instance = {
+      host, ready: new Promise((r) => (settleReady = r)), settleReady: (v) => settleReady(v),
+      lastHeartbeat: undefined, hung: false, stopping: false, cpuSeconds: 0,
+    };
+    this.current = inst;
+    host.onMessage((msg) => this.onReply(inst, msg));
+    void host.exited.then((exit) => this.onExit(inst, exit));
+    const outcome = await raceTimeout(Promise.race([inst.ready, host.exited.then(() => 'exited' as const)]), this.spec.startTimeoutMs);
+    if (outcome === 'timeout') {
+      host.kill();
+      return outcome;
+    }
+    if (outcome !== 'ready') return outcome;
+    this.up = true;
+    this.everReady = true;
+    this.policy.started();
+    this.setState('running');
+    const waiting = this.queue;
+    this.queue = [];
+    for (const p of waiting) this.send(p);
+    return 'ready';
+  }
+
+  private onReply(inst: Instance, msg: StorageReply): void {
+    switch (msg.type) {
+      case 'ready':
+        inst.settleReady('ready');
+        return;
+      case 'unavailable':
+        this.st.lastError = msg.error;
+        this.setState('unavailable', msg.error.message);
+        inst.settleReady('unavailable');
+        return;
+      case 'stored':
+        this.st.eventsStored += msg.tracerIds.length;
+        return this.settle(msg.reqId, msg.tracerIds);
+      case 'query-result':
+      case 'get-result':
+        return this.settle(msg.reqId, msg);
+      case 'ledger':
+        return this.settle(msg.reqId, msg.entries);
+      case 'ledger-stored':
+        return this.settle(msg.reqId, undefined);
+      case 'failed':
+        return this.fail(msg.reqId, msg.error);
+      case 'heartbeat':
+        if (inst.lastHeartbeat === undefined) inst.watchdog = setInterval(() => this.checkHang(inst), this.spec.heartbeatMs);
+        inst.lastHeartbeat = Date.now();
+        this.st.eventLoopUtilization = msg.elu;
+        this.st.cpuSeconds = msg.cpuSeconds;
+        return;
+      case 'metrics':
+        this.st.metrics = Object.entries(msg.metrics)
+          .filter((e): e is [string, number] => typeof e[1] === 'number')
+          .map(([name, value]) => ({ name: `storage_${name}`, value }));
+        this.st.metricsTime = Date.now();
+        return;
+      case 'stopped':
+        return;
+      default: {
+        const _never: never = msg;
+        return _never;
+      }
+    }
+  }
+
+  private settle(reqId: number, value: unknown): void {
+    const p = this.inFlight.get(reqId);
+    this.inFlight.delete(reqId);
+    p?.resolve(value);
+  }
+
+  private fail(reqId: number, error: SerializedError): void {
+    const p = this.inFlight.get(reqId);
+    this.inFlight.delete(reqId);
+    p?.reject(remoteError(error));
+  }
+
+  private checkHang(inst: Instance): void {
+    if (inst.lastHeartbeat === undefined || !inst.host.alive || inst.stopping) return;
+    if (Date.now() - inst.lastHeartbeat > this.spec.missedHeartbeats * this.spec.heartbeatMs) {
+      inst.hung = true;
+      inst.host.kill();
+    }
+  }
+
+  private onExit(inst: Instance, exit: ExitInfo): void {
+    if (inst.watchdog !== undefined) clearInterval(inst.watchdog);
+    if (this.current !== inst) return;
+    this.up = false;
+    if (this.stopping || inst.stopping || !this.everReady) {
+      if (exit.error !== undefined) this.st.lastError = exit.error;
+      return;
+    }
+    // Requests the dead actor never answered go back to the front of the mailbox.
+    const unanswered = [...this.inFlight.values()].sort((a, b) => a.reqId - b.reqId);
+    this.inFlight.clear();
+    this.queue = [...unanswered, ...this.queue];
+    const reason: CrashReason = inst.hung ? 'hang' : exit.error?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'oom' : exit.error !== undefined ? 'uncaught-exception' : 'exit';
+    this.st.lastExit = { at: Date.now(), reason, code: exit.code, signal: exit.signal };
+    if (exit.error !== undefined) this.st.lastError = exit.error;
+    this.st.restartsByReason[reason]++;
+    this.st.restarts++;
+    const decision = this.policy.onCrash();
+    if (decision.action === 'disable' || this.st.state === 'unavailable') {
+      // Only storage exceeding its budget stops the agent: there is nowhere to put events.
+      this.setState('disabled', 'storage over its restart budget');
+      this.hooks.onFatal(new SupervisorError('STORAGE_OVER_BUDGET', `storage actor crashed more than ${this.spec.restart.budgetCount} times in ${this.spec.restart.budgetWindowMs} ms (last: ${reason})`));
+      return;
+    }
+    this.hooks.log('warn', `storage actor crashed (${reason}); restarting in ${decision.delayMs} ms`);
+    this.setState('restarting', reason);
+    this.st.nextStartAt = Date.now() + decision.delayMs;
+    this.restartTimer = setTimeout(() => void this.spawn(), decision.delayMs);
+  }
+}

@@ -1,0 +1,348 @@
+// One supervised tracer across all its actor instances: spawns the actor, watches its
+// heartbeats, classifies each exit, asks the restart policy what to do, and keeps the
+// tracer's status. The supervisor owns the cooldown ledger and the storage relay; this
+// class reaches them through `TracerDeps`.
+import { fileURLToPath } from 'node:url';
+import type { SerializedError } from '../common/coded-error.js';
+import type { ActorInit, ActorSelfStatus, FromActor, ToActor } from '../actors/protocol.js';
+import type { TriggerRequest } from '../actors/tracer-api.js';
+import type { EventInput } from '../storage/protocol.js';
+import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
+import type { CooldownDecision } from './cooldown-ledger.js';
+import { ControlClient } from './control-client.js';
+import { SupervisorError } from './errors.js';
+import { RestartPolicy } from './restart-policy.js';
+import type { TracerSpec } from './spec.js';
+import { emptyReasonCounts, type ActorState, type ActorStatus, type CrashReason, type LastExit } from './status.js';
+
+const entryPaths = {
+  thread: fileURLToPath(new URL('../actors/entry-thread.js', import.meta.url)),
+  process: fileURLToPath(new URL('../actors/entry-process.js', import.meta.url)),
+};
+
+export interface TracerDeps {
+  store(tracer: string, events: EventInput[]): Promise<string[]>;
+  cooldown(tracer: string, op: 'check' | 'arm' | 'try-arm', key: string, seconds: number): Promise<CooldownDecision>;
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
+  /** Observers (tests, benchmarks, metrics). */
+  emit(event: TracerEvent): void;
+}
+
+export type TracerEvent =
+  | { type: 'state'; tracer: string; state: ActorState; at: number }
+  | { type: 'events'; tracer: string; events: EventInput[]; receivedAt: number }
+  | { type: 'heartbeat'; tracer: string; time: number; receivedAt: number }
+  | { type: 'crash'; tracer: string; reason: CrashReason; delayMs: number; action: 'restart' | 'disable'; at: number }
+  | { type: 'log'; tracer: string; level: string; msg: string; fields?: Record<string, unknown> };
+
+export type ShutdownOutcome = 'graceful' | 'terminated' | 'killed' | 'stuck' | 'not-running';
+
+interface Instance {
+  host: ActorHost<ToActor, FromActor>;
+  client: ControlClient;
+  ready: Promise<void>;
+  markReady(): void;
+  fatal?: { kind: 'uncaught-exception' | 'unhandled-rejection'; error: SerializedError };
+  forcedReason?: CrashReason;
+  unavailable: boolean;
+  stopping: boolean;
+  lastHeartbeat: number | undefined;
+  cpuSeconds: number;
+  watchdog?: NodeJS.Timeout;
+}
+
+export class TracerChild {
+  private readonly policy: RestartPolicy;
+  private current: Instance | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private cpuBefore = 0;
+  private readonly st: ActorStatus;
+
+  constructor(readonly spec: TracerSpec, private readonly deps: TracerDeps, clock: () => number = Date.now) {
+    this.policy = new RestartPolicy(spec.restart, clock);
+    this.st = {
+      name: spec.name, kind: 'tracer', state: 'stopped', isolation: spec.isolation, pid: undefined,
+      restarts: 0, restartsByReason: emptyReasonCounts(), lastExit: undefined, lastError: undefined, stateReason: undefined,
+      nextStartAt: undefined, hits: 0, eventsSent: 0, eventsStored: 0, normalReturns: 0, heartbeatAgeMs: undefined,
+      eventLoopUtilization: 0, cpuSeconds: 0, metrics: [], metricsTime: undefined,
+    };
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get state(): ActorState {
+    return this.st.state;
+  }
+
+  status(): ActorStatus {
+    const hb = this.current?.lastHeartbeat;
+    return {
+      ...this.st,
+      restartsByReason: { ...this.st.restartsByReason },
+      metrics: [...this.st.metrics],
+      heartbeatAgeMs: hb === undefined ? undefined : Date.now() - hb,
+      cpuSeconds: this.cpuBefore + (this.current?.cpuSeconds ?? 0),
+    };
+  }
+
+  /** Spawns the first instance; resolves when it runs (or is unavailable / crashed). */
+  async start(): Promise<void> {
+    this.stopping = false;
+    await this.spawn();
+  }
+
+  async trigger(request: TriggerRequest): Promise<void> {
+    const inst = this.runningInstance();
+    await inst.client.call({ op: 'trigger', request }, this.spec.triggerTimeoutMs);
+  }
+
+  /** The actor's own view (phase, starts, events sent, saves pending). */
+  async actorStatus(): Promise<ActorSelfStatus> {
+    return (await this.runningInstance().client.call({ op: 'status' }, this.spec.callTimeoutMs)) as ActorSelfStatus;
+  }
+
+  /** New settings for the running actor; also kept for its future restarts. */
+  async configure(settings: unknown): Promise<void> {
+    await this.runningInstance().client.call({ op: 'config', settings }, this.spec.callTimeoutMs);
+    this.spec.settings = settings;
+  }
+
+  private runningInstance(): Instance {
+    const inst = this.current;
+    if (inst === undefined || this.st.state !== 'running') {
+      throw new SupervisorError('TRACER_NOT_RUNNING', `tracer "${this.name}" is ${this.st.state}`);
+    }
+    return inst;
+  }
+
+  async stop(): Promise<ShutdownOutcome> {
+    this.stopping = true;
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const inst = this.current;
+    const outcome = inst === undefined || !inst.host.alive ? 'not-running' : await this.shutdown(inst);
+    if (this.st.state !== 'unavailable') this.setState('stopped');
+    return outcome;
+  }
+
+  private setState(state: ActorState, reason?: string): void {
+    this.st.state = state;
+    this.st.stateReason = reason;
+    if (state !== 'restarting' && state !== 'disabled') this.st.nextStartAt = undefined;
+    this.deps.emit({ type: 'state', tracer: this.name, state, at: Date.now() });
+  }
+
+  private async spawn(): Promise<void> {
+    this.restartTimer = undefined;
+    if (this.stopping) return;
+    this.setState('starting');
+    const host = createHost<ToActor, FromActor>(this.spec.isolation, entryPaths[this.spec.isolation], {
+      ...(this.spec.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: this.spec.maxOldGenerationSizeMb } : {}),
+    });
+    let markReady!: () => void;
+    const inst: Instance = {
+      host,
+      client: new ControlClient(host, this.name),
+      ready: new Promise<void>((r) => (markReady = r)),
+      markReady: () => markReady(),
+      unavailable: false,
+      stopping: false,
+      lastHeartbeat: undefined,
+      cpuSeconds: 0,
+    };
+    this.current = inst;
+    this.st.pid = host.pid;
+    host.onMessage((msg) => this.onActorMessage(inst, msg));
+    void host.exited.then((exit) => this.onExit(inst, exit));
+    host.send({ type: 'init', init: this.actorInit() });
+
+    // Boot: ready within startTimeoutMs, else it is killed as a start timeout.
+    const booted = await raceTimeout(Promise.race([inst.ready.then(() => 'ready' as const), host.exited.then(() => 'exited' as const)]), this.spec.startTimeoutMs);
+    if (booted === 'timeout') {
+      inst.forcedReason = 'start-timeout';
+      host.kill();
+      return;
+    }
+    if (booted === 'exited' || inst.unavailable || this.stopping) return;
+    try {
+      await inst.client.call({ op: 'start' }, this.spec.callTimeoutMs);
+    } catch {
+      return; // its exit (or unavailability) is handled by onExit / onActorMessage
+    }
+    if (this.current !== inst || !host.alive || inst.unavailable) return;
+    this.policy.started();
+    this.setState('running');
+  }
+
+  private actorInit(): ActorInit {
+    const s = this.spec;
+    return {
+      name: s.name, modulePath: s.modulePath, settings: s.settings, cooldownSeconds: s.cooldownSeconds,
+      heartbeatMs: s.heartbeatMs, metricsIntervalMs: s.metricsIntervalMs, batch: s.batch, isolation: s.isolation,
+    };
+  }
+
+  private onActorMessage(inst: Instance, msg: FromActor): void {
+    switch (msg.type) {
+      case 'ready':
+        inst.markReady();
+        return;
+      case 'reply':
+        inst.client.settle(msg);
+        return;
+      case 'heartbeat':
+        this.onHeartbeat(inst, msg);
+        return;
+      case 'events':
+        this.relayEvents(inst, msg.batchId, msg.events);
+        return;
+      case 'metrics':
+        this.st.metrics = msg.samples;
+        this.st.metricsTime = msg.time;
+        return;
+      case 'cooldown':
+        void this.deps.cooldown(this.name, msg.op, msg.key, msg.seconds).then((d) => {
+          if (d.armed) this.st.hits++;
+          inst.host.send({ type: 'cooldown-result', id: msg.id, ready: d.ready, until: d.until, armed: d.armed });
+        });
+        return;
+      case 'start-returned':
+        this.st.normalReturns++;
+        return;
+      case 'unavailable':
+        this.onUnavailable(inst, msg.error);
+        return;
+      case 'fatal':
+        inst.fatal = { kind: msg.kind, error: msg.error };
+        return;
+      case 'log':
+        this.deps.log(msg.level, `[${this.name}] ${msg.msg}`, msg.fields);
+        this.deps.emit({ type: 'log', tracer: this.name, level: msg.level, msg: msg.msg, ...(msg.fields !== undefined ? { fields: msg.fields } : {}) });
+        return;
+      default: {
+        const _never: never = msg;
+        return _never;
+      }
+    }
+  }
+
+  private onHeartbeat(inst: Instance, msg: { time: number; elu: number; cpuSeconds: number }): void {
+    const now = Date.now();
+    if (inst.lastHeartbeat === undefined) {
+      // Armed only after the first heartbeat: boot time is bounded by startTimeoutMs instead.
+      inst.watchdog = setInterval(() => this.checkHang(inst), this.spec.heartbeatMs);
+    }
+    inst.lastHeartbeat = now;
+    inst.cpuSeconds = msg.cpuSeconds;
+    this.st.eventLoopUtilization = msg.elu;
+    this.deps.emit({ type: 'heartbeat', tracer: this.name, time: msg.time, receivedAt: now });
+  }
+
+  private checkHang(inst: Instance): void {
+    if (inst.lastHeartbeat === undefined || !inst.host.alive || inst.stopping) return;
+    if (Date.now() - inst.lastHeartbeat > this.spec.missedHeartbeats * this.spec.heartbeatMs) {
+      inst.forcedReason = 'hang';
+      this.deps.log('warn', `[${this.name}] missed ${this.spec.missedHeartbeats} heartbeats: killing it`);
+      inst.host.kill();
+    }
+  }
+
+  private relayEvents(inst: Instance, batchId: number, events: EventInput[]): void {
+    this.st.eventsSent += events.length;
+    this.deps.emit({ type: 'events', tracer: this.name, events, receivedAt: Date.now() });
+    this.deps.store(this.name, events).then(
+      (tracerIds) => {
+        this.st.eventsStored += tracerIds.length;
+        inst.host.send({ type: 'stored', batchId, tracerIds });
+      },
+      (err: unknown) => {
+        const error = { name: 'Error', message: err instanceof Error ? err.message : String(err), ...(hasCode(err) ? { code: err.code } : {}) };
+        inst.host.send({ type: 'store-failed', batchId, error });
+      },
+    );
+  }
+
+  private onUnavailable(inst: Instance, error: SerializedError): void {
+    inst.unavailable = true;
+    this.st.lastError = error;
+    this.setState('unavailable', error.message);
+    this.deps.log('warn', `[${this.name}] unavailable: ${error.message}`);
+    inst.markReady();
+    // Not a crash and not restarted: release the actor (it may hold nothing, but be tidy).
+    void this.shutdown(inst);
+  }
+
+  private onExit(inst: Instance, exit: ExitInfo): void {
+    if (inst.watchdog !== undefined) clearInterval(inst.watchdog);
+    if (this.current !== inst) return;
+    this.cpuBefore += inst.cpuSeconds;
+    inst.cpuSeconds = 0;
+    this.st.pid = undefined;
+    if (inst.stopping || this.stopping || inst.unavailable) {
+      this.st.lastExit = { at: Date.now(), reason: inst.unavailable ? 'unavailable' : 'stopped', code: exit.code, signal: exit.signal };
+      return;
+    }
+    const reason = classifyExit(inst, exit);
+    this.st.lastExit = { at: Date.now(), reason, code: exit.code, signal: exit.signal } satisfies LastExit;
+    this.st.lastError = inst.fatal?.error ?? exit.error ?? { name: 'ActorExit', message: `exited with code ${exit.code}, signal ${exit.signal}` };
+    this.st.restartsByReason[reason]++;
+    this.st.restarts++;
+    const decision = this.policy.onCrash();
+    this.deps.emit({ type: 'crash', tracer: this.name, reason, delayMs: decision.delayMs, action: decision.action, at: Date.now() });
+    this.deps.log('warn', `[${this.name}] crashed (${reason}: ${this.st.lastError.message}); ${decision.action} in ${decision.delayMs} ms`);
+    this.st.nextStartAt = Date.now() + decision.delayMs;
+    if (decision.action === 'disable') {
+      this.setState('disabled', `over budget: more than ${this.spec.restart.budgetCount} crashes in ${this.spec.restart.budgetWindowMs} ms`);
+    } else {
+      this.setState('restarting', reason);
+    }
+    this.st.nextStartAt = Date.now() + decision.delayMs;
+    this.restartTimer = setTimeout(() => void this.spawn(), decision.delayMs);
+  }
+
+  /** stop message → (shutdownMs) → terminate/SIGTERM → (killAfterMs) → kill/SIGKILL. */
+  private async shutdown(inst: Instance): Promise<ShutdownOutcome> {
+    inst.stopping = true;
+    if (!inst.host.alive) return 'not-running';
+    const deadline = Date.now() + this.spec.shutdownMs;
+    await Promise.race([inst.client.call({ op: 'stop' }, this.spec.shutdownMs).catch(() => undefined), inst.host.exited]);
+    if ((await raceTimeout(inst.host.exited, Math.max(0, deadline - Date.now()))) !== 'timeout') return 'graceful';
+    inst.host.terminate();
+    if ((await raceTimeout(inst.host.exited, this.spec.killAfterMs)) !== 'timeout') return 'terminated';
+    inst.host.kill();
+    // A worker stuck in native code cannot be terminated; a process always dies on SIGKILL.
+    if ((await raceTimeout(inst.host.exited, this.spec.killAfterMs)) === 'timeout') {
+      this.deps.log('error', `[${this.name}] is stuck in native code and cannot be terminated`);
+      return 'stuck';
+    }
+    return 'killed';
+  }
+}
+
+function classifyExit(inst: Instance, exit: ExitInfo): CrashReason {
+  if (inst.forcedReason !== undefined) return inst.forcedReason;
+  if (exit.error?.code === 'ERR_WORKER_OUT_OF_MEMORY') return 'oom';
+  if (inst.fatal !== undefined) return inst.fatal.kind;
+  if (exit.signal !== null) return 'signal';
+  if (exit.error !== undefined) return 'uncaught-exception';
+  return 'exit';
+}
+
+function hasCode(err: unknown): err is { code: string } {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
+}
+
+async function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export { raceTimeout };
