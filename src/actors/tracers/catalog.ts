@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { exampleSettingsSchema } from './example/config.js';
+import { waitrateSettingsSchema } from './waitrate/config.js';
 
 export interface CatalogEntry {
   modulePath: string;
@@ -17,4 +18,6 @@ function modulePath(relative: string): string {
 
 export const builtinTracers: Readonly<Record<string, CatalogEntry>> = {
   example: { modulePath: modulePath('./example/index.js'), settingsSchema: exampleSettingsSchema, enabledByDefault: false },
+  // Opt-in until its hot-path cost for containerised tasks meets the target (docs/waitrate.md).
+  waitrate: { modulePath: modulePath('./waitrate/index.js'), settingsSchema: waitrateSettingsSchema, enabledByDefault: false },
 };

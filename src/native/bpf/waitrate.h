@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ABI of waitrate.bpf.c; mirrored once in waitrate.ts (checked against BTF by test/waitrate). */
+#ifndef AUTOTRACER_WAITRATE_H
+#define AUTOTRACER_WAITRATE_H
+#include "types.h"
+
+#define WAITRATE_MAX_CGROUPS 4096	/* default slots: `cg_slots` entries = `cg_stats` entries */
+#define WAITRATE_ROOT_CGROUP 1		/* v2 id of the root cgroup (host tasks): always slot 0 */
+#define WAITRATE_NO_SLOT 0xffffffffu	/* no slot (map full): the time is counted as lost */
+
+/*
+ * Per-CPU scheduler state of one CPU (slot 0 of `cpu_state`). Written only by its own
+ * CPU at sched_switch; read by other CPUs (bpf_map_lookup_percpu_elem) when a task is
+ * woken or migrated onto this CPU, to take a consistent-enough snapshot.
+ */
+struct waitrate_cpu {
+	__u64 last_switch_ns;		/* ktime of the last sched_switch on this CPU */
+	__u64 run_total_ns;		/* cumulative non-idle run time on this CPU */
+	__u64 curr_cgroup;		/* v2 cgroup id of the task running since last_switch_ns */
+	__u64 curr_idle;		/* 1 while the idle task runs */
+	__u64 curr_slot;		/* cg_stats slot of curr_cgroup (WAITRATE_NO_SLOT: none) */
+};
+
+/*
+ * Cumulative per-cgroup counters, one copy per CPU (`cg_stats`, PERCPU_ARRAY indexed by
+ * the cgroup's slot; `cg_slots` HASH maps v2 cgroup id -> slot, the root cgroup is slot 0).
+ * An array slot instead of a per-CPU hash keyed by cgroup id: the hash lookup cost ~85 ns
+ * per access on this VM, the array access is inlined. run_ns is charged for every cgroup (also the root: host tasks), the
+ * wait fields only for tracked victims. wait = inner + external + latency exactly.
+ */
+struct waitrate_cg {
+	__u64 run_ns;			/* time this cgroup's tasks ran on this CPU */
+	__u64 wait_ns;			/* run-queue wait of its tasks, charged at switch-in */
+	__u64 inner_ns;			/* part of the wait while the same cgroup ran on the CPU */
+	__u64 external_ns;		/* part while another cgroup (or a host task) ran */
+	__u64 latency_ns;		/* part while the CPU was idle: pure scheduling delay */
+	__u64 nr_waits;			/* completed waits (switch-ins after a wait) */
+};
+
+/* Runnable snapshot of one task (BPF task storage). t0 == 0: not waiting. */
+struct waitrate_task {
+	__u64 t0;			/* when it became runnable (or arrived by migration) */
+	__u64 total0;			/* run_total_ns of `cpu` at t0 (in-progress slice included) */
+	__u64 same0;			/* run_ns of its cgroup on `cpu` at t0 */
+	__u64 cgroup;			/* its v2 cgroup id at t0 */
+	__u64 carry_inner;		/* split already accounted on CPUs it migrated away from */
+	__u64 carry_external;
+	__u64 carry_latency;
+	__u64 slot_cgroup;		/* cgroup whose slot is cached in `slot` (0: none yet) */
+	__u32 cpu;
+	__u32 slot;
+};
+
+/* Slots of the per-CPU `stats` ARRAY (one __u64 each). */
+enum waitrate_stat {
+	/* (switch and wakeup counts: programStats() run_cnt, not counted here to keep the hot path short) */
+	WAITRATE_STAT_MIGRATIONS = 0,	/* migrations of a waiting task (split carried over) */
+	WAITRATE_STAT_CG_FULL = 1,	/* `cg_stats` full: a cgroup's time not recorded */
+	WAITRATE_STAT_STORAGE_FAIL = 2,	/* task storage could not be created: wait lost */
+	WAITRATE_STAT_CLAMPED = 3,	/* counter delta exceeded the wait (races): clamped */
+	WAITRATE_STAT_NR = 4,
+};
+
+#endif

@@ -1,0 +1,131 @@
+// TS side of waitrate.bpf.c / waitrate.h: declared once here, checked against the
+// object's BTF by test/waitrate/layout.test.ts.
+import { defineLayout, u32, u64 } from '../layout.js';
+
+export const WAITRATE_OBJECT = 'waitrate';
+export const WAITRATE_PROGRAMS = ['on_wakeup', 'on_wakeup_new', 'on_migrate', 'on_switch'] as const;
+/** PERCPU_ARRAY slot -> struct waitrate_cg. */
+export const WAITRATE_CG_MAP = 'cg_stats';
+/** HASH u64 v2 cgroup id -> u32 slot (the root cgroup, id 1, is slot 0 and not in the hash). */
+export const WAITRATE_SLOTS_MAP = 'cg_slots';
+/** PERCPU_ARRAY[1] of struct waitrate_cpu. */
+export const WAITRATE_CPU_MAP = 'cpu_state';
+/** PERCPU_ARRAY of u64, indexed by WaitrateStat. */
+export const WAITRATE_STATS_MAP = 'stats';
+export const WAITRATE_MAX_CGROUPS = 4096;
+export const WAITRATE_ROOT_CGROUP = 1n;
+
+export const waitrateCgLayout = defineLayout('waitrate_cg', {
+  run_ns: u64,
+  wait_ns: u64,
+  inner_ns: u64,
+  external_ns: u64,
+  latency_ns: u64,
+  nr_waits: u64,
+});
+
+export const waitrateCpuLayout = defineLayout('waitrate_cpu', {
+  last_switch_ns: u64,
+  run_total_ns: u64,
+  curr_cgroup: u64,
+  curr_idle: u64,
+  curr_slot: u64,
+});
+
+export const waitrateTaskLayout = defineLayout('waitrate_task', {
+  t0: u64,
+  total0: u64,
+  same0: u64,
+  cgroup: u64,
+  carry_inner: u64,
+  carry_external: u64,
+  carry_latency: u64,
+  slot_cgroup: u64,
+  cpu: u32,
+  slot: u32,
+});
+
+export const WaitrateStat = {
+  migrations: 0,
+  cgroupsFull: 1,
+  storageFail: 2,
+  clamped: 3,
+} as const;
+export const WAITRATE_STAT_NR = 4;
+export type WaitrateStatName = keyof typeof WaitrateStat;
+export type WaitrateStats = Record<WaitrateStatName, bigint>;
+
+/** Cumulative counters of one cgroup, summed over CPUs (ns, except nrWaits). */
+export interface CgroupWaitCounters {
+  runNs: bigint;
+  waitNs: bigint;
+  innerNs: bigint;
+  externalNs: bigint;
+  latencyNs: bigint;
+  nrWaits: bigint;
+}
+
+export interface WaitrateRodata {
+  /** Also account waits of root-cgroup (host) tasks. */
+  trackRoot?: boolean;
+  /** Cgroup slots (must equal the max_entries given to both cgroup maps, see waitrateMapSizes). */
+  maxCgroups?: number;
+}
+
+export function waitrateRodata(options: WaitrateRodata = {}): Record<string, number> {
+  return { track_root: options.trackRoot === true ? 1 : 0, max_slots: options.maxCgroups ?? WAITRATE_MAX_CGROUPS };
+}
+
+/** max_entries of the two cgroup maps for `maxCgroups` slots. */
+export function waitrateMapSizes(maxCgroups: number): Record<string, number> {
+  return { [WAITRATE_CG_MAP]: maxCgroups, [WAITRATE_SLOTS_MAP]: maxCgroups };
+}
+
+/** The part of BpfObject the readers need (structural, keeps this file free of the addon). */
+interface MapSource {
+  map(name: string): {
+    lookupPerCpu(key: Buffer): Buffer[] | undefined;
+    entries(): Array<{ key: Buffer; value: Buffer }>;
+  };
+}
+
+export function zeroCounters(): CgroupWaitCounters {
+  return { runNs: 0n, waitNs: 0n, innerNs: 0n, externalNs: 0n, latencyNs: 0n, nrWaits: 0n };
+}
+
+/** Every cgroup's counters, summed over CPUs, keyed by v2 cgroup id. */
+export function readCgroupCounters(object: MapSource): Map<bigint, CgroupWaitCounters> {
+  const out = new Map<bigint, CgroupWaitCounters>();
+  const slots: Array<[bigint, number]> = [[WAITRATE_ROOT_CGROUP, 0]];
+  for (const { key, value } of object.map(WAITRATE_SLOTS_MAP).entries()) slots.push([key.readBigUInt64LE(0), value.readUInt32LE(0)]);
+  const stats = object.map(WAITRATE_CG_MAP);
+  for (const [cgroupId, slot] of slots) {
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(slot);
+    const values = stats.lookupPerCpu(key) ?? [];
+    const sum = zeroCounters();
+    for (const v of values) {
+      const d = waitrateCgLayout.decode(v);
+      sum.runNs += d.run_ns;
+      sum.waitNs += d.wait_ns;
+      sum.innerNs += d.inner_ns;
+      sum.externalNs += d.external_ns;
+      sum.latencyNs += d.latency_ns;
+      sum.nrWaits += d.nr_waits;
+    }
+    out.set(cgroupId, sum);
+  }
+  return out;
+}
+
+/** Each `stats` slot summed over CPUs. */
+export function readWaitrateStats(object: MapSource): WaitrateStats {
+  const stats = object.map(WAITRATE_STATS_MAP);
+  const out = {} as WaitrateStats;
+  for (const [name, slot] of Object.entries(WaitrateStat) as Array<[WaitrateStatName, number]>) {
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(slot);
+    out[name] = (stats.lookupPerCpu(key) ?? []).reduce((sum, v) => sum + v.readBigUInt64LE(0), 0n);
+  }
+  return out;
+}
