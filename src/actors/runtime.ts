@@ -304,7 +304,7 @@ class TracerActor {
       save: (input) =>
         this.batcher.add({
           tracerName: name,
-          tracerType: saveOrigin.getStore() ?? 'autotracing',
+          tracerType: saveOrigin.getStore() ?? input.type ?? 'autotracing',
           time: input.time ?? Date.now(),
           ...(input.container !== undefined
             ? { container: input.container }

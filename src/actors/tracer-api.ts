@@ -28,6 +28,11 @@ export interface SaveInput {
   container?: ContainerRef;
   /** ms since epoch; defaults to now. */
   time?: number;
+  /**
+   * 'event' for cheap kernel events (hungtask, oom, ...), 'autotracing' (the default) for
+   * anomaly captures. Inside a manual trigger the stored type is always 'manual'.
+   */
+  type?: 'autotracing' | 'event';
   data: unknown;
 }
 

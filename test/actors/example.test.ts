@@ -44,3 +44,12 @@ for (const isolation of ['thread', 'process'] as const) {
     await assert.rejects(supervisor.trigger('nope'), { code: 'UNKNOWN_TRACER' });
   });
 }
+
+test('an event tracer stores tracer_type "event"', async (t) => {
+  const modulePath = new URL('../fixtures/tracers/kernel-event.js', import.meta.url).pathname;
+  const { supervisor, events } = await startSupervisor(t, [tracerSpec({ name: 'kernel-event', modulePath })], defaultTestStorage(tempDir(t)));
+  await waitFor('the event', () => savedEvents(events, 'kernel-event').length >= 1);
+  assert.equal(savedEvents(events, 'kernel-event')[0]!.tracerType, 'event');
+  const { events: stored } = await supervisor.query({ tracer: 'kernel-event' });
+  assert.deepEqual(stored.map((e) => e.tracer_type), ['event']);
+});
