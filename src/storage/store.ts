@@ -74,7 +74,8 @@ export interface OutboxEntry {
 }
 
 interface PendingWrite {
-  batches: { inputs: EventInput[]; tracerIds: string[]; now: number }[];
+  /** The batch's sequence numbers are firstSeq, firstSeq + 1, ... (tracerIds[i] encodes firstSeq + i). */
+  batches: { inputs: EventInput[]; tracerIds: string[]; firstSeq: number; now: number }[];
   done: Promise<void>;
 }
 
@@ -206,8 +207,9 @@ export class EventStore {
     // Batches that arrive in the same event-loop turn share one write transaction: each batch
     // is still all-or-nothing, and the commit (and fsync) cost is paid once per turn.
     const pending = this.pendingWrites ?? this.scheduleWrite();
+    const firstSeq = this.lastSeq + 1;
     const tracerIds = this.allocateIds(inputs.length, now);
-    pending.batches.push({ inputs: inputs as EventInput[], tracerIds, now });
+    pending.batches.push({ inputs: inputs as EventInput[], tracerIds, firstSeq, now });
     await pending.done;
     return { tracerIds, latencySeconds: (performance.now() - started) / 1000 };
   }
@@ -244,12 +246,12 @@ export class EventStore {
       // runs off-thread and is awaited before anything is acknowledged.
       this.env.transactionSync(() => {
         let maxSeq = 0;
-        for (const { inputs, tracerIds, now } of pending.batches) {
+        for (const { inputs, tracerIds, firstSeq, now } of pending.batches) {
           const uploadedTime = rfc3339(now);
           for (let i = 0; i < inputs.length; i++) {
             const input = inputs[i] as EventInput;
             const tracerId = tracerIds[i] as string;
-            const seq = (parseTracerId(tracerId) as { seq: number }).seq;
+            const seq = firstSeq + i;
             const doc = buildDocument(input, { hostname: this.hostname, region: this.opts.region, storedMs: now, uploadedTime, tracerId });
             this.events.putSync(seq, encodeRecord(doc));
             this.byTime.putSync([input.time, seq], null);
