@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { exampleSettingsSchema } from './example/config.js';
 import { waitrateSettingsSchema } from './waitrate/config.js';
+import { cpuSysSettingsSchema } from './cpusys/config.js';
+import { cpuIdleSettingsSchema } from './cpuidle/config.js';
 
 export interface CatalogEntry {
   modulePath: string;
@@ -18,6 +20,8 @@ function modulePath(relative: string): string {
 
 export const builtinTracers: Readonly<Record<string, CatalogEntry>> = {
   example: { modulePath: modulePath('./example/index.js'), settingsSchema: exampleSettingsSchema, enabledByDefault: false },
+  cpusys: { modulePath: modulePath('./cpusys/index.js'), settingsSchema: cpuSysSettingsSchema, enabledByDefault: true },
+  cpuidle: { modulePath: modulePath('./cpuidle/index.js'), settingsSchema: cpuIdleSettingsSchema, enabledByDefault: true },
   // Opt-in until its hot-path cost for containerised tasks meets the target (docs/waitrate.md).
   waitrate: { modulePath: modulePath('./waitrate/index.js'), settingsSchema: waitrateSettingsSchema, enabledByDefault: false },
 };
