@@ -2,10 +2,13 @@
 // autotracer entry: `autotracer run [--config file.json]`. Embedded defaults when no
 // config is given. Exit codes: 0 clean shutdown, 1 fatal runtime failure (e.g. storage
 // over its restart budget, so systemd restarts the agent), 2 bad usage or configuration.
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.js';
 import { loadAgentConfig, storageSpecFrom, tracerSpecsFrom, defaultStorageModulePath } from '../config/load.js';
 import { Supervisor, type LogLevel } from '../supervisor/supervisor.js';
+import { AgentMetrics } from '../metrics/agent-metrics.js';
+import { startHttpServer, type RunningHttpServer } from '../http/server.js';
 
 const usage = 'usage: autotracer run [--config <file.json>]';
 
@@ -48,6 +51,28 @@ async function main(): Promise<number> {
     },
   });
 
+  const log = (level: LogLevel, msg: string): void => {
+    if (levels[level] >= minLevel) console.error(`${new Date().toISOString()} ${level} ${msg}`);
+  };
+  // One Prometheus registry for the whole agent, in this (the main) thread.
+  const metrics = new AgentMetrics({
+    status: () => supervisor.status(),
+    host: config.metrics.host ?? config.storage.hostname ?? hostname(),
+    region: config.metrics.region ?? config.storage.region,
+    defaultMetrics: config.metrics.defaultMetrics,
+  });
+  // Started before the supervisor so /healthz answers and /readyz says "not yet" during
+  // start-up. A port already in use is logged, not fatal: tracing and storage are the
+  // agent's job, the API is how people look at it.
+  let http: RunningHttpServer | undefined;
+  if (config.http.enabled) {
+    try {
+      http = await startHttpServer({ agent: supervisor, metrics, config: config.http, log });
+    } catch (err) {
+      log('error', `autotracer: HTTP API not started: ${(err as Error).message}`);
+    }
+  }
+
   let resolveExit!: (code: number) => void;
   const exit = new Promise<number>((r) => (resolveExit = r));
   let shuttingDown = false;
@@ -55,6 +80,8 @@ async function main(): Promise<number> {
     if (shuttingDown) return;
     shuttingDown = true;
     console.error(`${new Date().toISOString()} info shutting down (${why})`);
+    // The API goes first: no trigger may reach a tracer that is being stopped.
+    await http?.close().catch((err: unknown) => console.error(`autotracer: HTTP close failed: ${String(err)}`));
     await supervisor.stop().catch((err: unknown) => console.error(`autotracer: shutdown failed: ${String(err)}`));
     resolveExit(code);
   };

@@ -45,8 +45,50 @@ const tracersShape = Object.fromEntries(
   Object.entries(builtinTracers).map(([name, entry]) => [name, tracerEntrySchema(entry.settingsSchema)]),
 );
 
+/** The HTTP API and /metrics (src/http, docs/http-api.md). Loopback only by default. */
+export const httpConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Never 0.0.0.0 by default: the API can trigger captures. */
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(19704),
+    /** Bearer token for state-changing endpoints; when absent, read or generated at tokenFile. */
+    token: z.string().min(16).optional(),
+    /** Created 0600 with a random token at first start when missing. */
+    tokenFile: z.string().min(1).default('/var/lib/autotracer/api-token'),
+    /** Request bodies larger than this are refused with 413. */
+    maxBodyBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(64 * 1024),
+    /** Longest accepted request URL (path + query), 414 beyond. */
+    maxUrlBytes: z.number().int().min(256).max(65_536).default(8192),
+    watch: z
+      .strictObject({
+        /** Concurrent /api/v1/events/watch streams; one more gets 429. */
+        maxSubscribers: z.number().int().min(1).max(10_000).default(100),
+        /** Documents buffered per slow subscriber before the oldest is dropped (and counted). */
+        bufferEvents: z.number().int().min(1).max(100_000).default(256),
+        /** SSE comment sent this often so proxies and clients see a live stream. */
+        keepAliveMs: ms(100, 600_000, 30_000),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** Prometheus labels added to every series (docs/metrics.md). */
+export const metricsConfigSchema = z
+  .strictObject({
+    /** `host` label; defaults to storage.hostname, else os.hostname(). */
+    host: z.string().min(1).optional(),
+    /** `region` label; defaults to storage.region. */
+    region: z.string().optional(),
+    /** process_* and nodejs_* from prom-client (main thread only). */
+    defaultMetrics: z.boolean().default(true),
+  })
+  .prefault({});
+
 export const agentConfigSchema = z.strictObject({
   storage: storageConfigSchema.prefault({}),
+  http: httpConfigSchema,
+  metrics: metricsConfigSchema,
   supervisor: z
     .strictObject({
       storage: z
@@ -65,4 +107,6 @@ export const agentConfigSchema = z.strictObject({
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type HttpConfig = z.infer<typeof httpConfigSchema>;
+export type MetricsConfig = z.infer<typeof metricsConfigSchema>;
 export type TracerEntryConfig = z.infer<ReturnType<typeof tracerEntrySchema>>;

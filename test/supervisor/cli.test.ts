@@ -35,9 +35,20 @@ function runAgent(t: TestContext, args: string[], storageModule?: string): Run {
   return { child, output: () => out, exited };
 }
 
-function writeConfig(dir: string, config: unknown): string {
+/**
+ * Writes the agent config; unless the test sets them, storage, the HTTP token file and the
+ * port stay inside the test's temp dir (port 0), so no test touches /var/lib/autotracer or
+ * 19704, and the default CPU tracers are off (their own tests cover them).
+ */
+function writeConfig(dir: string, config: Record<string, unknown>): string {
   const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
+  const isolated = {
+    ...config,
+    storage: { path: join(dir, 'data'), ...(config.storage as object | undefined) },
+    http: { port: 0, tokenFile: join(dir, 'api-token'), ...(config.http as object | undefined) },
+    tracers: { cpusys: { enabled: false }, cpuidle: { enabled: false }, ...(config.tracers as object | undefined) },
+  };
+  writeFileSync(file, JSON.stringify(isolated));
   return file;
 }
 

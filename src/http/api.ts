@@ -1,0 +1,180 @@
+// The endpoints of the agent's HTTP API (docs/http-api.md). Handlers talk to the
+// supervisor only through `AgentTarget`, so tests and the CLI can run them on a real
+// Supervisor without the rest of main.ts.
+import { z } from 'zod';
+import type { TriggerRequest } from '../actors/tracer-api.js';
+import type { AgentMetrics } from '../metrics/agent-metrics.js';
+import type { EventDocument, EventQuery } from '../storage/protocol.js';
+import type { ActorStatus, AgentStatus } from '../supervisor/status.js';
+import type { TracerEvent } from '../supervisor/tracer-child.js';
+import { readJsonObject } from './body.js';
+import { HttpError } from './errors.js';
+import { parseEventQuery, parseWatchParams } from './params.js';
+import { sendData, sendJson } from './respond.js';
+import type { RequestContext, Route } from './routes.js';
+import type { WatchHub } from './watch-hub.js';
+
+/** What the API needs from the supervisor (a subset of Supervisor). */
+export interface AgentTarget {
+  status(): AgentStatus;
+  trigger(name: string, request?: TriggerRequest): Promise<void>;
+  query(query: EventQuery): Promise<{ events: EventDocument[]; cursor?: string }>;
+  getEvent(tracerId: string): Promise<EventDocument | undefined>;
+  on(event: 'tracer', listener: (e: TracerEvent) => void): unknown;
+  off(event: 'tracer', listener: (e: TracerEvent) => void): unknown;
+}
+
+export interface ApiDeps {
+  agent: AgentTarget;
+  metrics: AgentMetrics;
+  hub: WatchHub;
+  maxBodyBytes: number;
+  /** Called when a watch stream opens or closes (the stored-document feed runs only while watched). */
+  onWatchersChanged(count: number): void;
+  startedAt: number;
+}
+
+const triggerBodySchema = z.strictObject({
+  containerId: z.string().min(1).max(256).optional(),
+  reason: z.string().min(1).max(1024).optional(),
+});
+
+export function apiRoutes(deps: ApiDeps): Route[] {
+  const { agent, metrics, hub } = deps;
+
+  const tracerStatus = (name: string): ActorStatus => {
+    const found = agent.status().actors.find((a) => a.kind === 'tracer' && a.name === name);
+    if (found === undefined) throw new HttpError(404, 'UNKNOWN_TRACER', `no tracer named "${name}" is configured`);
+    return found;
+  };
+
+  return [
+    { method: 'GET', pattern: '/healthz', auth: false, handler: ({ res }) => sendData(res, 200, { status: 'ok', uptimeSeconds: (Date.now() - deps.startedAt) / 1000 }) },
+    {
+      method: 'GET', pattern: '/readyz', auth: false,
+      handler: ({ res }) => {
+        const notReady = agent.status().actors
+          .filter((a) => !(a.state === 'running' || (a.kind === 'tracer' && a.state === 'unavailable')))
+          .map((a) => ({ name: a.name, kind: a.kind, state: a.state, reason: a.stateReason ?? null }));
+        sendData(res, notReady.length === 0 ? 200 : 503, { ready: notReady.length === 0, notReady });
+      },
+    },
+    {
+      method: 'GET', pattern: '/metrics', auth: false,
+      handler: async ({ res }) => {
+        const text = await metrics.render();
+        res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+        res.end(text);
+      },
+    },
+    {
+      method: 'GET', pattern: '/api/v1/tracers', auth: false,
+      handler: ({ res }) => sendData(res, 200, agent.status().actors.filter((a) => a.kind === 'tracer').map(tracerView)),
+    },
+    { method: 'GET', pattern: '/api/v1/tracers/:name', auth: false, handler: ({ res, params }) => sendData(res, 200, tracerView(tracerStatus(params.name!))) },
+    ...(['start', 'stop'] as const).map((action): Route => ({
+      method: 'PUT', pattern: `/api/v1/tracers/:name/${action}`, auth: true,
+      handler: ({ params }) => {
+        tracerStatus(params.name!);
+        // The supervisor has no per-tracer start/stop yet (docs/http-api.md, "Known gaps").
+        throw new HttpError(501, 'NOT_IMPLEMENTED', `${action} of a single tracer at runtime is not supported by this agent yet`);
+      },
+    })),
+    {
+      method: 'POST', pattern: '/api/v1/tracers/:name/trigger', auth: true,
+      handler: async ({ req, res, params }) => {
+        const name = params.name!;
+        tracerStatus(name);
+        const parsed = triggerBodySchema.safeParse(await readJsonObject(req, deps.maxBodyBytes));
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          const where = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.join('.');
+          const what = issue?.code === 'unrecognized_keys' ? `unknown key ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
+          throw new HttpError(400, 'BAD_REQUEST', `${where}: ${what}`);
+        }
+        const request: TriggerRequest = {};
+        if (parsed.data.containerId !== undefined) request.containerId = parsed.data.containerId;
+        if (parsed.data.reason !== undefined) request.reason = parsed.data.reason;
+        try {
+          await agent.trigger(name, request);
+        } catch (err) {
+          metrics.manualTriggers.inc({ tracer: name, result: 'error' });
+          throw err;
+        }
+        metrics.manualTriggers.inc({ tracer: name, result: 'ok' });
+        sendData(res, 200, { tracer: name, triggered: true });
+      },
+    },
+    {
+      method: 'GET', pattern: '/api/v1/events', auth: false,
+      handler: async ({ res, url }) => {
+        const result = await agent.query(parseEventQuery(url.searchParams));
+        sendJson(res, 200, { data: result.events, ...(result.cursor !== undefined ? { cursor: result.cursor } : {}) });
+      },
+    },
+    { method: 'GET', pattern: '/api/v1/events/watch', auth: false, handler: (ctx) => watch(ctx, deps, hub) },
+    {
+      method: 'GET', pattern: '/api/v1/events/:id', auth: false,
+      handler: async ({ res, params }) => {
+        const id = params.id!;
+        if (id.length === 0 || id.length > 128) throw new HttpError(404, 'EVENT_NOT_FOUND', 'no such event');
+        const doc = await agent.getEvent(id);
+        if (doc === undefined) throw new HttpError(404, 'EVENT_NOT_FOUND', `no event with tracer_id "${id}"`);
+        sendData(res, 200, doc);
+      },
+    },
+  ];
+}
+
+function watch({ req, res, url }: RequestContext, deps: ApiDeps, hub: WatchHub): void {
+  const params = parseWatchParams(url.searchParams);
+  if (hub.full) {
+    hub.counters.refused++;
+    deps.metrics.watchRefused.inc();
+    throw new HttpError(429, 'TOO_MANY_SUBSCRIBERS', 'too many watch subscribers; retry later', { headers: { 'retry-after': '10' } });
+  }
+  // Headers first: the hub writes an opening comment as soon as it subscribes.
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  const unsubscribe = hub.subscribe(res, {
+    includeData: params.includeData,
+    ...(params.tracer !== undefined ? { tracer: params.tracer } : {}),
+    ...(params.container !== undefined ? { container: params.container } : {}),
+  });
+  if (unsubscribe === undefined) {
+    // Cannot happen after the `full` check (single-threaded); end the stream rather than hang.
+    res.end();
+    return;
+  }
+  deps.metrics.watchSubscribers.set(hub.size);
+  deps.onWatchersChanged(hub.size);
+  const done = (): void => {
+    unsubscribe();
+    deps.metrics.watchSubscribers.set(hub.size);
+    deps.onWatchersChanged(hub.size);
+  };
+  req.socket.setTimeout(0);
+  res.once('close', done);
+}
+
+/** The public view of a tracer (errors without stacks). */
+function tracerView(a: ActorStatus) {
+  return {
+    name: a.name,
+    state: a.state,
+    stateReason: a.stateReason ?? null,
+    running: a.state === 'running',
+    isolation: a.isolation,
+    pid: a.pid ?? null,
+    hits: a.hits,
+    restarts: a.restarts,
+    restartsByReason: a.restartsByReason,
+    eventsSent: a.eventsSent,
+    eventsStored: a.eventsStored,
+    heartbeatAgeMs: a.heartbeatAgeMs ?? null,
+    eventLoopUtilization: a.eventLoopUtilization,
+    cpuSeconds: a.cpuSeconds,
+    nextStartAt: a.nextStartAt ?? null,
+    lastExit: a.lastExit ?? null,
+    lastError: a.lastError === undefined ? null : { code: a.lastError.code ?? null, message: a.lastError.message },
+  };
+}
