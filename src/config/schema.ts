@@ -21,10 +21,11 @@ export const restartSchema = z
   })
   .prefault({});
 
-function tracerEntrySchema(settingsSchema: z.ZodType) {
+function tracerEntrySchema(settingsSchema: z.ZodType, enabledByDefault: boolean) {
   return z
     .strictObject({
-      enabled: z.boolean().default(false),
+      /** Defaults to the catalog's choice (src/actors/tracers/catalog.ts). */
+      enabled: z.boolean().default(enabledByDefault),
       isolation: z.enum(['thread', 'process']).default('thread'),
       /** Trigger cooldown (HUATUO's IntervalTracing), global or per key. */
       cooldownSeconds: z.number().min(0).max(86_400 * 30).default(1800),
@@ -36,13 +37,19 @@ function tracerEntrySchema(settingsSchema: z.ZodType) {
       startTimeoutMs: ms(100, 600_000, 10_000),
       metricsIntervalMs: ms(100, 3_600_000, 10_000),
       maxOldGenerationSizeMb: z.number().int().min(16).max(65_536).optional(),
+      /**
+       * Count run time and run count of the tracer's BPF programs (bpf_enable_stats), held
+       * while it has BPF objects open. While any stats handle is open the kernel times ALL
+       * BPF programs on the host, about 20 ns per invocation.
+       */
+      bpfStats: z.boolean().default(true),
       settings: settingsSchema.prefault({}),
     })
     .prefault({});
 }
 
 const tracersShape = Object.fromEntries(
-  Object.entries(builtinTracers).map(([name, entry]) => [name, tracerEntrySchema(entry.settingsSchema)]),
+  Object.entries(builtinTracers).map(([name, entry]) => [name, tracerEntrySchema(entry.settingsSchema, entry.enabledByDefault)]),
 );
 
 /** The HTTP API and /metrics (src/http, docs/http-api.md). Loopback only by default. */

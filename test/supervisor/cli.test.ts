@@ -38,7 +38,7 @@ function runAgent(t: TestContext, args: string[], storageModule?: string): Run {
 /**
  * Writes the agent config; unless the test sets them, storage, the HTTP token file and the
  * port stay inside the test's temp dir (port 0), so no test touches /var/lib/autotracer or
- * 19704, and the default CPU tracers are off (their own tests cover them).
+ * 19704, and the default tracers are off (their own tests cover them).
  */
 function writeConfig(dir: string, config: Record<string, unknown>): string {
   const file = join(dir, 'config.json');
@@ -46,7 +46,7 @@ function writeConfig(dir: string, config: Record<string, unknown>): string {
     ...config,
     storage: { path: join(dir, 'data'), ...(config.storage as object | undefined) },
     http: { port: 0, tokenFile: join(dir, 'api-token'), ...(config.http as object | undefined) },
-    tracers: { cpusys: { enabled: false }, cpuidle: { enabled: false }, ...(config.tracers as object | undefined) },
+    tracers: { cpusys: { enabled: false }, cpuidle: { enabled: false }, dload: { enabled: false }, memburst: { enabled: false }, ...(config.tracers as object | undefined) },
   };
   writeFileSync(file, JSON.stringify(isolated));
   return file;

@@ -2,17 +2,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAgentConfig, tracerSpecsFrom } from '../../src/config/load.js';
+import { builtinTracers } from '../../src/actors/tracers/catalog.js';
 
-test('the embedded default is valid, runs storage and no tracer (example is opt-in)', () => {
+test('the embedded default is valid and runs exactly the tracers the catalog enables by default', () => {
   const config = parseAgentConfig({});
   assert.equal(config.tracers.example?.enabled, false);
-  assert.deepEqual(tracerSpecsFrom(config), []);
+  const onByDefault = Object.entries(builtinTracers).filter(([, e]) => e.enabledByDefault).map(([name]) => name);
+  assert.deepEqual(tracerSpecsFrom(config).map((s) => s.name), onByDefault);
+  assert.deepEqual(onByDefault.sort(), ['cpuidle', 'cpusys', 'dload', 'memburst']);
   assert.equal(config.supervisor.storage.restart.initialDelayMs, 1000);
+});
+
+test('a default-on tracer can be switched off, an opt-in one on', () => {
+  const config = parseAgentConfig({ tracers: { cpusys: { enabled: false }, waitrate: { enabled: true } } });
+  const names = tracerSpecsFrom(config).map((s) => s.name);
+  assert.ok(!names.includes('cpusys'));
+  assert.ok(names.includes('waitrate'));
 });
 
 test('an enabled tracer becomes a spec with its validated settings and restart policy', () => {
   const config = parseAgentConfig({ tracers: { example: { enabled: true, isolation: 'process', settings: { loadThreshold: 2 }, restart: { budgetCount: 5 } } } });
-  const [spec] = tracerSpecsFrom(config);
+  const spec = tracerSpecsFrom(config).find((s) => s.name === 'example');
   assert.equal(spec?.isolation, 'process');
   assert.deepEqual(spec?.settings, { loadThreshold: 2, sampleMs: 1000 });
   assert.equal(spec?.restart.budgetCount, 5);

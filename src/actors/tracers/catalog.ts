@@ -6,6 +6,8 @@ import { exampleSettingsSchema } from './example/config.js';
 import { waitrateSettingsSchema } from './waitrate/config.js';
 import { cpuSysSettingsSchema } from './cpusys/config.js';
 import { cpuIdleSettingsSchema } from './cpuidle/config.js';
+import { dloadSettingsSchema } from './dload/config.js';
+import { memburstSettingsSchema } from './memburst/config.js';
 
 export interface CatalogEntry {
   modulePath: string;
@@ -22,6 +24,9 @@ export const builtinTracers: Readonly<Record<string, CatalogEntry>> = {
   example: { modulePath: modulePath('./example/index.js'), settingsSchema: exampleSettingsSchema, enabledByDefault: false },
   cpusys: { modulePath: modulePath('./cpusys/index.js'), settingsSchema: cpuSysSettingsSchema, enabledByDefault: true },
   cpuidle: { modulePath: modulePath('./cpuidle/index.js'), settingsSchema: cpuIdleSettingsSchema, enabledByDefault: true },
+  // /proc sampling only, no BPF; idle cost in docs/dload.md and docs/memburst.md.
+  dload: { modulePath: modulePath('./dload/index.js'), settingsSchema: dloadSettingsSchema, enabledByDefault: true },
+  memburst: { modulePath: modulePath('./memburst/index.js'), settingsSchema: memburstSettingsSchema, enabledByDefault: true },
   // Opt-in until its hot-path cost for containerised tasks meets the target (docs/waitrate.md).
   waitrate: { modulePath: modulePath('./waitrate/index.js'), settingsSchema: waitrateSettingsSchema, enabledByDefault: false },
 };
