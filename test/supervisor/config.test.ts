@@ -9,7 +9,7 @@ test('the embedded default is valid and runs exactly the tracers the catalog ena
   assert.equal(config.tracers.example?.enabled, false);
   const onByDefault = Object.entries(builtinTracers).filter(([, e]) => e.enabledByDefault).map(([name]) => name);
   assert.deepEqual(tracerSpecsFrom(config).map((s) => s.name), onByDefault);
-  assert.deepEqual(onByDefault.sort(), ['cpuidle', 'cpusys', 'dload', 'memburst']);
+  assert.deepEqual(onByDefault.sort(), ['cpuidle', 'cpusys', 'dload', 'hungtask', 'iotracing', 'memburst', 'oom', 'reclaim']);
   assert.equal(config.supervisor.storage.restart.initialDelayMs, 1000);
 });
 

@@ -8,6 +8,10 @@ import { cpuSysSettingsSchema } from './cpusys/config.js';
 import { cpuIdleSettingsSchema } from './cpuidle/config.js';
 import { dloadSettingsSchema } from './dload/config.js';
 import { memburstSettingsSchema } from './memburst/config.js';
+import { iotracingSettingsSchema } from './iotracing/config.js';
+import { hungtaskSettingsSchema } from './hungtask/config.js';
+import { oomSettingsSchema } from './oom/config.js';
+import { reclaimSettingsSchema } from './reclaim/config.js';
 
 export interface CatalogEntry {
   modulePath: string;
@@ -27,6 +31,11 @@ export const builtinTracers: Readonly<Record<string, CatalogEntry>> = {
   // /proc sampling only, no BPF; idle cost in docs/dload.md and docs/memburst.md.
   dload: { modulePath: modulePath('./dload/index.js'), settingsSchema: dloadSettingsSchema, enabledByDefault: true },
   memburst: { modulePath: modulePath('./memburst/index.js'), settingsSchema: memburstSettingsSchema, enabledByDefault: true },
+  iotracing: { modulePath: modulePath('./iotracing/index.js'), settingsSchema: iotracingSettingsSchema, enabledByDefault: true },
+  // Kernel events (tracer_type "event"): each is unavailable where its tracepoint is missing.
+  hungtask: { modulePath: modulePath('./hungtask/index.js'), settingsSchema: hungtaskSettingsSchema, enabledByDefault: true },
+  oom: { modulePath: modulePath('./oom/index.js'), settingsSchema: oomSettingsSchema, enabledByDefault: true },
+  reclaim: { modulePath: modulePath('./reclaim/index.js'), settingsSchema: reclaimSettingsSchema, enabledByDefault: true },
   // Opt-in until its hot-path cost for containerised tasks meets the target (docs/waitrate.md).
   waitrate: { modulePath: modulePath('./waitrate/index.js'), settingsSchema: waitrateSettingsSchema, enabledByDefault: false },
 };

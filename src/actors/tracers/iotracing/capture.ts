@@ -1,0 +1,290 @@
+// The iotracing capture, usable without the actor runtime: attach the block + sched
+// tracepoint programs for `seconds`, follow the processes that issue IO (their open files
+// and /proc/<pid>/io, polled so that short-lived writers are not missed), then aggregate
+// per process and file, and keep the longest uninterruptible sleeps with their stacks.
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BpfObject, BpfOpenOptions } from '../../../native/index.js';
+import { KernelSymbols } from '../../../native/kallsyms.js';
+import {
+  IOTRACING_OBJECT,
+  iotracingRodata,
+  kernelDev,
+  readBlockedRows,
+  readFileRows,
+  readIotStats,
+  readSleepers,
+  splitKernelDev,
+  type FileIoRow,
+  type IotStats,
+} from '../../../native/bpf/iotracing.js';
+import { deviceName, listPids, openFiles, readComm, readProcIo, type OpenFile, type ProcIo } from './procfs.js';
+
+export type BpfOpener = (name: string, options: BpfOpenOptions) => BpfObject | Promise<BpfObject>;
+
+export interface CaptureOptions {
+  seconds: number;
+  /** Only this device (major:minor); undefined = every device. */
+  device?: { major: number; minor: number };
+  procRoot?: string;
+  signal?: AbortSignal;
+  maxProcesses: number;
+  maxFilesPerProcess: number;
+  maxBlockedStacks: number;
+  blockedMinUs: number;
+  /** Poll period for open files and /proc/<pid>/io of the IO issuers (ms). */
+  pollMs?: number;
+  /** Container of a pid (hostname/id), when a resolver is available. */
+  containerOf?: (pid: number) => { id: string; hostname?: string } | undefined;
+}
+
+export interface FileStat {
+  major: number;
+  minor: number;
+  dev_name: string;
+  /** 0 = not known (direct IO, metadata, or pages without a file mapping). */
+  inode: number;
+  /** The file's path when the inode was found among the process's open files, else null. */
+  path: string | null;
+  /** Open files of the process on this device (for inode 0: what the direct IO most likely hit). */
+  candidate_paths: string[];
+  disk_read_bytes: number;
+  disk_write_bytes: number;
+  disk_read_bps: number;
+  disk_write_bps: number;
+  ios: number;
+  q2c_us: number;
+  d2c_us: number;
+  max_q2c_us: number;
+  max_d2c_us: number;
+}
+
+export interface ProcessIoStat {
+  pid: number;
+  comm: string;
+  container_id: string | null;
+  container_hostname: string | null;
+  /** From /proc/<pid>/io rchar/wchar deltas over the capture (syscall level), bytes/s. */
+  total_fs_read_bps: number;
+  total_fs_write_bps: number;
+  total_disk_read_bytes: number;
+  total_disk_write_bytes: number;
+  total_disk_read_bps: number;
+  total_disk_write_bps: number;
+  total_files: FileStat[];
+  total_file_count: number;
+}
+
+export interface BlockedStack {
+  pid: number;
+  tgid: number;
+  comm: string;
+  container_id: string | null;
+  /** Longest uninterruptible sleep (µs), from switch-out to wakeup (or to the capture end when still blocked). */
+  blocked_us: number;
+  total_blocked_us: number;
+  count: number;
+  in_iowait: boolean;
+  still_blocked: boolean;
+  stack: string[];
+}
+
+export interface CaptureResult {
+  duration_seconds: number;
+  process_file_io_stats: ProcessIoStat[];
+  io_blocked_stacks: BlockedStack[];
+  /** BPF loss counters (0 = nothing lost). */
+  capture_stats: IotStats;
+}
+
+const round = (n: number): number => Math.round(n);
+
+export async function captureIo(open: BpfOpener, options: CaptureOptions): Promise<CaptureResult> {
+  const procRoot = options.procRoot ?? '/proc';
+  const targetDev = options.device !== undefined ? kernelDev(options.device.major, options.device.minor) : 0;
+  const object = await open(IOTRACING_OBJECT, { rodata: iotracingRodata({ targetDev, minBlockedNs: BigInt(options.blockedMinUs) * 1000n }) });
+  const ioStart = new Map<number, ProcIo>();
+  const ioLast = new Map<number, ProcIo>();
+  const files = new Map<number, Map<string, OpenFile>>();
+  const comms = new Map<number, string>();
+  let rows: FileIoRow[] = [];
+  const started = process.hrtime.bigint();
+  try {
+    // Baseline of every process's io counters: an issuer is only known once it issued.
+    for (const pid of listPids(procRoot)) {
+      const io = readProcIo(procRoot, pid);
+      if (io !== undefined) ioStart.set(pid, io);
+    }
+    object.attach();
+    const deadline = Date.now() + options.seconds * 1000;
+    const pollMs = options.pollMs ?? 500;
+    const follow = (): void => {
+      rows = readFileRows(object);
+      for (const tgid of new Set(rows.map((r) => r.tgid))) {
+        const io = readProcIo(procRoot, tgid);
+        if (io === undefined) continue; // exited: keep what we saw last
+        ioLast.set(tgid, io);
+        const known = files.get(tgid) ?? new Map<string, OpenFile>();
+        for (const f of openFiles(procRoot, tgid)) known.set(f.path, f);
+        files.set(tgid, known);
+        const comm = readComm(procRoot, tgid);
+        if (comm !== undefined) comms.set(tgid, comm);
+      }
+    };
+    while (!options.signal?.aborted) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await sleep(Math.min(pollMs, left), undefined, { signal: options.signal }).catch(() => undefined);
+      follow();
+    }
+    object.detach();
+    follow();
+    const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+    const stats = readIotStats(object);
+    const blocked = blockedStacks(object, options);
+    return {
+      duration_seconds: Math.round(elapsedS * 1000) / 1000,
+      process_file_io_stats: aggregate(rows, { ioStart, ioLast, files, comms, elapsedS, options }),
+      io_blocked_stacks: blocked,
+      capture_stats: stats,
+    };
+  } finally {
+    object.close();
+  }
+}
+
+function blockedStacks(object: BpfObject, options: CaptureOptions): BlockedStack[] {
+  const now = process.hrtime.bigint(); // CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns()
+  const minNs = BigInt(options.blockedMinUs) * 1000n;
+  let symbols: KernelSymbols | undefined;
+  try {
+    symbols = KernelSymbols.load();
+  } catch {
+    symbols = undefined; // addresses stay hex
+  }
+  const format = (ips: bigint[]): string[] => dropTracingFrames(ips.map((ip) => (symbols !== undefined ? symbols.format(ip) : `0x${ip.toString(16)}`)));
+  interface Item { pid: number; tgid: number; comm: string; maxNs: bigint; totalNs: bigint; count: bigint; iowait: boolean; still: boolean; stack: () => string[] }
+  const items: Item[] = readBlockedRows(object).map((b) => ({ ...b, still: false, stack: () => format(b.stack) }));
+  // Tasks still asleep at the end: their sleep so far counts (a throttled writer may not wake
+  // within the window); their stack is read live from /proc/<pid>/stack.
+  const procRoot = options.procRoot ?? '/proc';
+  for (const s of readSleepers(object)) {
+    const ns = now > s.startNs ? now - s.startNs : 0n;
+    if (ns < minNs) continue;
+    const live = (): string[] => procStack(procRoot, s.pid);
+    const existing = items.find((i) => i.pid === s.pid);
+    if (existing !== undefined) {
+      if (ns > existing.maxNs) Object.assign(existing, { maxNs: ns, iowait: s.iowait, still: true, stack: live });
+      continue;
+    }
+    const status = readStatus(procRoot, s.pid);
+    items.push({ pid: s.pid, tgid: status.tgid ?? s.pid, comm: status.comm ?? '', maxNs: ns, totalNs: ns, count: 1n, iowait: s.iowait, still: true, stack: live });
+  }
+  items.sort((a, b) => (b.maxNs > a.maxNs ? 1 : b.maxNs < a.maxNs ? -1 : 0));
+  return items.slice(0, options.maxBlockedStacks).map((i) => ({
+    pid: i.pid,
+    tgid: i.tgid,
+    comm: i.comm,
+    container_id: options.containerOf?.(i.tgid)?.id ?? null,
+    blocked_us: round(Number(i.maxNs) / 1000),
+    total_blocked_us: round(Number(i.totalNs) / 1000),
+    count: Number(i.count),
+    in_iowait: i.iowait,
+    still_blocked: i.still,
+    stack: i.stack(),
+  }));
+}
+
+/** Defensive: cut BPF program / tracepoint glue frames should an unwinder report them. */
+export function dropTracingFrames(frames: string[]): string[] {
+  let i = 0;
+  while (i < frames.length && /^bpf_prog_|^bpf_trace_run|^__bpf_trace_|^__traceiter_|\[bpf\]$/.test(frames[i] ?? '')) i++;
+  return frames.slice(i);
+}
+
+/** `/proc/<pid>/stack` frames without their `[<0>] ` prefix. */
+function procStack(procRoot: string, pid: number): string[] {
+  try {
+    return readFileSync(`${procRoot}/${pid}/stack`, 'utf8').split('\n').map((l) => l.replace(/^\[<[0-9a-fx]+>\]\s*/, '').trim()).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function readStatus(procRoot: string, pid: number): { tgid?: number; comm?: string } {
+  const comm = readComm(procRoot, pid);
+  try {
+    const text = readFileSync(`${procRoot}/${pid}/status`, 'utf8');
+    const tgid = Number(/^Tgid:\s*(\d+)/m.exec(text)?.[1]);
+    return { ...(Number.isFinite(tgid) ? { tgid } : {}), ...(comm !== undefined ? { comm } : {}) };
+  } catch {
+    return comm !== undefined ? { comm } : {};
+  }
+}
+
+interface AggregateInput {
+  ioStart: Map<number, ProcIo>;
+  ioLast: Map<number, ProcIo>;
+  files: Map<number, Map<string, OpenFile>>;
+  comms: Map<number, string>;
+  elapsedS: number;
+  options: CaptureOptions;
+}
+
+function aggregate(rows: FileIoRow[], input: AggregateInput): ProcessIoStat[] {
+  const { elapsedS, options } = input;
+  const perSecond = (bytes: number): number => round(bytes / Math.max(elapsedS, 0.001));
+  const byTgid = new Map<number, FileIoRow[]>();
+  for (const r of rows) byTgid.set(r.tgid, [...(byTgid.get(r.tgid) ?? []), r]);
+  const processes: ProcessIoStat[] = [];
+  for (const [tgid, list] of byTgid) {
+    const open = [...(input.files.get(tgid)?.values() ?? [])];
+    const fileStats: FileStat[] = list.map((r) => {
+      const { major, minor } = splitKernelDev(r.dev);
+      const onDevice = open.filter((f) => (f.major === major && f.minor === minor) || (f.rdevMajor === major && f.rdevMinor === minor));
+      const byInode = r.ino !== 0n ? onDevice.find((f) => f.ino === r.ino && f.rdevMajor === undefined) : undefined;
+      const ios = Number(r.ios);
+      return {
+        major,
+        minor,
+        dev_name: deviceName(major, minor),
+        inode: Number(r.ino),
+        path: byInode?.path ?? null,
+        candidate_paths: byInode !== undefined ? [] : onDevice.map((f) => f.path),
+        disk_read_bytes: Number(r.readBytes),
+        disk_write_bytes: Number(r.writeBytes),
+        disk_read_bps: perSecond(Number(r.readBytes)),
+        disk_write_bps: perSecond(Number(r.writeBytes)),
+        ios,
+        q2c_us: ios > 0 ? round(Number(r.q2cNsSum) / ios / 1000) : 0,
+        d2c_us: ios > 0 ? round(Number(r.d2cNsSum) / ios / 1000) : 0,
+        max_q2c_us: round(Number(r.q2cNsMax) / 1000),
+        max_d2c_us: round(Number(r.d2cNsMax) / 1000),
+      };
+    });
+    fileStats.sort((a, b) => b.disk_read_bytes + b.disk_write_bytes - (a.disk_read_bytes + a.disk_write_bytes));
+    const readBytes = fileStats.reduce((s, f) => s + f.disk_read_bytes, 0);
+    const writeBytes = fileStats.reduce((s, f) => s + f.disk_write_bytes, 0);
+    const start = input.ioStart.get(tgid);
+    const last = input.ioLast.get(tgid);
+    const fsRead = start !== undefined && last !== undefined ? Math.max(0, last.rchar - start.rchar) : last?.rchar ?? 0;
+    const fsWrite = start !== undefined && last !== undefined ? Math.max(0, last.wchar - start.wchar) : last?.wchar ?? 0;
+    const container = options.containerOf?.(tgid);
+    processes.push({
+      pid: tgid,
+      comm: input.comms.get(tgid) ?? list[0]?.comm ?? '',
+      container_id: container?.id ?? null,
+      container_hostname: container?.hostname ?? null,
+      total_fs_read_bps: perSecond(fsRead),
+      total_fs_write_bps: perSecond(fsWrite),
+      total_disk_read_bytes: readBytes,
+      total_disk_write_bytes: writeBytes,
+      total_disk_read_bps: perSecond(readBytes),
+      total_disk_write_bps: perSecond(writeBytes),
+      total_files: fileStats.slice(0, options.maxFilesPerProcess),
+      total_file_count: fileStats.length,
+    });
+  }
+  processes.sort((a, b) => b.total_disk_read_bytes + b.total_disk_write_bytes - (a.total_disk_read_bytes + a.total_disk_write_bytes));
+  return processes.slice(0, options.maxProcesses);
+}

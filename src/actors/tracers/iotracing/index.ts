@@ -1,0 +1,153 @@
+// iotracing: per-device disk anomaly (util, bps, await over two consecutive intervals of
+// /proc/diskstats) -> a tracepoint-only BPF capture naming the processes, files and blocked
+// tasks behind it. Per-device cooldown (HUATUO has none). docs/iotracing.md.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ContainerResolver } from '../../../containers/index.js';
+import { IOTRACING_OBJECT, iotracingRodata } from '../../../native/bpf/iotracing.js';
+import { tracepointUnavailableReason } from '../../../native/bpf/kevents.js';
+import { TracerUnavailableError } from '../../errors.js';
+import { Flag, registerTracer, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
+import { captureIo, type CaptureResult } from './capture.js';
+import { iotracingSettingsSchema, type IotracingSettings } from './config.js';
+import { IoDetector, type Anomaly, type IoStatus } from './detector.js';
+import { readDiskstats } from './diskstats.js';
+import { IotracingError } from './errors.js';
+
+export { iotracingSettingsSchema } from './config.js';
+
+export interface IotracingEventData extends Omit<CaptureResult, 'duration_seconds'> {
+  reason_snapshot: {
+    type: Anomaly['type'] | 'manual';
+    device: string;
+    major: number;
+    minor: number;
+    iostatus: IoStatus;
+    summary: string;
+  };
+  capture_seconds: number;
+}
+
+const BPF_UNAVAILABLE = new Set(['BPF_LOAD_FAILED', 'BPF_ATTACH_FAILED', 'BPF_ATTACH_UNSUPPORTED']);
+
+const TRACEPOINTS: Array<[string, string]> = [
+  ['block', 'block_io_start'],
+  ['block', 'block_rq_issue'],
+  ['block', 'block_rq_complete'],
+  ['sched', 'sched_switch'],
+  ['sched', 'sched_wakeup'],
+];
+
+/**
+ * Fails fast with `unavailable` (instead of a background capture error at the first anomaly):
+ * the tracepoints must exist and the verifier must accept the capture object (loaded, not attached).
+ */
+async function assertCaptureLoads(ctx: TracerContext<IotracingSettings>): Promise<void> {
+  for (const [category, name] of TRACEPOINTS) {
+    const reason = tracepointUnavailableReason(category, name);
+    if (reason !== undefined) throw new TracerUnavailableError(`iotracing: ${reason}`);
+  }
+  try {
+    (await ctx.loadBpf(IOTRACING_OBJECT, { rodata: iotracingRodata() })).close();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && BPF_UNAVAILABLE.has(code)) {
+      throw new TracerUnavailableError(`iotracing: the kernel cannot load its BPF programs: ${String((err as Error).message)}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+export class IotracingTracer implements Tracer<IotracingSettings> {
+  private capturing = false;
+  private resolver: ContainerResolver | undefined;
+  private latest = new Map<string, IoStatus>();
+  /** Called after each reading (tests observe the loop through it). */
+  onSample: ((statuses: Map<string, IoStatus>, anomalies: Anomaly[], fired: string[]) => void) | undefined;
+
+  async start(ctx: TracerContext<IotracingSettings>): Promise<void> {
+    const s = ctx.config;
+    await assertCaptureLoads(ctx);
+    this.resolver = new ContainerResolver(s.containers);
+    const detector = new IoDetector(s.thresholds, s.devices);
+    detector.observe(readDiskstats(s.procRoot), Date.now()); // baseline
+    while (!ctx.signal.aborted) {
+      await sleep(s.intervalSeconds * 1000, undefined, { signal: ctx.signal }).catch(() => undefined);
+      if (ctx.signal.aborted) break;
+      const { statuses, anomalies } = detector.observe(readDiskstats(s.procRoot), Date.now());
+      this.latest = statuses;
+      const fired: string[] = [];
+      for (const anomaly of anomalies) {
+        // One capture at a time (it is host-wide); the others wait for the next interval.
+        if (this.capturing) break;
+        if (!(await ctx.cooldown.tryArm(anomaly.device, s.cooldownSeconds))) continue;
+        fired.push(anomaly.device);
+        detector.reset(anomaly.device);
+        // Capture in the background so that sampling keeps its cadence.
+        void this.captureAndSave(ctx, anomaly).catch((err: unknown) => {
+          ctx.logger.error('iotracing capture failed', { device: anomaly.device, error: String(err) });
+        });
+      }
+      this.onSample?.(statuses, anomalies, fired);
+    }
+    while (this.capturing) await sleep(20);
+  }
+
+  /** Manual capture of one device (request.containerId unused; reason "device=<name>" picks it, default: the busiest). */
+  async trigger(request: TriggerRequest, ctx: TracerContext<IotracingSettings>): Promise<void> {
+    const wanted = /device=(\S+)/.exec(request.reason ?? '')?.[1];
+    const disks = readDiskstats(ctx.config.procRoot);
+    const busiest = [...this.latest.entries()].sort((a, b) => b[1].io_util - a[1].io_util)[0]?.[0];
+    const name = wanted ?? busiest;
+    const disk = disks.find((d) => d.name === name);
+    if (disk === undefined) throw new IotracingError('IOTRACING_UNKNOWN_DEVICE', `iotracing trigger: unknown device ${String(name)}`);
+    const iostatus = this.latest.get(disk.name) ?? { read_bps: 0, write_bps: 0, read_iops: 0, write_iops: 0, read_await: 0, write_await: 0, io_util: 0, queue_size: 0 };
+    await this.captureAndSave(ctx, { type: 'ioutil', device: disk.name, major: disk.major, minor: disk.minor, iostatus, summary: `manual capture of ${disk.name}(${disk.major}:${disk.minor})${request.reason !== undefined ? `: ${request.reason}` : ''}` }, 'manual');
+  }
+
+  private async captureAndSave(ctx: TracerContext<IotracingSettings>, anomaly: Anomaly, type?: 'manual'): Promise<void> {
+    if (this.capturing) throw new IotracingError('IOTRACING_CAPTURE_BUSY', 'an iotracing capture is already running');
+    this.capturing = true;
+    try {
+      const s = ctx.config;
+      const resolver = this.resolver;
+      let result: CaptureResult;
+      try {
+        result = await captureIo((name, options) => ctx.loadBpf(name, options), {
+          seconds: s.durationSeconds,
+          ...(s.captureAllDevices ? {} : { device: { major: anomaly.major, minor: anomaly.minor } }),
+          procRoot: s.procRoot,
+          signal: ctx.signal,
+          maxProcesses: s.maxProcesses,
+          maxFilesPerProcess: s.maxFilesPerProcess,
+          maxBlockedStacks: s.maxBlockedStacks,
+          blockedMinUs: s.blockedMinUs,
+          containerOf: (pid) => {
+            const c = resolver?.ofPid(pid);
+            return c === undefined ? undefined : { id: c.id, ...(c.hostname !== undefined ? { hostname: c.hostname } : {}) };
+          },
+        });
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && BPF_UNAVAILABLE.has(code)) {
+          throw new TracerUnavailableError(`iotracing: the kernel cannot load its BPF programs: ${String((err as Error).message)}`, { cause: err });
+        }
+        throw err;
+      }
+      const { duration_seconds, ...rest } = result;
+      const data: IotracingEventData = {
+        reason_snapshot: { type: type ?? anomaly.type, device: anomaly.device, major: anomaly.major, minor: anomaly.minor, iostatus: anomaly.iostatus, summary: anomaly.summary },
+        capture_seconds: duration_seconds,
+        ...rest,
+      };
+      await ctx.save({ data });
+    } finally {
+      this.capturing = false;
+    }
+  }
+}
+
+registerTracer<IotracingSettings>(
+  'iotracing',
+  () => ({ tracer: new IotracingTracer(), interval: 5, flags: Flag.Tracing }),
+  { settingsSchema: iotracingSettingsSchema },
+);

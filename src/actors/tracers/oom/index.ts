@@ -1,0 +1,62 @@
+// oom event (tracer_type "event"): oom/mark_victim names the victim task; BPF reads its v2
+// and v1-memory cgroup ids before it exits, so its container is known even when /proc is
+// already gone. The document's container is the victim's. docs/kevents.md.
+import { ContainerResolver } from '../../../containers/index.js';
+import { KEV_OOM_OBJECT, type KevEvent } from '../../../native/bpf/kevents.js';
+import type { BpfObject } from '../../../native/index.js';
+import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
+import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../hungtask/kevent-support.js';
+import { oomSettingsSchema, type OomSettings } from './config.js';
+import { readMeminfo } from './meminfo.js';
+
+export { oomSettingsSchema } from './config.js';
+
+export interface OomEventData {
+  victim: {
+    pid: number;
+    tgid: number;
+    comm: string;
+    container_id: string | null;
+    container_hostname: string | null;
+    cgroup_id: string;
+    memory_cgroup_id: string;
+    total_vm_bytes: number;
+  };
+  /** The task whose allocation ran out (current at mark_victim). */
+  trigger: { pid: number; comm: string };
+  memory_snapshot: { host_meminfo: Record<string, number> };
+}
+
+export const OOM_SPEC: KeventSpec = { tracer: 'oom', tracepoints: [['oom', 'mark_victim']], object: KEV_OOM_OBJECT };
+const PAGE = 4096;
+
+export class OomTracer implements Tracer<OomSettings> {
+  onAttached: ((o: BpfObject) => void) | undefined;
+  spec: KeventSpec = OOM_SPEC;
+
+  async start(ctx: TracerContext<OomSettings>): Promise<void> {
+    const s = ctx.config;
+    const resolver = new ContainerResolver(s.containers);
+    await runKevent(ctx as TracerContext<unknown>, this.spec, async (e: KevEvent) => {
+      const meminfo = readMeminfo(s.procRoot); // first: closest to the moment of the kill
+      const container = containerOf(resolver, e);
+      const data: OomEventData = {
+        victim: {
+          pid: e.pid,
+          tgid: e.tgid,
+          comm: e.comm,
+          container_id: container?.id ?? null,
+          container_hostname: container?.hostname ?? null,
+          cgroup_id: e.cgroup_v2.toString(),
+          memory_cgroup_id: e.cgroup_memory.toString(),
+          total_vm_bytes: Number(e.extra) * PAGE,
+        },
+        trigger: { pid: e.trigger_pid, comm: e.trigger_comm },
+        memory_snapshot: { host_meminfo: meminfo },
+      };
+      await ctx.save({ type: 'event', time: eventTimeMs(e.time_ns), data, ...(container !== undefined ? { container: containerRef(container) } : {}) });
+    }, (o) => this.onAttached?.(o));
+  }
+}
+
+registerTracer<OomSettings>('oom', () => ({ tracer: new OomTracer(), interval: 5, flags: Flag.Tracing }), { settingsSchema: oomSettingsSchema });

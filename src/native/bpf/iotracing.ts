@@ -1,0 +1,139 @@
+// TS side of iotracing.bpf.c / iotracing.h (layouts checked against BTF by test/iotracing/layout.test.ts).
+import { array, char, defineLayout, u32, u64 } from '../layout.js';
+
+export const IOTRACING_OBJECT = 'iotracing';
+export const IOT_INFLIGHT_MAP = 'inflight';
+export const IOT_FILES_MAP = 'files';
+export const IOT_SLEEPERS_MAP = 'sleepers';
+export const IOT_BLOCKED_MAP = 'blocked';
+export const IOT_STATS_MAP = 'stats';
+export const IOT_MAX_FILES = 4096;
+export const IOT_MAX_BLOCKED = 4096;
+
+export const iotRqLayout = defineLayout('iot_rq', { ino: u64, queued_ns: u64, issued_ns: u64, dev: u32, tgid: u32, comm: char(16) });
+export const iotKeyLayout = defineLayout('iot_key', { dev: u32, tgid: u32, ino: u64 });
+export const iotValLayout = defineLayout('iot_val', {
+  read_bytes: u64,
+  write_bytes: u64,
+  ios: u64,
+  q2c_ns_sum: u64,
+  d2c_ns_sum: u64,
+  q2c_ns_max: u64,
+  d2c_ns_max: u64,
+  comm: char(16),
+});
+export const IOT_STACK_DEPTH = 32;
+export const iotSleepLayout = defineLayout('iot_sleep', { start_ns: u64, iowait: u32, pad: u32 });
+export const iotBlockedLayout = defineLayout('iot_blocked', {
+  max_ns: u64,
+  total_ns: u64,
+  count: u64,
+  tgid: u32,
+  iowait: u32,
+  stack_len: u32,
+  pad: u32,
+  comm: char(16),
+  stack: array(u64, IOT_STACK_DEPTH),
+});
+
+export const IotStat = { inflightFull: 0, filesFull: 1, untrackedDone: 2, sleepersFull: 3, blockedFull: 4, stackLost: 5 } as const;
+export const IOT_STAT_NR = 6;
+export type IotStatName = keyof typeof IotStat;
+export type IotStats = Record<IotStatName, number>;
+
+/** Kernel dev_t (MINORBITS = 20), what the BPF side compares and reports. */
+export function kernelDev(major: number, minor: number): number {
+  return ((major << 20) | minor) >>> 0;
+}
+export function splitKernelDev(dev: number): { major: number; minor: number } {
+  return { major: dev >>> 20, minor: dev & 0xfffff };
+}
+
+export function iotracingRodata(options: { targetDev?: number; minBlockedNs?: bigint } = {}): Record<string, number | bigint> {
+  return { target_dev: options.targetDev ?? 0, min_blocked_ns: options.minBlockedNs ?? 0n };
+}
+
+interface MapSource {
+  map(name: string): {
+    lookupPerCpu(key: Buffer): Buffer[] | undefined;
+    entries(): Array<{ key: Buffer; value: Buffer }>;
+  };
+}
+
+export interface FileIoRow {
+  dev: number;
+  tgid: number;
+  ino: bigint;
+  readBytes: bigint;
+  writeBytes: bigint;
+  ios: bigint;
+  q2cNsSum: bigint;
+  d2cNsSum: bigint;
+  q2cNsMax: bigint;
+  d2cNsMax: bigint;
+  comm: string;
+}
+
+export function readFileRows(object: MapSource): FileIoRow[] {
+  return object.map(IOT_FILES_MAP).entries().map(({ key, value }) => {
+    const k = iotKeyLayout.decode(key);
+    const v = iotValLayout.decode(value);
+    return {
+      dev: k.dev,
+      tgid: k.tgid,
+      ino: k.ino,
+      readBytes: v.read_bytes,
+      writeBytes: v.write_bytes,
+      ios: v.ios,
+      q2cNsSum: v.q2c_ns_sum,
+      d2cNsSum: v.d2c_ns_sum,
+      q2cNsMax: v.q2c_ns_max,
+      d2cNsMax: v.d2c_ns_max,
+      comm: v.comm,
+    };
+  });
+}
+
+export interface BlockedRow {
+  pid: number;
+  tgid: number;
+  comm: string;
+  maxNs: bigint;
+  totalNs: bigint;
+  count: bigint;
+  /** Kernel instruction pointers of the longest sleep's stack, innermost first. */
+  stack: bigint[];
+  iowait: boolean;
+}
+
+export function readBlockedRows(object: MapSource): BlockedRow[] {
+  return object.map(IOT_BLOCKED_MAP).entries().map(({ key, value }) => {
+    const v = iotBlockedLayout.decode(value);
+    return { pid: key.readUInt32LE(0), tgid: v.tgid, comm: v.comm, maxNs: v.max_ns, totalNs: v.total_ns, count: v.count, stack: v.stack.slice(0, Math.min(v.stack_len, IOT_STACK_DEPTH)), iowait: v.iowait !== 0 };
+  });
+}
+
+export interface SleeperRow {
+  pid: number;
+  startNs: bigint;
+  iowait: boolean;
+}
+
+/** Tasks still in an uninterruptible sleep (no wakeup yet). */
+export function readSleepers(object: MapSource): SleeperRow[] {
+  return object.map(IOT_SLEEPERS_MAP).entries().map(({ key, value }) => {
+    const v = iotSleepLayout.decode(value);
+    return { pid: key.readUInt32LE(0), startNs: v.start_ns, iowait: v.iowait !== 0 };
+  });
+}
+
+export function readIotStats(object: MapSource): IotStats {
+  const stats = object.map(IOT_STATS_MAP);
+  const out = {} as IotStats;
+  for (const [name, slot] of Object.entries(IotStat) as Array<[IotStatName, number]>) {
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(slot);
+    out[name] = Number((stats.lookupPerCpu(key) ?? []).reduce((sum, v) => sum + v.readBigUInt64LE(0), 0n));
+  }
+  return out;
+}

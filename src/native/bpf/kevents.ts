@@ -1,0 +1,58 @@
+// TS side of kevents.h and the kevents_{hang,oom,reclaim}.bpf.c objects (layout checked
+// against BTF by test/kevents/layout.test.ts), plus the availability probe each event
+// tracer runs before loading (a missing tracepoint means `unavailable`, not a crash).
+import { existsSync, readFileSync } from 'node:fs';
+import { char, defineLayout, u32, u64 } from '../layout.js';
+
+export const KEV_EVENTS_RING = 'events';
+export const KEV_HANG_OBJECT = 'kevents_hang';
+export const KEV_OOM_OBJECT = 'kevents_oom';
+export const KEV_RECLAIM_OBJECT = 'kevents_reclaim';
+
+export const KevKind = { hungTask: 1, oomVictim: 2, directReclaim: 3 } as const;
+
+export const kevEventLayout = defineLayout('kev_event', {
+  time_ns: u64,
+  cgroup_v2: u64,
+  cgroup_memory: u64,
+  value: u64,
+  extra: u64,
+  kind: u32,
+  pid: u32,
+  tgid: u32,
+  trigger_pid: u32,
+  comm: char(16),
+  trigger_comm: char(16),
+});
+export const kevReclaimStartLayout = defineLayout('kev_reclaim_start', { start_ns: u64, order: u32, pad: u32 });
+export type KevEvent = ReturnType<typeof kevEventLayout.decode>;
+
+export function kevReclaimRodata(thresholdNs: bigint): Record<string, bigint> {
+  return { threshold_ns: thresholdNs };
+}
+
+export interface TracepointProbe {
+  tracefsRoot?: string;
+  btfPath?: string;
+}
+
+/**
+ * Why `category/name` cannot be traced with tp_btf here, or undefined when it can: the
+ * tracefs event directory must exist (tracepoint compiled in) and the kernel BTF must hold
+ * `btf_trace_<name>` (what tp_btf attaches by).
+ */
+export function tracepointUnavailableReason(category: string, name: string, probe: TracepointProbe = {}): string | undefined {
+  const tracefs = probe.tracefsRoot ?? '/sys/kernel/tracing';
+  const btf = probe.btfPath ?? '/sys/kernel/btf/vmlinux';
+  if (existsSync(`${tracefs}/events`) && !existsSync(`${tracefs}/events/${category}/${name}`)) {
+    return `tracepoint ${category}/${name} is not in this kernel (${tracefs}/events/${category}/${name} missing)`;
+  }
+  if (!existsSync(btf)) return `no kernel BTF at ${btf}: tp_btf programs cannot attach`;
+  if (!btfHasName(btf, `btf_trace_${name}`)) return `kernel BTF has no btf_trace_${name}`;
+  return undefined;
+}
+
+/** Cheap check: the name, NUL-terminated, appears in the BTF string section (read once, not kept). */
+function btfHasName(path: string, name: string): boolean {
+  return readFileSync(path).includes(Buffer.from(`\0${name}\0`, 'latin1'));
+}
