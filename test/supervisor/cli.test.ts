@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { memoryStorage, realStoragePath, tempDir, waitFor } from './harness.js';
+import { builtinTracers } from '../../src/actors/tracers/catalog.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const crashingStorage = fileURLToPath(new URL('../fixtures/supervisor/crashing-storage.js', import.meta.url));
@@ -35,6 +36,11 @@ function runAgent(t: TestContext, args: string[], storageModule?: string): Run {
   return { child, output: () => out, exited };
 }
 
+// Every tracer the catalog enables by default, switched off.
+const defaultTracersOff = Object.fromEntries(
+  Object.entries(builtinTracers).filter(([, e]) => e.enabledByDefault).map(([name]) => [name, { enabled: false }]),
+);
+
 /**
  * Writes the agent config; unless the test sets them, storage, the HTTP token file and the
  * port stay inside the test's temp dir (port 0), so no test touches /var/lib/autotracer or
@@ -46,7 +52,7 @@ function writeConfig(dir: string, config: Record<string, unknown>): string {
     ...config,
     storage: { path: join(dir, 'data'), ...(config.storage as object | undefined) },
     http: { port: 0, tokenFile: join(dir, 'api-token'), ...(config.http as object | undefined) },
-    tracers: { cpusys: { enabled: false }, cpuidle: { enabled: false }, dload: { enabled: false }, memburst: { enabled: false }, ...(config.tracers as object | undefined) },
+    tracers: { ...defaultTracersOff, ...(config.tracers as object | undefined) },
   };
   writeFileSync(file, JSON.stringify(isolated));
   return file;
