@@ -11,7 +11,7 @@ import { closeCapturePool } from '../../src/capture/index.js';
 import { cpuIdleSettingsSchema, type CpuIdleSettings } from '../../src/actors/tracers/cpuidle/config.js';
 import { CPUIDLE_HUATUO_FIELDS, CpuIdleTracer, type CpuIdleEventData, type CpuIdleTick } from '../../src/actors/tracers/cpuidle/index.js';
 import { createTestCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
-import { testContext, type TestContext } from './context.js';
+import { testContext, type TestContext } from '../support/tracer-context.js';
 
 const NAME = 'cputracers-busy';
 const EXTRA_FIELDS = ['folded', 'profile', 'sample', 'score'];
@@ -141,12 +141,12 @@ describe('cpuidle tracer', () => {
     });
     assert.equal(failure, undefined, String(failure));
     assert.equal(ctx.saved.length, 1, 'no second event inside the cooldown');
-    assert.deepEqual(ctx.armLog.filter((a) => a.key === NAME).map((a) => a.granted).slice(0, 2), [true, false]);
+    assert.deepEqual(ctx.ledger.log.filter((a) => a.key === NAME).map((a) => a.granted).slice(0, 2), [true, false]);
 
     // A manual trigger bypasses thresholds and cooldown (the supervisor's rule) and needs a container.
     await assert.rejects(tracer.trigger({}, ctx), { code: 'CPUIDLE_NO_CONTAINER' });
     await assert.rejects(tracer.trigger({ containerId: 'cputracers-nope' }, ctx), { code: 'CPUIDLE_UNKNOWN_CONTAINER' });
-    const armsBefore = ctx.armLog.length;
+    const armsBefore = ctx.ledger.log.length;
     await tracer.trigger({ containerId: NAME, reason: 'test' }, ctx);
     const manual = ctx.saved.find((e) => (e.data as CpuIdleEventData).reason === 'test');
     assert.ok(manual, 'the manual event');
@@ -155,6 +155,6 @@ describe('cpuidle tracer', () => {
     assert.equal(m.capture_error, undefined);
     assert.ok(m.total_percent > 40, `the running loop measured over the capture: ${m.total_percent}`);
     assert.ok(m.profile !== undefined && m.profile.processes.length > 0 && m.profile.processes.every((p) => p.cgroup_id === String(testCg.id)));
-    assert.equal(ctx.armLog.slice(armsBefore).filter((a) => a.key === NAME && a.granted).length, 0, 'a manual trigger does not arm the cooldown');
+    assert.equal(ctx.ledger.log.slice(armsBefore).filter((a) => a.key === NAME && a.granted).length, 0, 'a manual trigger does not arm the cooldown');
   });
 });

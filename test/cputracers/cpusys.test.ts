@@ -13,7 +13,7 @@ import { CPUSYS_HUATUO_FIELDS, CpuSysTracer, type CpuSysEventData } from '../../
 import type { CpuSysObservation } from '../../src/actors/tracers/cpusys/detector.js';
 import { spawnWorkload, waitFor, type Workload } from '../support/host.js';
 import { HUATUO_CPUSYS_SEQUENCE, statText } from '../fixtures/cputracers/cpusys-sequence.js';
-import { testContext, type TestContext } from './context.js';
+import { testContext, type TestContext } from '../support/tracer-context.js';
 
 /** Every key a cpusys event may carry: HUATUO's five, then our documented extras. */
 const EXTRA_FIELDS = ['folded', 'profile'];
@@ -87,7 +87,7 @@ describe('cpusys tracer', () => {
     }
     // The value after each write is consumed once; the repeats are skipped (no time passed).
     assert.deepEqual(kinds, ['baseline', 'reset', 'baseline', 'sample', 'sample']);
-    assert.equal(ctx.armLog.length, 1, 'the cooldown was asked once');
+    assert.equal(ctx.ledger.log.length, 1, 'the cooldown was asked once');
 
     const event = ctx.saved[0]!;
     assert.equal(event.containerId, undefined, 'a host event');

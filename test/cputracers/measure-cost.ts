@@ -12,7 +12,7 @@ import { profileForEvent } from '../../src/actors/tracers/cpusys/profile.js';
 import { cpuIdleSettingsSchema, type CpuIdleSettings } from '../../src/actors/tracers/cpuidle/config.js';
 import { CpuIdleTracer } from '../../src/actors/tracers/cpuidle/index.js';
 import { createTestCgroup, removeTestCgroup, type TestCgroup } from '../support/host.js';
-import { testContext } from './context.js';
+import { testContext } from '../support/tracer-context.js';
 
 const containers = Number(process.argv[2] ?? 50);
 const seconds = Number(process.argv[3] ?? 10);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { dloadSettingsSchema, DloadTracer, type DloadEventData } from '../../src/actors/tracers/dload/index.js';
 import { spawnWorkload, waitFor, type Workload } from '../support/host.js';
-import { testContext } from './context.js';
+import { testContext } from '../support/tracer-context.js';
 import { TEST_ROOT, TestContainer, V1_CONTROLLERS, removeTestRoot, taskState, v1Mount } from './workloads.js';
 
 const container = new TestContainer('io', 'both');

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DloadTracer, dloadSettingsSchema } from '../../src/actors/tracers/dload/index.js';
 import { MemburstTracer, memburstSettingsSchema } from '../../src/actors/tracers/memburst/index.js';
 import { spawnWorkload, type Workload } from '../support/host.js';
-import { testContext } from './context.js';
+import { testContext } from '../support/tracer-context.js';
 import { TEST_ROOT, TestContainer, V1_CONTROLLERS, removeTestRoot } from './workloads.js';
 
 const containers = Number(process.argv[2] ?? 20);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { dloadSettingsSchema, DloadTracer, type DloadEventData } from '../../src/actors/tracers/dload/index.js';
 import { waitFor } from '../support/host.js';
-import { testContext } from './context.js';
+import { testContext } from '../support/tracer-context.js';
 import { TEST_ROOT, TestContainer, V1_CONTROLLERS, compileFixture, removeTestRoot, startVforkD, taskState, type VforkD } from './workloads.js';
 
 const containers = [new TestContainer('both', 'both'), new TestContainer('v1only', 'v1'), new TestContainer('v2only', 'v2')];

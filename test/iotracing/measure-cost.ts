@@ -10,7 +10,7 @@ import { BpfObject, enableBpfStats } from '../../src/native/index.js';
 import { IOTRACING_OBJECT, iotracingRodata, kernelDev } from '../../src/native/bpf/iotracing.js';
 import { iotracingSettingsSchema, type IotracingSettings } from '../../src/actors/tracers/iotracing/config.js';
 import { IotracingTracer } from '../../src/actors/tracers/iotracing/index.js';
-import { testContext } from './context.js';
+import { testContext } from '../support/tracer-context.js';
 import { createLoopFs, destroyLoopFs } from './loopdev.js';
 
 const runs = Number(process.argv[2] ?? 5);

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { iotracingSettingsSchema, type IotracingSettings } from '../../src/actors/tracers/iotracing/config.js';
 import { IotracingTracer, type IotracingEventData } from '../../src/actors/tracers/iotracing/index.js';
 import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
-import { CooldownLedger, testContext, type TestContext } from './context.js';
+import { CooldownLedger, testContext, type TestContext } from '../support/tracer-context.js';
 import { createLoopFs, destroyLoopFs, setWriteThrottle, type LoopFs } from './loopdev.js';
 
 describe('iotracing tracer on a saturated loop device', () => {

@@ -12,7 +12,7 @@ import { hungtaskSettingsSchema, type HungtaskSettings } from '../../src/actors/
 import { HungtaskTracer, type HungtaskEventData } from '../../src/actors/tracers/hungtask/index.js';
 import { tracepointUnavailableReason } from '../../src/native/bpf/kevents.js';
 import { spawnWorkload, waitFor, type Workload } from '../support/host.js';
-import { testContext, type TestContext } from '../iotracing/context.js';
+import { testContext, type TestContext } from '../support/tracer-context.js';
 import { createLoopFs, destroyLoopFs, type LoopFs } from '../iotracing/loopdev.js';
 import { saveSysctls, writeSysctl } from './sysctl.js';
 

@@ -7,7 +7,7 @@ import { OomTracer } from '../../src/actors/tracers/oom/index.js';
 import { oomSettingsSchema, type OomSettings } from '../../src/actors/tracers/oom/config.js';
 import { ReclaimTracer } from '../../src/actors/tracers/reclaim/index.js';
 import { reclaimSettingsSchema, type ReclaimSettings } from '../../src/actors/tracers/reclaim/config.js';
-import { testContext } from '../iotracing/context.js';
+import { testContext } from '../support/tracer-context.js';
 
 const seconds = Number(process.argv[2] ?? 30);
 const abort = new AbortController();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { oomSettingsSchema, type OomSettings } from '../../src/actors/tracers/oom/config.js';
 import { OomTracer, type OomEventData } from '../../src/actors/tracers/oom/index.js';
 import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
-import { testContext, type TestContext } from '../iotracing/context.js';
+import { testContext, type TestContext } from '../support/tracer-context.js';
 
 describe('oom event', () => {
   let cg: TestCgroup | undefined;

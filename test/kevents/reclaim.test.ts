@@ -11,7 +11,7 @@ import { ReclaimTracer } from '../../src/actors/tracers/reclaim/index.js';
 import { OomTracer } from '../../src/actors/tracers/oom/index.js';
 import { oomSettingsSchema, type OomSettings } from '../../src/actors/tracers/oom/config.js';
 import { waitFor } from '../support/host.js';
-import { testContext } from '../iotracing/context.js';
+import { testContext } from '../support/tracer-context.js';
 
 describe('reclaim event tracer', () => {
   it('attaches begin/end and stops cleanly', async () => {

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { MemburstTracer, memburstSettingsSchema, type MemburstEventData } from '../../src/actors/tracers/memburst/index.js';
 import { readMemSample } from '../../src/actors/tracers/memburst/meminfo.js';
 import { spawnWorkload, waitFor, type Workload } from '../support/host.js';
-import { CooldownLedger, testContext } from '../dload/context.js';
+import { CooldownLedger, testContext } from '../support/tracer-context.js';
 import { compileFixture } from '../dload/workloads.js';
 
 const MiB = 1024 * 1024;
@@ -62,7 +62,7 @@ test('a doubling process -> one event listing it first by growth; none within th
 
   const run = (tracer: MemburstTracer) => {
     const abort = new AbortController();
-    const ctx = testContext('memburst', settings, abort.signal, ledger);
+    const ctx = testContext('memburst', settings, abort.signal, { ledger });
     let ticks = 0;
     tracer.onSample = () => void ticks++;
     const running = tracer.start(ctx);

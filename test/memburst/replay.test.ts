@@ -11,7 +11,7 @@ import { parseMeminfo } from '../../src/actors/tracers/memburst/meminfo.js';
 import { parseStatm, parseStatus } from '../../src/actors/tracers/memburst/processes.js';
 import { repoRoot } from '../../src/paths.js';
 import { waitFor } from '../support/host.js';
-import { testContext } from '../dload/context.js';
+import { testContext } from '../support/tracer-context.js';
 
 const fixture = (name: string): string => readFileSync(join(repoRoot, 'test', 'fixtures', 'memburst', name), 'utf8');
 const KiB = 1024;

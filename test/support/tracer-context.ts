@@ -1,7 +1,7 @@
-// A TracerContext for driving the iotracing and kernel-event tracers directly (the
-// supervisor path is tested elsewhere): `save` collects events in memory, the cooldown is
-// a real in-memory ledger honouring seconds that can be shared by a fresh Tracer object (a
-// "supervisor restart"), BPF objects opened through loadBpf are closed by closeAll().
+// A TracerContext for driving a tracer directly, without the supervisor (whose path has
+// its own tests): `save` collects events in memory; the cooldown is a real in-memory ledger
+// honouring seconds, which a fresh Tracer object can share (= a restarted tracer); BPF
+// objects opened through loadBpf are closed by closeAll().
 import { BpfObject } from '../../src/native/index.js';
 import type { CooldownState, SaveInput, TracerContext } from '../../src/actors/tracer-api.js';
 
