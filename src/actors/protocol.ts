@@ -23,6 +23,25 @@ export interface ActorInit {
   metricsIntervalMs: number;
   batch: { maxEvents: number; maxDelayMs: number };
   isolation: Isolation;
+  /**
+   * Hold a bpf_enable_stats(BPF_STATS_RUN_TIME) handle while any BPF object is open, so
+   * run counts and run times are counted. While any such handle is open on the host the
+   * kernel times EVERY BPF program (about 20 ns per invocation), not only ours.
+   */
+  bpfStats: boolean;
+}
+
+/**
+ * One BPF program's statistics as the actor reports them: totals since this actor
+ * instance started (objects closed and reopened by start() returning are carried over).
+ * Numbers, not bigints: messages must be JSON-safe (process IPC).
+ */
+export interface BpfProgramStat {
+  /** The object name given to ctx.loadBpf. */
+  object: string;
+  program: string;
+  runCount: number;
+  runTimeNs: number;
 }
 
 export type ControlCall =
@@ -56,6 +75,8 @@ export type FromActor =
   | { type: 'reply'; id: number; ok: false; error: SerializedError }
   | { type: 'events'; batchId: number; events: EventInput[] }
   | { type: 'metrics'; samples: MetricSample[]; time: number }
+  /** On every metrics tick while the actor has (or had) BPF objects: per-program totals. */
+  | { type: 'bpf-stats'; programs: BpfProgramStat[]; time: number }
   | { type: 'heartbeat'; time: number; elu: number; cpuSeconds: number }
   | { type: 'cooldown'; id: number; op: 'check' | 'arm' | 'try-arm'; key: string; seconds: number }
   /** start() returned normally: the actor waits `interval` and calls it again. */

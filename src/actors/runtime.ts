@@ -11,7 +11,7 @@ import type { TracerType } from '../storage/protocol.js';
 import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
 import { readCpuSeconds } from './cpu-time.js';
-import type { ActorInit, ActorSelfStatus, ControlCall, FromActor, ToActor } from './protocol.js';
+import type { ActorInit, ActorSelfStatus, BpfProgramStat, ControlCall, FromActor, ToActor } from './protocol.js';
 import {
   Flag, getRegistration, validateAttr,
   type CooldownApi, type CooldownState, type Logger, type TracerAttr, type TracerContext,
@@ -58,7 +58,12 @@ class TracerActor {
   private settings: unknown;
   private settingsSchema: { parse(v: unknown): unknown } | undefined;
   private readonly batcher: EventBatcher;
-  private readonly bpfHandles: BpfObject[] = [];
+  private readonly bpfHandles: Array<{ object: string; handle: BpfObject }> = [];
+  /** Run statistics of BPF objects already closed in this instance (start() returned, trigger done). */
+  private readonly bpfCarried = new Map<string, BpfProgramStat>();
+  /** One bpf_enable_stats handle, held while any BPF object is open (init.bpfStats). */
+  private bpfStatsHandle: { close(): void } | undefined;
+  private bpfStatsFailed = false;
   private readonly cooldownWaiters = new Map<number, (s: { ready: boolean; until: number; armed: boolean }) => void>();
   private nextCooldownId = 1;
   private runLoop: Promise<void> | undefined;
@@ -101,6 +106,9 @@ class TracerActor {
     if ((attr.flags & Flag.Metric) !== 0) {
       this.timers.push(setInterval(() => void this.collectMetrics(), this.init.metricsIntervalMs));
     }
+    // BPF run statistics ride the same tick for every tracer (a tracer without Flag.Metric
+    // still has programs worth watching); nothing is sent until it opens a BPF object.
+    this.timers.push(setInterval(() => this.reportBpfStats(), this.init.metricsIntervalMs));
     this.transport.send({ type: 'ready', flags: attr.flags, interval: attr.interval, hasTrigger: typeof attr.tracer.trigger === 'function' });
   }
 
@@ -237,13 +245,57 @@ class TracerActor {
 
   private async closeBpf(): Promise<void> {
     const handles = this.bpfHandles.splice(0);
-    for (const h of handles.reverse()) {
+    for (const { object, handle } of handles.reverse()) {
+      // Read its counters before closing: a closed object's programs are gone, and the
+      // totals must survive the object being reopened by the next start().
+      for (const stat of this.readProgramStats(object, handle)) addStat(this.bpfCarried, stat);
       try {
-        h.close();
+        handle.close();
       } catch (err) {
         this.log('warn', `closing a BPF object failed: ${describe(err)}`);
       }
     }
+    this.releaseBpfStats();
+    if (handles.length > 0) this.reportBpfStats();
+  }
+
+  private readProgramStats(object: string, handle: BpfObject): BpfProgramStat[] {
+    try {
+      return handle.programStats().map((p) => ({ object, program: p.name, runCount: Number(p.runCount), runTimeNs: Number(p.runTimeNs) }));
+    } catch {
+      return []; // already closed by the tracer itself: nothing left to read
+    }
+  }
+
+  /** Totals since this instance started: closed objects carried plus the open ones now. */
+  private reportBpfStats(): void {
+    if (this.bpfHandles.length === 0 && this.bpfCarried.size === 0) return;
+    const totals = new Map<string, BpfProgramStat>();
+    for (const stat of this.bpfCarried.values()) addStat(totals, stat);
+    for (const { object, handle } of this.bpfHandles) for (const stat of this.readProgramStats(object, handle)) addStat(totals, stat);
+    this.transport.send({ type: 'bpf-stats', programs: [...totals.values()], time: Date.now() });
+  }
+
+  private async holdBpfStats(): Promise<void> {
+    if (!this.init.bpfStats || this.bpfStatsHandle !== undefined || this.bpfStatsFailed) return;
+    try {
+      const { enableBpfStats } = await import('../native/index.js');
+      this.bpfStatsHandle = enableBpfStats();
+    } catch (err) {
+      // Not fatal: the tracer works, its programs' run counts just stay at zero.
+      this.bpfStatsFailed = true;
+      this.log('warn', `cannot enable BPF run statistics: ${describe(err)}`);
+    }
+  }
+
+  private releaseBpfStats(): void {
+    if (this.bpfHandles.length > 0 || this.bpfStatsHandle === undefined) return;
+    try {
+      this.bpfStatsHandle.close();
+    } catch (err) {
+      this.log('warn', `closing the BPF stats handle failed: ${describe(err)}`);
+    }
+    this.bpfStatsHandle = undefined;
   }
 
   private heartbeat(): void {
@@ -315,10 +367,21 @@ class TracerActor {
         // Imported on first use: actors that never touch BPF do not load the addon.
         const { BpfObject: Bpf } = await import('../native/index.js');
         const handle = Bpf.openBuilt(objectName, options);
-        this.bpfHandles.push(handle);
+        this.bpfHandles.push({ object: objectName, handle });
+        await this.holdBpfStats();
         return handle;
       },
     };
+  }
+}
+
+function addStat(into: Map<string, BpfProgramStat>, stat: BpfProgramStat): void {
+  const key = `${stat.object}\0${stat.program}`;
+  const prev = into.get(key);
+  if (prev === undefined) into.set(key, { ...stat });
+  else {
+    prev.runCount += stat.runCount;
+    prev.runTimeNs += stat.runTimeNs;
   }
 }
 

@@ -66,6 +66,7 @@ export function tracerSpecsFrom(config: AgentConfig): TracerSpec[] {
         killAfterMs: entry.killAfterMs,
         startTimeoutMs: entry.startTimeoutMs,
         metricsIntervalMs: entry.metricsIntervalMs,
+        bpfStats: entry.bpfStats,
         ...(entry.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: entry.maxOldGenerationSizeMb } : {}),
       });
     });

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { TriggerRequest } from '../actors/tracer-api.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
-import type { EventDocument, EventQuery } from '../storage/protocol.js';
+import type { EventDocument, EventQuery, StorageMetrics } from '../storage/protocol.js';
 import type { ActorStatus, AgentStatus } from '../supervisor/status.js';
 import type { TracerEvent } from '../supervisor/tracer-child.js';
 import { readJsonObject } from './body.js';
@@ -18,6 +18,11 @@ import type { WatchHub } from './watch-hub.js';
 export interface AgentTarget {
   status(): AgentStatus;
   trigger(name: string, request?: TriggerRequest): Promise<void>;
+  /** TRACER_ALREADY_RUNNING / TRACER_NOT_RUNNING (409), UNKNOWN_TRACER (404). */
+  startTracer(name: string): Promise<ActorStatus>;
+  stopTracer(name: string): Promise<ActorStatus>;
+  /** Drains storage write latencies; read once per /metrics scrape. Optional for test doubles. */
+  storageMetrics?(): { latest: StorageMetrics | undefined; writeLatencySeconds: number[] };
   query(query: EventQuery): Promise<{ events: EventDocument[]; cursor?: string }>;
   getEvent(tracerId: string): Promise<EventDocument | undefined>;
   on(event: 'tracer', listener: (e: TracerEvent) => void): unknown;
@@ -29,7 +34,7 @@ export interface ApiDeps {
   metrics: AgentMetrics;
   hub: WatchHub;
   maxBodyBytes: number;
-  /** Called when a watch stream opens or closes (the stored-document feed runs only while watched). */
+  /** Called when a watch stream opens or closes (the stored-document relay runs only while watched). */
   onWatchersChanged(count: number): void;
   startedAt: number;
 }
@@ -74,10 +79,13 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     { method: 'GET', pattern: '/api/v1/tracers/:name', auth: false, handler: ({ res, params }) => sendData(res, 200, tracerView(tracerStatus(params.name!))) },
     ...(['start', 'stop'] as const).map((action): Route => ({
       method: 'PUT', pattern: `/api/v1/tracers/:name/${action}`, auth: true,
-      handler: ({ params }) => {
-        tracerStatus(params.name!);
-        // The supervisor has no per-tracer start/stop yet (docs/http-api.md, "Known gaps").
-        throw new HttpError(501, 'NOT_IMPLEMENTED', `${action} of a single tracer at runtime is not supported by this agent yet`);
+      handler: async ({ res, params }) => {
+        const name = params.name!;
+        tracerStatus(name);
+        // Graceful stop takes up to the tracer's shutdownMs + 2×killAfterMs; start up to its
+        // startTimeoutMs. The reply is the tracer's status after the change.
+        const status = action === 'start' ? await agent.startTracer(name) : await agent.stopTracer(name);
+        sendData(res, 200, tracerView(status));
       },
     })),
     {
@@ -166,6 +174,8 @@ function tracerView(a: ActorStatus) {
     isolation: a.isolation,
     pid: a.pid ?? null,
     hits: a.hits,
+    cooldownSkips: a.cooldownSkips,
+    manualTriggers: a.manualTriggers,
     restarts: a.restarts,
     restartsByReason: a.restartsByReason,
     eventsSent: a.eventsSent,

@@ -23,6 +23,7 @@ export function sendNoContent(res: ServerResponse): void {
 const passthrough: Record<string, number> = {
   UNKNOWN_TRACER: 404,
   TRACER_NOT_RUNNING: 409,
+  TRACER_ALREADY_RUNNING: 409,
   TRIGGER_BUSY: 409,
   TRIGGER_UNSUPPORTED: 501,
   TRACER_BAD_CONFIG: 400,

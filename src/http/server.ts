@@ -9,7 +9,7 @@ import { apiRoutes, type AgentTarget } from './api.js';
 import { HttpError, HttpServerError } from './errors.js';
 import { sendError, toErrorReply } from './respond.js';
 import { matchRoute, type Route } from './routes.js';
-import { StoredFeed } from './stored-feed.js';
+import { StoredRelay } from './stored-relay.js';
 import { loadOrCreateToken, tokensEqual } from './token.js';
 import { WatchHub } from './watch-hub.js';
 
@@ -41,12 +41,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   }
 
   const hub = new WatchHub(config.watch);
-  const feed = new StoredFeed(agent, (doc) => hub.publish(doc));
+  const feed = new StoredRelay(agent, hub);
   let dropped = 0;
   metrics.onRefresh(() => {
     metrics.watchDropped.inc(hub.counters.dropped - dropped);
     dropped = hub.counters.dropped;
     metrics.watchSubscribers.set(hub.size);
+    // The scrape is the one reader that drains the storage write latencies (each
+    // observation lands in the histogram exactly once).
+    if (agent.storageMetrics !== undefined) metrics.observeStorageWriteLatency(agent.storageMetrics().writeLatencySeconds);
   });
   const routes = apiRoutes({
     agent, metrics, hub, maxBodyBytes: config.maxBodyBytes, startedAt: Date.now(),

@@ -27,6 +27,8 @@ export interface WatchLimits {
 
 interface Subscriber {
   id: number;
+  /** The hub's clock when it subscribed: it gets only documents marked after this. */
+  since: number;
   sink: SseSink;
   filter: WatchFilter;
   buffer: string[];
@@ -47,6 +49,8 @@ export interface WatchCounters {
 export class WatchHub {
   private readonly subscribers = new Map<number, Subscriber>();
   private nextId = 1;
+  /** Orders subscriptions against stored documents (see mark()). */
+  private clock = 0;
   private keepAlive: NodeJS.Timeout | undefined;
   readonly counters: WatchCounters = { dropped: 0, sent: 0, refused: 0 };
 
@@ -66,7 +70,7 @@ export class WatchHub {
       this.counters.refused++;
       return undefined;
     }
-    const sub: Subscriber = { id: this.nextId++, sink, filter, buffer: [], waitingForDrain: false, dropped: 0, closed: false };
+    const sub: Subscriber = { id: this.nextId++, since: ++this.clock, sink, filter, buffer: [], waitingForDrain: false, dropped: 0, closed: false };
     this.subscribers.set(sub.id, sub);
     this.keepAlive ??= setInterval(() => this.ping(), this.limits.keepAliveMs);
     // An immediate comment so the client knows the stream is open (and proxies flush headers).
@@ -74,10 +78,22 @@ export class WatchHub {
     return () => this.unsubscribe(sub);
   }
 
-  publish(doc: EventDocument): void {
+  /**
+   * A point on the hub's clock, taken when storage acknowledged a document. Publishing it
+   * later with this mark reaches only subscribers that were already subscribed then, so
+   * a subscriber never gets a document stored before it subscribed, even if the document
+   * is fetched and published after.
+   */
+  mark(): number {
+    return ++this.clock;
+  }
+
+  /** Sends to every matching subscriber (only those subscribed before `storedAt`, when given). */
+  publish(doc: EventDocument, storedAt?: number): void {
     let frame: string | undefined;
     let frameWithData: string | undefined;
     for (const sub of this.subscribers.values()) {
+      if (storedAt !== undefined && sub.since > storedAt) continue;
       if (sub.filter.tracer !== undefined && sub.filter.tracer !== doc.tracer_name) continue;
       if (sub.filter.container !== undefined && sub.filter.container !== doc.container_id) continue;
       if (sub.filter.includeData) frameWithData ??= eventFrame(doc, true);
@@ -108,6 +124,11 @@ export class WatchHub {
   private ping(): void {
     // A keep-alive is only worth sending to a subscriber whose socket is draining.
     for (const sub of this.subscribers.values()) if (sub.buffer.length === 0) this.enqueue(sub, ': ping\n\n');
+  }
+
+  /** Documents lost before they reached the hub (the relay's queue overflowed or a fetch failed). */
+  countLost(n: number): void {
+    this.counters.dropped += n;
   }
 
   private enqueue(sub: Subscriber, frame: string, isEvent = false): void {

@@ -56,6 +56,9 @@ export class AgentMetrics {
   private readonly mailboxDepth: Gauge;
   // ---- tracers ----
   private readonly tracerTriggers: Counter;
+  private readonly tracerCooldownSkips: Counter;
+  private readonly bpfRuns: Counter;
+  private readonly bpfRunSeconds: Counter;
   readonly manualTriggers: Counter;
   private readonly tracerUp: Gauge;
   private readonly samplesRejected: Gauge;
@@ -89,7 +92,10 @@ export class AgentMetrics {
     this.eventsDropped = counter('events_dropped_total', 'Events dropped before storage, by where they were dropped', ['reason']);
     this.mailboxDepth = gauge('storage_mailbox_events', 'Events waiting in the supervisor mailbox while storage is down');
 
-    this.tracerTriggers = counter('tracer_triggers_total', 'Automatic captures: cooldown arms granted to the tracer', ['tracer']);
+    this.tracerTriggers = counter('tracer_triggers_total', 'Captures: cooldown arms granted to the tracer (automatic) plus manual triggers that completed', ['tracer']);
+    this.tracerCooldownSkips = counter('tracer_cooldown_skips_total', 'Cooldown requests answered not ready (try-arm denied, check not ready): captures skipped', ['tracer']);
+    this.bpfRuns = counter('bpf_program_runs_total', 'Invocations of a BPF program opened by the tracer (counted while BPF stats are enabled)', ['tracer', 'program']);
+    this.bpfRunSeconds = counter('bpf_program_run_seconds_total', 'Time spent running a BPF program opened by the tracer (counted while BPF stats are enabled)', ['tracer', 'program']);
     this.manualTriggers = counter('tracer_manual_triggers_total', 'Manual captures requested through the API, by result', ['tracer', 'result']);
     this.tracerUp = gauge('tracer_running', 'Number of configured tracers per state (HUATUO tracing_status_running)', ['state']);
     this.samplesRejected = gauge('tracer_samples_rejected', 'update() samples of the latest report not exported (invalid name or label, type or label conflict, clash with a built-in metric)', ['tracer']);
@@ -149,7 +155,7 @@ export class AgentMetrics {
   }
   private readonly collectors: Array<() => void> = [];
 
-  /** Storage write latencies, seconds (to be fed by the supervisor; see docs/metrics.md). */
+  /** Storage write latencies, seconds (Supervisor.storageMetrics(), drained at each scrape by the HTTP server). */
   observeStorageWriteLatency(seconds: readonly number[]): void {
     for (const s of seconds) this.storageWriteLatency.observe(s);
   }
@@ -163,6 +169,7 @@ export class AgentMetrics {
     const resets: Array<Gauge | Counter> = [
       this.actorState, this.actorRestarts, this.actorHeartbeatAge, this.actorCpu, this.actorElu, this.actorMetricsAge,
       this.eventsCaptured, this.eventsStored, this.eventsDropped, this.tracerTriggers, this.tracerUp, this.samplesRejected,
+      this.tracerCooldownSkips, this.bpfRuns, this.bpfRunSeconds,
       ...Object.values(this.storage),
     ];
     // Counters are re-set from absolute (monotonic) totals each scrape: prom-client has no
@@ -183,7 +190,9 @@ export class AgentMetrics {
         tracerStates.set(a.state, (tracerStates.get(a.state) ?? 0) + 1);
         this.total(this.eventsCaptured, { tracer: a.name }, a.eventsSent);
         this.total(this.eventsStored, { tracer: a.name }, a.eventsStored);
-        this.total(this.tracerTriggers, { tracer: a.name }, a.hits);
+        this.total(this.tracerTriggers, { tracer: a.name }, a.hits + a.manualTriggers);
+        this.total(this.tracerCooldownSkips, { tracer: a.name }, a.cooldownSkips);
+        this.exportBpf(a);
         this.exportSamples(a);
       } else {
         this.exportStorage(a);
@@ -193,6 +202,21 @@ export class AgentMetrics {
     this.total(this.eventsDropped, { reason: 'mailbox' }, status.mailbox.droppedEvents);
     this.mailboxDepth.set(status.mailbox.queuedEvents);
     for (const collect of this.collectors) collect();
+  }
+
+  /** Per program; two objects of one tracer with a same-named program are summed. */
+  private exportBpf(a: ActorStatus): void {
+    const byProgram = new Map<string, { runs: number; ns: number }>();
+    for (const p of a.bpfPrograms) {
+      const sum = byProgram.get(p.program) ?? { runs: 0, ns: 0 };
+      sum.runs += p.runCount;
+      sum.ns += p.runTimeNs;
+      byProgram.set(p.program, sum);
+    }
+    for (const [program, sum] of byProgram) {
+      this.total(this.bpfRuns, { tracer: a.name, program }, sum.runs);
+      this.total(this.bpfRunSeconds, { tracer: a.name, program }, sum.ns / 1e9);
+    }
   }
 
   private exportStorage(a: ActorStatus): void {

@@ -25,6 +25,8 @@ export interface TracerSpec {
   metricsIntervalMs: number;
   batch: { maxEvents: number; maxDelayMs: number };
   maxOldGenerationSizeMb?: number;
+  /** Count BPF program run time while the tracer has BPF objects open (see ActorInit.bpfStats). */
+  bpfStats: boolean;
 }
 
 export interface StorageSpec {
@@ -56,6 +58,7 @@ export function tracerSpec(partial: Partial<TracerSpec> & Pick<TracerSpec, 'name
     triggerTimeoutMs: 60_000,
     metricsIntervalMs: 10_000,
     batch: { maxEvents: 256, maxDelayMs: 50 },
+    bpfStats: true,
     ...partial,
   };
 }

@@ -40,6 +40,10 @@ export interface ActorStatus {
   nextStartAt: number | undefined;
   /** Cooldown arms granted (the tracer fired). */
   hits: number;
+  /** Cooldown requests answered "not ready" (try-arm denied, check not ready): captures skipped. */
+  cooldownSkips: number;
+  /** Manual captures (Supervisor.trigger) that completed, from any client (API, CLI). */
+  manualTriggers: number;
   eventsSent: number;
   eventsStored: number;
   /** start() returned normally and was started again after `interval`. */
@@ -49,6 +53,26 @@ export interface ActorStatus {
   cpuSeconds: number;
   metrics: MetricSample[];
   metricsTime: number | undefined;
+  /** BPF run statistics per program, totals across the actor's restarts (empty for storage). */
+  bpfPrograms: BpfProgramTotals[];
+}
+
+/** Run count and run time of one BPF program opened through ctx.loadBpf (monotonic totals). */
+export interface BpfProgramTotals {
+  object: string;
+  program: string;
+  runCount: number;
+  runTimeNs: number;
+}
+
+/** The fields every fresh ActorStatus starts with (one place, so new fields are not forgotten). */
+export function initialActorStatus(name: string, kind: ActorStatus['kind'], isolation: Isolation): ActorStatus {
+  return {
+    name, kind, state: 'stopped', isolation, pid: undefined, restarts: 0, restartsByReason: emptyReasonCounts(),
+    lastExit: undefined, lastError: undefined, stateReason: undefined, nextStartAt: undefined, hits: 0, cooldownSkips: 0,
+    manualTriggers: 0, eventsSent: 0, eventsStored: 0, normalReturns: 0, heartbeatAgeMs: undefined, eventLoopUtilization: 0,
+    cpuSeconds: 0, metrics: [], metricsTime: undefined, bpfPrograms: [],
+  };
 }
 
 export function emptyReasonCounts(): Record<CrashReason, number> {

@@ -4,13 +4,13 @@
 // it crashes are sent again after the restart (at-least-once toward LMDB: a batch whose
 // commit raced the crash may be stored twice). Exceeding its restart budget is fatal.
 import type { SerializedError } from '../common/coded-error.js';
-import type { CooldownEntry, EventDocument, EventInput, EventQuery, StorageReply, StorageRequest } from '../storage/protocol.js';
+import type { CooldownEntry, EventDocument, EventInput, EventQuery, StorageMetrics, StorageReply, StorageRequest } from '../storage/protocol.js';
 import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
 import { remoteError } from './control-client.js';
 import { SupervisorError } from './errors.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { StorageSpec } from './spec.js';
-import { emptyReasonCounts, type ActorState, type ActorStatus, type CrashReason } from './status.js';
+import { initialActorStatus, type ActorState, type ActorStatus, type CrashReason } from './status.js';
 import { raceTimeout } from './tracer-child.js';
 
 type RequestBody =
@@ -19,6 +19,16 @@ type RequestBody =
   | { type: 'get'; tracerId: string }
   | { type: 'ledger-load' }
   | { type: 'ledger-put'; entries: CooldownEntry[] };
+
+/** Latency observations kept between two scrapes (about 3 h at one batch a second). */
+const maxPendingLatencies = 10_000;
+
+export interface StorageMetricsSnapshot {
+  /** The storage actor's latest report (undefined before its first one). */
+  latest: StorageMetrics | undefined;
+  /** LMDB batch write latencies since the previous call, seconds. */
+  writeLatencySeconds: number[];
+}
 
 interface Pending {
   reqId: number;
@@ -53,18 +63,27 @@ export class StorageChild {
   private readonly inFlight = new Map<number, Pending>();
   private readonly st: ActorStatus;
   droppedEvents = 0;
+  private latest: StorageMetrics | undefined;
+  private latencies: number[] = [];
 
   constructor(
     private readonly spec: StorageSpec,
     private readonly hooks: { onFatal(err: Error): void; onState(state: ActorState): void; log(level: 'info' | 'warn' | 'error', msg: string): void },
   ) {
     this.policy = new RestartPolicy(spec.restart);
-    this.st = {
-      name: 'storage', kind: 'storage', state: 'stopped', isolation: 'thread', pid: undefined, restarts: 0,
-      restartsByReason: emptyReasonCounts(), lastExit: undefined, lastError: undefined, stateReason: undefined,
-      nextStartAt: undefined, hits: 0, eventsSent: 0, eventsStored: 0, normalReturns: 0, heartbeatAgeMs: undefined,
-      eventLoopUtilization: 0, cpuSeconds: 0, metrics: [], metricsTime: undefined,
-    };
+    this.st = initialActorStatus('storage', 'storage', 'thread');
+  }
+
+  /**
+   * The storage actor's latest report and the write latencies observed since the last
+   * call (drained: call it from exactly one place, the /metrics scrape). Observations
+   * beyond `maxPendingLatencies` are dropped oldest-first so an agent nobody scrapes
+   * does not grow.
+   */
+  takeMetrics(): StorageMetricsSnapshot {
+    const writeLatencySeconds = this.latencies;
+    this.latencies = [];
+    return { latest: this.latest, writeLatencySeconds };
   }
 
   status(): ActorStatus {
@@ -218,6 +237,9 @@ export class StorageChild {
         this.st.cpuSeconds = msg.cpuSeconds;
         return;
       case 'metrics':
+        this.latest = msg.metrics;
+        for (const s of msg.metrics.writeLatencySeconds) this.latencies.push(s);
+        if (this.latencies.length > maxPendingLatencies) this.latencies.splice(0, this.latencies.length - maxPendingLatencies);
         this.st.metrics = Object.entries(msg.metrics)
           .filter((e): e is [string, number] => typeof e[1] === 'number')
           .map(([name, value]) => ({ name: `storage_${name}`, value }));

@@ -7,8 +7,8 @@ import type { EventInput, EventQuery } from '../storage/protocol.js';
 import { CooldownLedger, type CooldownDecision } from './cooldown-ledger.js';
 import { SupervisorError } from './errors.js';
 import type { StorageSpec, TracerSpec } from './spec.js';
-import type { AgentStatus } from './status.js';
-import { StorageChild } from './storage-child.js';
+import type { ActorState, ActorStatus, AgentStatus } from './status.js';
+import { StorageChild, type StorageMetricsSnapshot } from './storage-child.js';
 import { TracerChild, type ShutdownOutcome, type TracerEvent } from './tracer-child.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -21,6 +21,7 @@ export interface SupervisorOptions {
 }
 
 export interface SupervisorEvents {
+  /** Lifecycle, relayed batches, storage acks ('stored', with tracer ids), crashes, logs. */
   tracer: [TracerEvent];
   /** Storage exceeded its budget: the agent must exit non-zero. */
   fatal: [Error];
@@ -33,6 +34,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly log: LogFn;
   private readonly startedAt = Date.now();
   private stopped = false;
+  /** Per-tracer start/stop operations, serialized: a stop racing a start sees its result. */
+  private readonly tracerOps = new Map<string, Promise<unknown>>();
 
   constructor(options: SupervisorOptions) {
     super();
@@ -89,6 +92,51 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
+   * Starts a tracer that was stopped by stopTracer() (or is unavailable: kernel support
+   * may have appeared since). Resolves with its status once it runs, or once it turned out
+   * unavailable or crashed on start (then the restart policy has it, as at agent start).
+   * TRACER_ALREADY_RUNNING when it is starting, running, restarting or disabled (a
+   * disabled tracer is still supervised: it is retried by its restart policy).
+   */
+  async startTracer(name: string): Promise<ActorStatus> {
+    const t = this.tracer(name);
+    return this.serialize(name, async () => {
+      this.assertNotStopped();
+      if (!startableStates.includes(t.state)) {
+        throw new SupervisorError('TRACER_ALREADY_RUNNING', `tracer "${name}" is ${t.state}; stop it first`);
+      }
+      this.log('info', `starting tracer ${name} on request`);
+      await t.start();
+      return t.status();
+    });
+  }
+
+  /**
+   * Stops one tracer gracefully (stop call, then its shutdownMs / killAfterMs escalation,
+   * as at agent shutdown). Its state becomes `stopped` and it is not restarted until
+   * startTracer(). A tracer waiting to restart or disabled is stopped too (its timer is
+   * cancelled). TRACER_NOT_RUNNING when it is already stopped or unavailable.
+   */
+  async stopTracer(name: string): Promise<ActorStatus & { outcome: ShutdownOutcome }> {
+    const t = this.tracer(name);
+    return this.serialize(name, async () => {
+      this.assertNotStopped();
+      if (startableStates.includes(t.state)) throw new SupervisorError('TRACER_NOT_RUNNING', `tracer "${name}" is ${t.state}`);
+      this.log('info', `stopping tracer ${name} on request`);
+      const outcome = await t.stop();
+      return { ...t.status(), outcome };
+    });
+  }
+
+  /**
+   * The storage actor's latest StorageMetrics and the write latencies observed since the
+   * previous call. Draining: exactly one reader (the /metrics scrape) should call it.
+   */
+  storageMetrics(): StorageMetricsSnapshot {
+    return this.storage.takeMetrics();
+  }
+
+  /**
    * Manual capture: the tracer's trigger() runs now, bypassing its thresholds. It does
    * not consult or arm the trigger cooldown (an operator asked explicitly), but it is
    * refused while the tracer is not running and while another manual capture of the same
@@ -121,6 +169,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.ledger.snapshot();
   }
 
+  private serialize<T>(name: string, op: () => Promise<T>): Promise<T> {
+    const previous = this.tracerOps.get(name) ?? Promise.resolve();
+    const run = previous.then(op, op);
+    this.tracerOps.set(name, run.catch(() => undefined));
+    return run;
+  }
+
+  private assertNotStopped(): void {
+    if (this.stopped) throw new SupervisorError('SUPERVISOR_STOPPED', 'the agent is shutting down');
+  }
+
   private tracer(name: string): TracerChild {
     const t = this.tracers.get(name);
     if (t === undefined) throw new SupervisorError('UNKNOWN_TRACER', `no tracer named "${name}"`);
@@ -142,4 +201,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 }
 
-export type { EventInput };
+/** States from which startTracer() may start a tracer (and stopTracer() refuses). */
+const startableStates: readonly ActorState[] = ['stopped', 'unavailable'];
+
+export type { EventInput, StorageMetricsSnapshot };

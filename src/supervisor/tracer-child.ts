@@ -4,7 +4,7 @@
 // class reaches them through `TracerDeps`.
 import { fileURLToPath } from 'node:url';
 import type { SerializedError } from '../common/coded-error.js';
-import type { ActorInit, ActorSelfStatus, FromActor, ToActor } from '../actors/protocol.js';
+import type { ActorInit, ActorSelfStatus, BpfProgramStat, FromActor, ToActor } from '../actors/protocol.js';
 import type { TriggerRequest } from '../actors/tracer-api.js';
 import type { EventInput } from '../storage/protocol.js';
 import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
@@ -13,7 +13,7 @@ import { ControlClient } from './control-client.js';
 import { SupervisorError } from './errors.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { TracerSpec } from './spec.js';
-import { emptyReasonCounts, type ActorState, type ActorStatus, type CrashReason, type LastExit } from './status.js';
+import { initialActorStatus, type ActorState, type ActorStatus, type BpfProgramTotals, type CrashReason, type LastExit } from './status.js';
 
 const entryPaths = {
   thread: fileURLToPath(new URL('../actors/entry-thread.js', import.meta.url)),
@@ -31,6 +31,8 @@ export interface TracerDeps {
 export type TracerEvent =
   | { type: 'state'; tracer: string; state: ActorState; at: number }
   | { type: 'events'; tracer: string; events: EventInput[]; receivedAt: number }
+  /** Storage acknowledged a batch of this tracer: its documents can be read by id now. */
+  | { type: 'stored'; tracer: string; tracerIds: string[]; at: number }
   | { type: 'heartbeat'; tracer: string; time: number; receivedAt: number }
   | { type: 'crash'; tracer: string; reason: CrashReason; delayMs: number; action: 'restart' | 'disable'; at: number }
   | { type: 'log'; tracer: string; level: string; msg: string; fields?: Record<string, unknown> };
@@ -48,6 +50,8 @@ interface Instance {
   stopping: boolean;
   lastHeartbeat: number | undefined;
   cpuSeconds: number;
+  /** The instance's latest BPF report (totals since it started). */
+  bpfPrograms: BpfProgramStat[];
   watchdog?: NodeJS.Timeout;
 }
 
@@ -57,16 +61,13 @@ export class TracerChild {
   private restartTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private cpuBefore = 0;
+  /** BPF totals of instances that have exited, by object and program. */
+  private readonly bpfBefore = new Map<string, BpfProgramTotals>();
   private readonly st: ActorStatus;
 
   constructor(readonly spec: TracerSpec, private readonly deps: TracerDeps, clock: () => number = Date.now) {
     this.policy = new RestartPolicy(spec.restart, clock);
-    this.st = {
-      name: spec.name, kind: 'tracer', state: 'stopped', isolation: spec.isolation, pid: undefined,
-      restarts: 0, restartsByReason: emptyReasonCounts(), lastExit: undefined, lastError: undefined, stateReason: undefined,
-      nextStartAt: undefined, hits: 0, eventsSent: 0, eventsStored: 0, normalReturns: 0, heartbeatAgeMs: undefined,
-      eventLoopUtilization: 0, cpuSeconds: 0, metrics: [], metricsTime: undefined,
-    };
+    this.st = initialActorStatus(spec.name, 'tracer', spec.isolation);
   }
 
   get name(): string {
@@ -85,7 +86,16 @@ export class TracerChild {
       metrics: [...this.st.metrics],
       heartbeatAgeMs: hb === undefined ? undefined : Date.now() - hb,
       cpuSeconds: this.cpuBefore + (this.current?.cpuSeconds ?? 0),
+      bpfPrograms: this.bpfTotals(),
     };
+  }
+
+  /** Exited instances' totals plus the current instance's latest report. */
+  private bpfTotals(): BpfProgramTotals[] {
+    const totals = new Map<string, BpfProgramTotals>();
+    for (const t of this.bpfBefore.values()) addBpf(totals, t);
+    for (const t of this.current?.bpfPrograms ?? []) addBpf(totals, t);
+    return [...totals.values()];
   }
 
   /** Spawns the first instance; resolves when it runs (or is unavailable / crashed). */
@@ -97,6 +107,7 @@ export class TracerChild {
   async trigger(request: TriggerRequest): Promise<void> {
     const inst = this.runningInstance();
     await inst.client.call({ op: 'trigger', request }, this.spec.triggerTimeoutMs);
+    this.st.manualTriggers++;
   }
 
   /** The actor's own view (phase, starts, events sent, saves pending). */
@@ -152,6 +163,7 @@ export class TracerChild {
       stopping: false,
       lastHeartbeat: undefined,
       cpuSeconds: 0,
+      bpfPrograms: [],
     };
     this.current = inst;
     this.st.pid = host.pid;
@@ -182,6 +194,7 @@ export class TracerChild {
     return {
       name: s.name, modulePath: s.modulePath, settings: s.settings, cooldownSeconds: s.cooldownSeconds,
       heartbeatMs: s.heartbeatMs, metricsIntervalMs: s.metricsIntervalMs, batch: s.batch, isolation: s.isolation,
+      bpfStats: s.bpfStats,
     };
   }
 
@@ -203,9 +216,14 @@ export class TracerChild {
         this.st.metrics = msg.samples;
         this.st.metricsTime = msg.time;
         return;
+      case 'bpf-stats':
+        inst.bpfPrograms = msg.programs;
+        return;
       case 'cooldown':
         void this.deps.cooldown(this.name, msg.op, msg.key, msg.seconds).then((d) => {
           if (d.armed) this.st.hits++;
+          // A capture the cooldown held back. 'arm' is unconditional, so never a skip.
+          if ((msg.op === 'try-arm' && !d.armed) || (msg.op === 'check' && !d.ready)) this.st.cooldownSkips++;
           inst.host.send({ type: 'cooldown-result', id: msg.id, ready: d.ready, until: d.until, armed: d.armed });
         });
         return;
@@ -257,6 +275,7 @@ export class TracerChild {
       (tracerIds) => {
         this.st.eventsStored += tracerIds.length;
         inst.host.send({ type: 'stored', batchId, tracerIds });
+        this.deps.emit({ type: 'stored', tracer: this.name, tracerIds, at: Date.now() });
       },
       (err: unknown) => {
         const error = { name: 'Error', message: err instanceof Error ? err.message : String(err), ...(hasCode(err) ? { code: err.code } : {}) };
@@ -280,6 +299,8 @@ export class TracerChild {
     if (this.current !== inst) return;
     this.cpuBefore += inst.cpuSeconds;
     inst.cpuSeconds = 0;
+    for (const t of inst.bpfPrograms) addBpf(this.bpfBefore, t);
+    inst.bpfPrograms = [];
     this.st.pid = undefined;
     if (inst.stopping || this.stopping || inst.unavailable) {
       this.st.lastExit = { at: Date.now(), reason: inst.unavailable ? 'unavailable' : 'stopped', code: exit.code, signal: exit.signal };
@@ -319,6 +340,16 @@ export class TracerChild {
       return 'stuck';
     }
     return 'killed';
+  }
+}
+
+function addBpf(into: Map<string, BpfProgramTotals>, t: BpfProgramTotals): void {
+  const key = `${t.object}\0${t.program}`;
+  const prev = into.get(key);
+  if (prev === undefined) into.set(key, { object: t.object, program: t.program, runCount: t.runCount, runTimeNs: t.runTimeNs });
+  else {
+    prev.runCount += t.runCount;
+    prev.runTimeNs += t.runTimeNs;
   }
 }
 

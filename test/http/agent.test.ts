@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinTracers } from '../../src/actors/tracers/catalog.js';
 import { call, tempDir, waitFor } from './support.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -15,7 +16,10 @@ test('the agent serves the API and creates its token file 0600', async (t) => {
   const dir = tempDir(t);
   const tokenFile = join(dir, 'secrets', 'api-token');
   const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ storage: { path: join(dir, 'lmdb'), fsync: 'os' }, http: { port: 0, tokenFile } }));
+  // Built-in tracers enabled by default are switched off: this test is about the API, and
+  // an agent with no tracer must still serve it (and be ready).
+  const tracers = Object.fromEntries(Object.keys(builtinTracers).map((name) => [name, { enabled: false }]));
+  writeFileSync(config, JSON.stringify({ storage: { path: join(dir, 'lmdb'), fsync: 'os' }, http: { port: 0, tokenFile }, tracers }));
   const child = spawn(process.execPath, [main, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUTOTRACER_STORAGE_MODULE: '' } });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -182,8 +182,8 @@ test('auth, limits and error envelopes', async (t) => {
   // Unknown tracer: 404 only once authenticated (no tracer-name probing without a token).
   await expectError(call(base, 'POST', '/api/v1/tracers/ghost/trigger', { token: agent.token, body: '{}' }), 404, 'UNKNOWN_TRACER');
   await expectError(call(base, 'PUT', '/api/v1/tracers/ghost/start', { token: agent.token }), 404, 'UNKNOWN_TRACER');
-  await expectError(call(base, 'PUT', '/api/v1/tracers/saver/start', { token: agent.token }), 501, 'NOT_IMPLEMENTED');
-  await expectError(call(base, 'PUT', '/api/v1/tracers/saver/stop', { token: agent.token }), 501, 'NOT_IMPLEMENTED');
+  await expectError(call(base, 'PUT', '/api/v1/tracers/ghost/stop', { token: agent.token }), 404, 'UNKNOWN_TRACER');
+  await expectError(call(base, 'PUT', '/api/v1/tracers/saver/start', { token: agent.token }), 409, 'TRACER_ALREADY_RUNNING');
 
   // Bad bodies.
   await expectError(call(base, 'POST', trigger, { token: agent.token, body: '{not json' }), 400, 'BAD_JSON');

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentMetrics } from '../../src/metrics/agent-metrics.js';
-import { emptyReasonCounts, type ActorStatus, type AgentStatus } from '../../src/supervisor/status.js';
+import { initialActorStatus, type ActorStatus, type AgentStatus } from '../../src/supervisor/status.js';
 import { conventionViolations, ExpositionError, parseExposition } from './exposition.js';
 
 const family = (text: string) => [...parseExposition(text).values()];
@@ -46,9 +46,8 @@ test('the parser rejects a duplicated metric name and malformed lines', () => {
 
 function actor(partial: Partial<ActorStatus> & Pick<ActorStatus, 'name' | 'kind'>): ActorStatus {
   return {
-    state: 'running', isolation: 'thread', pid: undefined, restarts: 0, restartsByReason: emptyReasonCounts(), lastExit: undefined,
-    lastError: undefined, stateReason: undefined, nextStartAt: undefined, hits: 0, eventsSent: 0, eventsStored: 0, normalReturns: 0,
-    heartbeatAgeMs: 100, eventLoopUtilization: 0.1, cpuSeconds: 0, metrics: [], metricsTime: Date.now(), ...partial,
+    ...initialActorStatus(partial.name, partial.kind, 'thread'),
+    state: 'running', heartbeatAgeMs: 100, eventLoopUtilization: 0.1, metricsTime: Date.now(), ...partial,
   };
 }
 

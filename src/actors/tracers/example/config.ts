@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 export const exampleSettingsSchema = z.strictObject({
-  /** Fire when the 1-minute load average is above this. */
+  /** Fire when the 1-minute load average reaches this (0: always, which tests use). */
   loadThreshold: z.number().nonnegative().default(4),
   /** How often the detector samples /proc/loadavg. */
   sampleMs: z.number().int().min(10).max(600_000).default(1000),

@@ -17,7 +17,7 @@ class ExampleTracing implements Tracer<ExampleSettings> {
       const load = await readLoadAverage();
       this.lastLoad1 = load.load1;
       // ...and when it crosses the threshold and the cooldown allows, capture and save.
-      if (load.load1 > ctx.config.loadThreshold && (await ctx.cooldown.tryArm())) {
+      if (load.load1 >= ctx.config.loadThreshold && (await ctx.cooldown.tryArm())) {
         this.fired++;
         await ctx.save({ data: { ...load, threshold: ctx.config.loadThreshold } });
       }
