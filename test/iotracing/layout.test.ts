@@ -6,7 +6,7 @@ import { defineLayout, u32, u64 } from '../../src/native/layout.js';
 import { BpfObject } from '../../src/native/index.js';
 import { IOTRACING_OBJECT, IOT_MAX_BLOCKED, IOT_MAX_FILES, IOT_STAT_NR, iotBlockedLayout, iotKeyLayout, iotRqLayout, iotSleepLayout, iotValLayout, kernelDev, splitKernelDev } from '../../src/native/bpf/iotracing.js';
 import { dropTracingFrames } from '../../src/actors/tracers/iotracing/capture.js';
-import { assertLayoutMatchesBtf } from './btf-layout.js';
+import { assertLayoutMatchesBtf } from '../support/btf-layout.js';
 
 describe('iotracing layouts match the compiled BPF object (BTF)', () => {
   it('struct iot_rq', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotRqLayout));

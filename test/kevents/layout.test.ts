@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { KEV_HANG_OBJECT, KEV_OOM_OBJECT, KEV_RECLAIM_OBJECT, KevKind, kevEventLayout, kevReclaimStartLayout, tracepointUnavailableReason } from '../../src/native/bpf/kevents.js';
 import { parseMeminfo, MEMINFO_KEYS } from '../../src/actors/tracers/oom/meminfo.js';
 import { reclaimEventData } from '../../src/actors/tracers/reclaim/index.js';
-import { assertLayoutMatchesBtf } from '../iotracing/btf-layout.js';
+import { assertLayoutMatchesBtf } from '../support/btf-layout.js';
 
 describe('kevents layouts and helpers', () => {
   for (const object of [KEV_HANG_OBJECT, KEV_OOM_OBJECT, KEV_RECLAIM_OBJECT]) {

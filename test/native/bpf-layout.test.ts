@@ -1,13 +1,9 @@
-// The TS record layouts must match the C structs the BPF objects were compiled with.
-// Reads struct sizes, member names and byte offsets from each object's BTF
-// (`bpftool btf dump file x.bpf.o -j`) and compares them with the declared layouts, so a
-// field added to a .h without its .ts twin (or vice versa) fails here.
+// The TS record layouts must match the C structs the BPF objects were compiled with
+// (test/support/btf-layout.ts compares them with each object's BTF).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { bpfObjectPath } from '../../src/paths.js';
-import { array, char, defineLayout, s32, u16, u32, u64, u8, type FieldSpec, type Layout } from '../../src/native/layout.js';
+import { array, char, defineLayout, s32, u16, u32, u64, u8 } from '../../src/native/layout.js';
+import { assertLayoutMatchesBtf } from '../support/btf-layout.js';
 import { EXEC_EVENTS_RING, execEventLayout, execEventsRodata } from '../../src/native/bpf/exec_events.js';
 import {
   PROFILE_COUNTS_MAP, PROFILE_MAX_COUNTS, PROFILE_MAX_STACKS, PROFILE_STACK_DEPTH, PROFILE_STACKS_MAP, PROFILE_STAT_NR, PROFILE_STATS_MAP, profileKeyLayout,
@@ -16,62 +12,6 @@ import { SCHED_COUNT_MAP } from '../../src/native/bpf/sched_count.js';
 import { SYSCALL_EVENTS_PRODUCED_MAP, SYSCALL_EVENTS_RING, syscallEventLayout } from '../../src/native/bpf/syscall_events.js';
 import { UPROBE_COUNT_MAP } from '../../src/native/bpf/uprobe_count.js';
 import { BpfObject, type MapInfo } from '../../src/native/index.js';
-
-interface BtfType {
-  id: number;
-  kind: string;
-  name: string;
-  size?: number;
-  type_id?: number;
-  nr_elems?: number;
-  members?: Array<{ name: string; type_id: number; bits_offset: number }>;
-}
-
-function readBtf(object: string): Map<number, BtfType> {
-  const path = bpfObjectPath(object);
-  assert.ok(existsSync(path), `${path} is missing: run \`node scripts/build.mjs bpf\``);
-  const r = spawnSync('bpftool', ['btf', 'dump', 'file', path, '-j'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  assert.equal(r.status, 0, `bpftool btf dump failed: ${r.stderr}`);
-  const types = (JSON.parse(r.stdout) as { types: BtfType[] }).types;
-  return new Map(types.map((t) => [t.id, t]));
-}
-
-/** Byte size of a BTF type, following typedefs/modifiers and multiplying arrays out. */
-function sizeOf(btf: Map<number, BtfType>, id: number): number {
-  const t = btf.get(id);
-  assert.ok(t, `BTF type ${id} missing`);
-  switch (t.kind) {
-    case 'INT':
-    case 'ENUM':
-    case 'STRUCT':
-    case 'UNION':
-      return t.size ?? 0;
-    case 'ARRAY':
-      return (t.nr_elems ?? 0) * sizeOf(btf, t.type_id ?? 0);
-    case 'TYPEDEF':
-    case 'CONST':
-    case 'VOLATILE':
-      return sizeOf(btf, t.type_id ?? 0);
-    case 'PTR':
-      return 8;
-    default:
-      throw new Error(`unexpected BTF kind ${t.kind} in a shared struct`);
-  }
-}
-
-function assertLayoutMatchesBtf<F extends FieldSpec>(object: string, layout: Layout<F>): void {
-  const btf = readBtf(object);
-  const struct = [...btf.values()].find((t) => t.kind === 'STRUCT' && t.name === layout.name);
-  assert.ok(struct, `struct ${layout.name} is not in ${object}.bpf.o's BTF (is it referenced by the program?)`);
-  const cMembers = (struct.members ?? []).map((m) => ({
-    name: m.name,
-    offset: m.bits_offset / 8,
-    size: sizeOf(btf, m.type_id),
-  }));
-  const tsMembers = layout.fields.map((f) => ({ name: f.name, offset: f.offset, size: f.size }));
-  assert.deepEqual(tsMembers, cMembers, `struct ${layout.name}: TS layout and C BTF disagree`);
-  assert.equal(layout.size, struct.size, `sizeof(struct ${layout.name})`);
-}
 
 describe('shared layouts match the compiled BPF objects (BTF)', () => {
   it('struct exec_event', () => assertLayoutMatchesBtf('exec_events', execEventLayout));

@@ -2,60 +2,11 @@
 // (sizes, member names and offsets from each object's BTF), and the objects must load.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { bpfObjectPath } from '../../src/paths.js';
-import { defineLayout, u32, u64, type FieldSpec, type Layout } from '../../src/native/layout.js';
+import { defineLayout, u32, u64 } from '../../src/native/layout.js';
+import { assertLayoutMatchesBtf } from '../support/btf-layout.js';
 import { waitrateCgLayout, waitrateCpuLayout, waitrateTaskLayout, WAITRATE_OBJECT, WAITRATE_STAT_NR, WAITRATE_MAX_CGROUPS, waitrateMapSizes, waitrateRodata } from '../../src/native/bpf/waitrate.js';
 import { wrcHistLayout, wrcKeyLayout, wrcSliceLayout, wrcTaskLayout, WAITRATE_CAPTURE_OBJECT, WRC_STAT_NR } from '../../src/native/bpf/waitrate_capture.js';
 import { BpfObject } from '../../src/native/index.js';
-
-interface BtfType {
-  id: number;
-  kind: string;
-  name: string;
-  size?: number;
-  type_id?: number;
-  nr_elems?: number;
-  members?: Array<{ name: string; type_id: number; bits_offset: number }>;
-}
-
-function readBtf(object: string): Map<number, BtfType> {
-  const path = bpfObjectPath(object);
-  assert.ok(existsSync(path), `${path} is missing: run \`node scripts/build.mjs bpf\``);
-  const r = spawnSync('bpftool', ['btf', 'dump', 'file', path, '-j'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  assert.equal(r.status, 0, `bpftool btf dump failed: ${r.stderr}`);
-  return new Map((JSON.parse(r.stdout) as { types: BtfType[] }).types.map((t) => [t.id, t]));
-}
-
-function sizeOf(btf: Map<number, BtfType>, id: number): number {
-  const t = btf.get(id);
-  assert.ok(t, `BTF type ${id} missing`);
-  switch (t.kind) {
-    case 'INT':
-    case 'ENUM':
-    case 'STRUCT':
-    case 'UNION':
-      return t.size ?? 0;
-    case 'ARRAY':
-      return (t.nr_elems ?? 0) * sizeOf(btf, t.type_id ?? 0);
-    case 'TYPEDEF':
-    case 'CONST':
-    case 'VOLATILE':
-      return sizeOf(btf, t.type_id ?? 0);
-    default:
-      throw new Error(`unexpected BTF kind ${t.kind} in a shared struct`);
-  }
-}
-
-function assertLayoutMatchesBtf<F extends FieldSpec>(object: string, layout: Layout<F>): void {
-  const btf = readBtf(object);
-  const struct = [...btf.values()].find((t) => t.kind === 'STRUCT' && t.name === layout.name);
-  assert.ok(struct, `struct ${layout.name} is not in ${object}.bpf.o's BTF`);
-  const cMembers = (struct.members ?? []).map((m) => ({ name: m.name, offset: m.bits_offset / 8, size: sizeOf(btf, m.type_id) }));
-  assert.deepEqual(layout.fields.map((f) => ({ name: f.name, offset: f.offset, size: f.size })), cMembers, `struct ${layout.name}: TS layout and C BTF disagree`);
-  assert.equal(layout.size, struct.size, `sizeof(struct ${layout.name})`);
-}
 
 describe('waitrate layouts match the compiled BPF objects (BTF)', () => {
   it('struct waitrate_cg', () => assertLayoutMatchesBtf(WAITRATE_OBJECT, waitrateCgLayout));
