@@ -2,6 +2,7 @@
 // defaulted). Relative cgroup paths are the same in every hierarchy, so one list of roots
 // serves v2 and v1 alike; the mounts themselves come from mountinfo unless overridden.
 import { z } from 'zod';
+import { regexSchema } from '../common/schema.js';
 import { normalizeFilterField, FILTER_FIELDS } from './filter.js';
 import { V1_CONTROLLERS } from './types.js';
 
@@ -13,17 +14,7 @@ const filterRuleSchema = z
     field: z.string().refine((f) => normalizeFilterField(f) !== undefined, {
       message: `unknown field (expected one of ${FILTER_FIELDS.join(', ')}, optionally prefixed container_)`,
     }),
-    pattern: z.string().refine(
-      (p) => {
-        try {
-          new RegExp(p);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'not a valid regular expression' },
-    ),
+    pattern: regexSchema,
   });
 
 export const containerFilterSchema = z

@@ -2,20 +2,9 @@
 // Defaults follow HUATUO's [AutoTracing.Dload] (ThresholdLoad 5, Interval 10 s,
 // IntervalTracing 1800 s) and its IssuesList, written as {name, pattern} objects.
 import { z } from 'zod';
+import { regexSchema } from '../../../common/schema.js';
 import { containersConfigSchema } from '../../../containers/index.js';
 import { DEFAULT_IOWAIT_FRAMES } from './counts.js';
-
-const regexString = z.string().refine(
-  (p) => {
-    try {
-      new RegExp(p);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid regular expression' },
-);
 
 export const dloadSettingsSchema = z.strictObject({
   /** Seconds between two counts of every container's tasks (the EMA decay follows it). */
@@ -25,13 +14,13 @@ export const dloadSettingsSchema = z.strictObject({
   /** Per-container cooldown after a capture (seconds); unset = the tracer's configured cooldown (1800 s by default). */
   cooldownSeconds: z.number().positive().optional(),
   /** Known issues: the first pattern matching the container's D-task stacks names the event's known_issue. */
-  knownIssues: z.array(z.strictObject({ name: z.string().min(1), pattern: regexString })).default([]),
+  knownIssues: z.array(z.strictObject({ name: z.string().min(1), pattern: regexSchema })).default([]),
   /** Also capture the D tasks of the whole host (HUATUO does). */
   captureHost: z.boolean().default(true),
   /** At most this many D tasks are listed per section (container, host); the counts stay exact. */
   maxStackTasks: z.number().int().min(1).max(100_000).default(200),
   /** A D task counts in nr_iowait when one of its kernel frames matches this regex. */
-  iowaitFrames: regexString.default(DEFAULT_IOWAIT_FRAMES),
+  iowaitFrames: regexSchema.default(DEFAULT_IOWAIT_FRAMES),
   /** procfs mount (tests and chroots). */
   procRoot: z.string().regex(/^\//).default('/proc'),
   /** The container resolver's configuration (until the runtime hands one over in the context). */

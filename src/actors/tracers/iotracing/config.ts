@@ -3,19 +3,8 @@
 // await 100 ms, 10 s capture, 10 processes x 5 files, 5 s interval) plus the per-device
 // cooldown HUATUO lacks (600 s).
 import { z } from 'zod';
+import { regexSchema } from '../../../common/schema.js';
 import { containersConfigSchema } from '../../../containers/index.js';
-
-const regex = z.string().refine(
-  (p) => {
-    try {
-      new RegExp(p);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid regular expression' },
-);
 
 export const iotracingSettingsSchema = z.strictObject({
   /** Seconds between two /proc/diskstats readings. */
@@ -25,9 +14,9 @@ export const iotracingSettingsSchema = z.strictObject({
   devices: z
     .strictObject({
       /** Device-name regexes; when non-empty only matching devices are watched. */
-      include: z.array(regex).default([]),
+      include: z.array(regexSchema).default([]),
       /** Device-name regexes never watched (md* is always excluded, as in HUATUO). */
-      exclude: z.array(regex).default([]),
+      exclude: z.array(regexSchema).default([]),
     })
     .prefault({}),
   thresholds: z
