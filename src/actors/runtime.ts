@@ -10,7 +10,7 @@ import { serializeError } from '../common/coded-error.js';
 import type { TracerType } from '../storage/protocol.js';
 import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
-import { readCpuSeconds } from './cpu-time.js';
+import { readCpuSeconds } from '../common/cpu-time.js';
 import type { ActorInit, ActorSelfStatus, BpfProgramStat, ControlCall, FromActor, ToActor } from './protocol.js';
 import {
   Flag, getRegistration, validateAttr,

@@ -17,7 +17,7 @@ import type { StorageMetrics, StorageReply, StorageRequest } from './protocol.js
 import { EventStore, storeOptionsFrom } from './store.js';
 import type { EsShipper } from './shipper.js';
 import { applyRetention } from './retention.js';
-import { threadCpuSeconds } from './thread-cpu.js';
+import { readCpuSeconds } from '../common/cpu-time.js';
 
 const REPORT_INTERVAL_MS = 1000;
 
@@ -109,7 +109,7 @@ function main(): void {
     const now = performance.eventLoopUtilization();
     const delta = performance.eventLoopUtilization(now, lastElu);
     lastElu = now;
-    post({ type: 'heartbeat', time: Date.now(), elu: delta.utilization, cpuSeconds: threadCpuSeconds() });
+    post({ type: 'heartbeat', time: Date.now(), elu: delta.utilization, cpuSeconds: readCpuSeconds('thread') });
   }, REPORT_INTERVAL_MS);
   const metricsTimer = setInterval(() => {
     const observed = latencies;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Flag, clearRegistryForTests, getRegistration, registerTracer, validateAttr } from '../../src/actors/tracer-api.js';
-import { parseStatCpuSeconds } from '../../src/actors/cpu-time.js';
+import { parseStatCpuSeconds } from '../../src/common/cpu-time.js';
 
 const tracer = { start: async () => undefined };
 

@@ -1,5 +1,5 @@
-// CPU seconds consumed by this actor. A worker thread shares its process, so it reads
-// its own thread's line (/proc/thread-self/stat); a child process reads /proc/self/stat.
+// CPU seconds consumed by an actor (tracer or storage). A worker thread shares its
+// process, so it reads its own thread's line (/proc/thread-self/stat); a child process reads /proc/self/stat.
 // utime and stime are fields 14 and 15, in clock ticks (CLK_TCK is 100 on Linux).
 import { readFileSync } from 'node:fs';
 
