@@ -2,7 +2,8 @@
 // generated into that file (0600, created exclusively so two agents cannot race to write
 // different tokens). Compared in constant time so response timing does not leak a prefix.
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { ensureDirectory } from '../common/ensure-directory.js';
 import { dirname } from 'node:path';
 import { HttpServerError } from './errors.js';
 
@@ -17,7 +18,7 @@ export async function loadOrCreateToken(source: TokenSource): Promise<string> {
   if (existing !== undefined) return existing;
   const token = randomBytes(32).toString('base64url');
   try {
-    await mkdir(dirname(source.tokenFile), { recursive: true, mode: 0o700 });
+    ensureDirectory(dirname(source.tokenFile), 0o700);
     await writeFile(source.tokenFile, `${token}\n`, { mode: 0o600, flag: 'wx' });
     // The umask may have narrowed the mode but never widens it; chmod makes 0600 exact.
     await chmod(source.tokenFile, 0o600);

@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { ensureDirectory } from '../common/ensure-directory.js';
 import type { StorageConfig } from './config.js';
 import type { CooldownEntry, EventDocument, EventInput, EventQuery } from './protocol.js';
 import { buildDocument, rfc3339, validateEventInput } from './document.js';
@@ -608,20 +609,3 @@ function numberOr(v: unknown, fallback: number): number {
 
 /** Per-put promises of a batch fail together with the last one, which the caller awaits. */
 function swallow(): void {}
-
-/**
- * mkdir -p without Node's `recursive: true`, which never returns on a path such as
- * /proc/x: mkdir answers ENOENT although the parent exists, and Node retries forever.
- * Here each missing ancestor is created once, top-down, and any failure is final.
- */
-function ensureDirectory(dir: string): void {
-  const missing: string[] = [];
-  let current = path.resolve(dir);
-  while (!fs.existsSync(current)) {
-    missing.push(current);
-    const parent = path.dirname(current);
-    if (parent === current) break;
-    current = parent;
-  }
-  for (const p of missing.reverse()) fs.mkdirSync(p);
-}
