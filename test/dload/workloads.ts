@@ -1,7 +1,7 @@
 // Test workloads for dload: throw-away cgroups ("containers") in chosen hierarchies, and
 // vfork D-state processes. Teardown is by exact PID and exact directory, never by name.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -77,10 +77,21 @@ export async function removeTestRoot(): Promise<string[]> {
   return failures;
 }
 
-/** Compiles a C fixture of test/fixtures/<area>/ into a temp dir; returns the binary path. */
+let binDir: string | undefined;
+
+/**
+ * Compiles a C fixture of test/fixtures/<area>/ into this test process's temp dir (removed
+ * when the process exits: node:test runs each file in its own process); returns its path.
+ */
 export function compileFixture(area: string, name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `autotracer-${area}-`));
-  const out = join(dir, name);
+  if (binDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'autotracer-fixtures-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    binDir = dir;
+  }
+  // Keep the binary's own name: tests match the process name (comm).
+  mkdirSync(join(binDir, area), { recursive: true });
+  const out = join(binDir, area, name);
   const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, join(repoRoot, 'test', 'fixtures', area, `${name}.c`)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cc ${name}.c failed: ${r.stderr}`);
   return out;
