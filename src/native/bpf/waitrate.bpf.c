@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "common.h"
+#include "sched_helpers.h"
 #include "waitrate.h"
 
 /* Track root-cgroup (host) tasks as victims too. Host tasks are always charged as competitors. */
@@ -63,25 +64,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
-
-/* Direct BTF pointer walk (tp_btf arguments are trusted): plain loads, no probe_read calls. */
-static __always_inline __u64 task_cgroup(struct task_struct *p)
-{
-	return p->cgroups->dfl_cgrp->kn->id;
-}
-
-/*
- * The run-queue clock of p's CPU (rq->clock, what /proc/<pid>/schedstat uses), reached
- * through p->se.cfs_rq->rq: three plain loads instead of bpf_ktime_get_ns(), which costs
- * ~120 ns on this VM (measured). The scheduler updates it right before every hook we use:
- * __schedule before sched_switch, the wake-up path before sched_wakeup(_new), the
- * balancer/migration path on the source rq before sched_migrate_task. Needs
- * CONFIG_FAIR_GROUP_SCHED (cfs_rq->rq); idle and RT tasks have a root cfs_rq too.
- */
-static __always_inline __u64 rq_clock_of(struct task_struct *p)
-{
-	return p->se.cfs_rq->rq->clock;
-}
 
 static __always_inline bool tracked(__u64 cg)
 {

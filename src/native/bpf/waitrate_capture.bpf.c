@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "common.h"
+#include "sched_helpers.h"
 #include "waitrate_capture.h"
 
 #define ROOT_CGROUP 1
@@ -62,17 +63,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
-
-static __always_inline __u64 task_cgroup(struct task_struct *p)
-{
-	return p->cgroups->dfl_cgrp->kn->id;
-}
-
-/* rq->clock of p's CPU: cheaper than bpf_ktime_get_ns() here (see waitrate.bpf.c). */
-static __always_inline __u64 rq_clock_of(struct task_struct *p)
-{
-	return p->se.cfs_rq->rq->clock;
-}
 
 static __always_inline bool is_victim(__u64 cg)
 {
