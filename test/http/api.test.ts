@@ -2,57 +2,9 @@
 // fixture tracer in a worker thread) and a real HTTP server on 127.0.0.1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { get, type IncomingMessage } from 'node:http';
 import { tracerSpec } from '../../src/supervisor/spec.js';
 import { conventionViolations, parseExposition } from '../metrics/exposition.js';
-import { call, fastRestart, saverModule, startAgent, unavailableModule, waitFor } from './support.js';
-
-interface SseStream {
-  frames: Array<{ event: string; data: string; id?: string }>;
-  comments: string[];
-  res: IncomingMessage;
-  close(): void;
-}
-
-function openWatch(base: string, query = ''): Promise<SseStream | { status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = get(`${base}/api/v1/events/watch${query}`, (res) => {
-      if (res.statusCode !== 200) {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        return;
-      }
-      const stream: SseStream = { frames: [], comments: [], res, close: () => req.destroy() };
-      let buf = '';
-      res.on('data', (c: Buffer) => {
-        buf += c.toString('utf8');
-        let end;
-        while ((end = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const frame: { event: string; data: string; id?: string } = { event: 'message', data: '' };
-          let isComment = true;
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) stream.comments.push(line.slice(1).trim());
-            else {
-              isComment = false;
-              const [k, ...rest] = line.split(': ');
-              const v = rest.join(': ');
-              if (k === 'event') frame.event = v;
-              else if (k === 'data') frame.data += v;
-              else if (k === 'id') frame.id = v;
-            }
-          }
-          if (!isComment) stream.frames.push(frame);
-        }
-      });
-      res.on('error', () => undefined);
-      resolve(stream);
-    });
-    req.on('error', reject);
-  });
-}
+import { call, fastRestart, openWatch, saverModule, startAgent, unavailableModule, waitFor } from './support.js';
 
 test('health, readiness, tracers, trigger, events and SSE watch', async (t) => {
   const agent = await startAgent(t, {}, [

@@ -3,40 +3,19 @@
 // after it subscribed, each once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
-import { call, startAgent, waitFor } from './support.js';
+import { call, openWatch, startAgent, waitFor } from './support.js';
 
-interface Watch {
-  ids: string[];
-  comments: string[];
-  close(): void;
-}
-
-/** Opens a watch stream; resolves once its opening comment arrived (it is subscribed). */
-function watch(base: string, query = ''): Promise<Watch> {
-  return new Promise((resolve, reject) => {
-    const req = get(`${base}/api/v1/events/watch${query}`, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`watch: HTTP ${res.statusCode}`));
-      const w: Watch = { ids: [], comments: [], close: () => req.destroy() };
-      let buf = '';
-      res.on('data', (c: Buffer) => {
-        buf += c.toString('utf8');
-        let end;
-        while ((end = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          for (const line of block.split('\n')) {
-            if (line.startsWith(': ')) {
-              w.comments.push(line.slice(2));
-              if (line === ': watching') resolve(w);
-            } else if (line.startsWith('id: ')) w.ids.push(line.slice(4));
-          }
-        }
-      });
-      res.on('error', () => undefined);
-    });
-    req.on('error', reject);
-  });
+/** A watch stream whose subscription is live, with the ids of the documents it received. */
+async function watch(base: string): Promise<{ ids: string[]; close(): void }> {
+  const stream = await openWatch(base);
+  if (!('frames' in stream)) throw new Error(`watch: HTTP ${stream.status}`);
+  await stream.subscribed;
+  return {
+    get ids() {
+      return stream.frames.flatMap((f) => (f.id !== undefined ? [f.id] : []));
+    },
+    close: () => stream.close(),
+  };
 }
 
 test('PUT start/stop: 200 with the status, 409 for the wrong state, 404 unknown', async (t) => {

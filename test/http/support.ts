@@ -1,7 +1,7 @@
 // Shared set-up for the HTTP tests: a real Supervisor on the real LMDB storage actor with
 // the fixture tracer, a real HTTP server on 127.0.0.1 port 0, and small request helpers.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { get, request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,4 +84,61 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** An open watch stream: data frames, comments, and the moment the hub confirmed the subscription. */
+export interface SseStream {
+  frames: Array<{ event: string; data: string; id?: string }>;
+  comments: string[];
+  res: IncomingMessage;
+  /** Resolves when the hub's opening `: watching` comment arrived (the subscription is live). */
+  subscribed: Promise<void>;
+  close(): void;
+}
+
+/** GET /api/v1/events/watch; a non-200 answer resolves as {status, body}. */
+export function openWatch(base: string, query = ''): Promise<SseStream | { status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(`${base}/api/v1/events/watch${query}`, (res) => {
+      if (res.statusCode !== 200) {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        return;
+      }
+      let markSubscribed!: () => void;
+      const subscribed = new Promise<void>((r) => (markSubscribed = r));
+      const stream: SseStream = { frames: [], comments: [], res, subscribed, close: () => req.destroy() };
+      let buf = '';
+      res.on('data', (c: Buffer) => {
+        buf += c.toString('utf8');
+        let end;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          const frame: { event: string; data: string; id?: string } = { event: 'message', data: '' };
+          let isComment = true;
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) {
+              const comment = line.slice(1).trim();
+              stream.comments.push(comment);
+              if (comment === 'watching') markSubscribed();
+            }
+            else {
+              isComment = false;
+              const [k, ...rest] = line.split(': ');
+              const v = rest.join(': ');
+              if (k === 'event') frame.event = v;
+              else if (k === 'data') frame.data += v;
+              else if (k === 'id') frame.id = v;
+            }
+          }
+          if (!isComment) stream.frames.push(frame);
+        }
+      });
+      res.on('error', () => undefined);
+      resolve(stream);
+    });
+    req.on('error', reject);
+  });
 }
