@@ -7,7 +7,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { captureProfile, type ProfileCapture } from '../../src/capture/capture-profile.js';
 import { closeCapturePool } from '../../src/capture/symbolize-pool.js';
 import { KERNEL_STACK_LOST_LABEL, USER_STACK_LOST_LABEL } from '../../src/capture/symbolize.js';
-import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
+import { createTestCgroup, moveToCgroup, onlineCpus, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
 import { buildSpinBinary, SPIN_CALLER, SPIN_FUNCTION, type SpinBinary } from './spin-binary.js';
 
 const flameLabels = (r: ProfileCapture): Set<string> => new Set(r.flamedata.map((f) => f.label));
@@ -59,10 +59,12 @@ describe('captureProfile', () => {
   });
 
   it('host-wide: dd bs=1 shows read_zero/vfs_read kernel frames marked _[k]', async () => {
-    const dd = spawnWorkload('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1']);
-    workloads.push(dd);
+    // One dd pinned to each CPU: cpu-clock does not sample an idle CPU (taskset execs dd, same pid).
+    const dds = onlineCpus().map((cpu) => spawnWorkload('taskset', ['-c', String(cpu), 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1']));
+    workloads.push(...dds);
+    const dd = dds[0]!;
     const r = await captureProfile({ durationMs: 2000 });
-    await dd.kill();
+    for (const w of dds) await w.kill();
     assertConsistent(r);
     assert.deepEqual(r.scope, { kind: 'host' });
     assert.equal(r.frequency, 99);

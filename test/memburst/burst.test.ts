@@ -15,6 +15,12 @@ const MiB = 1024 * 1024;
 const BASE_MIB = 128;
 // A large step: other jobs on this shared host would need half of it within 1.2 s to disturb the test.
 const STEP_MIB = 1024;
+/**
+ * Samples in the window (0.2 s apart): 5 s, so the whole 1 GiB step lands inside one window.
+ * With 6 samples (1.2 s) the rule only fired when the memset finished in about a second,
+ * which it did not on a machine busy reclaiming after the OOM test (measured: ~200 MiB per tick).
+ */
+const WINDOW_SAMPLES = 25;
 const workloads: Workload[] = [];
 after(async () => {
   for (const w of workloads) await w.kill();
@@ -53,7 +59,7 @@ test('a doubling process -> one event listing it first by growth; none within th
   const anonPercent = Math.floor(((anonBytes / memTotalBytes) * 100) / 2);
   const settings = memburstSettingsSchema.parse({
     intervalSeconds: 0.2,
-    windowSamples: 6,
+    windowSamples: WINDOW_SAMPLES,
     burstPercent,
     anonPercent,
     containers: { scanRoots: [], plainRoots: [] },
@@ -77,7 +83,7 @@ test('a doubling process -> one event listing it first by growth; none within th
 
   // 1. First burst: one event.
   const first = run(new MemburstTracer());
-  await waitFor(() => first.ticks() >= 7, { timeoutMs: 10_000, what: 'a full window' });
+  await waitFor(() => first.ticks() > WINDOW_SAMPLES, { timeoutMs: 20_000, what: 'a full window' });
   assert.equal(first.ctx.saved.length, 0, `no event before the burst (burst ${burstPercent} %, anon ${anonPercent} %)`);
   assert.match(await grower.send('g'), /^grown 1/);
   await waitFor(() => first.ctx.saved.length >= 1, { timeoutMs: 10_000, what: `the burst event (burst ${burstPercent} %)` });
@@ -98,7 +104,7 @@ test('a doubling process -> one event listing it first by growth; none within th
   // 2. Second burst within the cooldown: the rule fires, the ledger refuses, nothing saved.
   assert.equal(await grower.send('f'), 'freed');
   let mark = first.ticks();
-  await waitFor(() => first.ticks() >= mark + 7, { timeoutMs: 10_000, what: 'the window to forget the first burst' });
+  await waitFor(() => first.ticks() > mark + WINDOW_SAMPLES, { timeoutMs: 20_000, what: 'the window to forget the first burst' });
   let since = Date.now();
   await grower.send('g');
   await waitFor(() => deniedAfter(since), { timeoutMs: 10_000, what: 'the second burst to be refused by the cooldown' });
@@ -108,7 +114,7 @@ test('a doubling process -> one event listing it first by growth; none within th
   // 3. A restarted tracer (fresh object, same ledger): still refused.
   assert.equal(await grower.send('f'), 'freed');
   const second = run(new MemburstTracer());
-  await waitFor(() => second.ticks() >= 7, { timeoutMs: 10_000, what: 'a full window after the restart' });
+  await waitFor(() => second.ticks() > WINDOW_SAMPLES, { timeoutMs: 20_000, what: 'a full window after the restart' });
   since = Date.now();
   mark = second.ticks();
   await grower.send('g');

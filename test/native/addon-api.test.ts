@@ -3,7 +3,7 @@
 // modes, drops, map operations (plain, per-CPU, batch, stack traces), uprobes,
 // perf events and run-time stats.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, rmdirSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BpfObject, enableBpfStats, libbpfVersion } from '../../src/native/index.js';
@@ -227,8 +227,13 @@ describe('uprobe and perf_event', () => {
     const cpus = obj.attachPerfEvent('on_cpu_clock', { frequency: 199 });
     assert.ok(cpus >= 1);
     const samples = (): bigint => obj.map('counters').lookup(u32(1))?.readBigUInt64LE(0) ?? 0n;
+    // Keep a CPU busy in the kernel: cpu-clock does not sample an idle CPU, and a sample
+    // taken in user mode has no kernel stack (the program records kernel stacks only).
+    const zero = openSync('/dev/zero', 'r');
+    const buf = Buffer.alloc(1 << 16);
     const spinUntil = Date.now() + 300;
-    while (Date.now() < spinUntil); // keep a CPU busy so the clock ticks
+    while (Date.now() < spinUntil) readSync(zero, buf);
+    closeSync(zero);
     assert.ok(await waitFor(() => samples() >= 10n, 10_000), `samples: ${samples()}`);
     const stacks = obj.map('stacks');
     const ids = stacks.keys().map((k) => k.readUInt32LE(0));
