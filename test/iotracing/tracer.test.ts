@@ -83,6 +83,8 @@ describe('iotracing tracer on a saturated loop device', () => {
 
     const blocked = data.io_blocked_stacks.find((b) => b.tgid === slow.pid);
     assert.ok(data.io_blocked_stacks.length > 0, 'blocked stacks recorded');
+    // rcu_preempt parks in TASK_IDLE (D | NOLOAD) for seconds: not an IO wait, left out.
+    assert.ok(!data.io_blocked_stacks.some((b) => b.comm === 'rcu_preempt'), 'TASK_IDLE sleepers are not listed');
     assert.ok(blocked, `the throttled dd is among the blocked tasks: ${JSON.stringify(data.io_blocked_stacks.map((b) => [b.pid, b.comm, b.blocked_us]))}`);
     assert.ok(blocked.blocked_us >= 1000 && blocked.stack.length > 0, JSON.stringify(blocked));
     assert.equal(blocked.container_id, 'iot-throttle', 'the blocked task\'s container');

@@ -6,7 +6,7 @@
  *    block_rq_issue fills in the device, the inode and, when block_io_start did not run
  *    (IO accounting off), the issuing task; block_rq_complete adds the completed bytes and
  *    q2c/d2c latencies to files[(dev, tgid, inode)].
- *  - sched_switch with prev in TASK_UNINTERRUPTIBLE remembers the switch-out time;
+ *  - sched_switch with prev in TASK_UNINTERRUPTIBLE (not TASK_IDLE) remembers the switch-out time;
  *    sched_wakeup closes the sleep and keeps each task's longest one, with its kernel stack
  *    taken there (bpf_get_task_stack of the woken task, which has not run yet, so its saved
  *    stack is still the blocked one). Taking it at wakeup, and only for a new longest sleep
@@ -21,6 +21,10 @@
 #include "iotracing.h"
 
 #define IOT_TASK_UNINTERRUPTIBLE 2
+/* TASK_IDLE = UNINTERRUPTIBLE | NOLOAD: idle kthreads (kworkers, rcu, kdamond) parked
+ * without counting as load. They are not blocked on anything and would crowd the real IO
+ * waiters out of the longest-sleep list. */
+#define IOT_TASK_NOLOAD 0x400
 #define IOT_REQ_OP_MASK 0xff
 #define IOT_REQ_OP_READ 0
 #define IOT_REQ_OP_WRITE 1
@@ -231,7 +235,7 @@ int BPF_PROG(iot_switch, bool preempt, struct task_struct *prev, struct task_str
 	struct iot_sleep s = {};
 	__u32 pid = prev->pid;
 
-	if (preempt || !(prev_state & IOT_TASK_UNINTERRUPTIBLE) || !pid)
+	if (preempt || !(prev_state & IOT_TASK_UNINTERRUPTIBLE) || (prev_state & IOT_TASK_NOLOAD) || !pid)
 		return 0;
 	s.start_ns = bpf_ktime_get_ns();
 	s.iowait = BPF_CORE_READ_BITFIELD_PROBED(prev, in_iowait);

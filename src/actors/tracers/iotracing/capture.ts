@@ -180,7 +180,9 @@ function blockedStacks(object: BpfObject, options: CaptureOptions): BlockedStack
     const status = readStatus(procRoot, s.pid);
     items.push({ pid: s.pid, tgid: status.tgid ?? s.pid, comm: status.comm ?? '', maxNs: ns, totalNs: ns, count: 1n, iowait: s.iowait, still: true, stack: live });
   }
-  items.sort((a, b) => (b.maxNs > a.maxNs ? 1 : b.maxNs < a.maxNs ? -1 : 0));
+  // Tasks sleeping in io_schedule (in_iowait) first: in an IO capture they are the answer;
+  // other D sleeps (locks, page faults) follow, each group longest first.
+  items.sort((a, b) => (a.iowait !== b.iowait ? (a.iowait ? -1 : 1) : b.maxNs > a.maxNs ? 1 : b.maxNs < a.maxNs ? -1 : 0));
   return items.slice(0, options.maxBlockedStacks).map((i) => ({
     pid: i.pid,
     tgid: i.tgid,
