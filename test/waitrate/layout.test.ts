@@ -4,13 +4,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defineLayout, u32, u64 } from '../../src/native/layout.js';
 import { assertLayoutMatchesBtf } from '../support/btf-layout.js';
-import { waitrateCgLayout, waitrateCpuLayout, waitrateTaskLayout, WAITRATE_OBJECT, WAITRATE_STAT_NR, WAITRATE_MAX_CGROUPS, waitrateMapSizes, waitrateRodata } from '../../src/native/bpf/waitrate.js';
+import { waitrateCgLayout, waitrateCpuLayout, waitrateSliceLayout, waitrateTaskLayout, WAITRATE_OBJECT, WAITRATE_STAT_NR, WAITRATE_MAX_CGROUPS, waitrateMapSizes, waitrateRodata } from '../../src/native/bpf/waitrate.js';
 import { wrcHistLayout, wrcKeyLayout, wrcSliceLayout, wrcTaskLayout, WAITRATE_CAPTURE_OBJECT, WRC_STAT_NR } from '../../src/native/bpf/waitrate_capture.js';
 import { BpfObject } from '../../src/native/index.js';
 
 describe('waitrate layouts match the compiled BPF objects (BTF)', () => {
   it('struct waitrate_cg', () => assertLayoutMatchesBtf(WAITRATE_OBJECT, waitrateCgLayout));
   it('struct waitrate_cpu', () => assertLayoutMatchesBtf(WAITRATE_OBJECT, waitrateCpuLayout));
+  it('struct waitrate_slice', () => assertLayoutMatchesBtf(WAITRATE_OBJECT, waitrateSliceLayout));
   it('struct waitrate_task', () => assertLayoutMatchesBtf(WAITRATE_OBJECT, waitrateTaskLayout));
   it('struct wrc_key', () => assertLayoutMatchesBtf(WAITRATE_CAPTURE_OBJECT, wrcKeyLayout));
   it('struct wrc_hist', () => assertLayoutMatchesBtf(WAITRATE_CAPTURE_OBJECT, wrcHistLayout));

@@ -4,11 +4,20 @@
  * the same cgroup), external (another cgroup or a host task ran) and latency (the CPU
  * was idle: pure scheduling delay), plus per-cgroup run time. Design: docs/waitrate.md.
  *
- * Hot path = sched_switch. Everything it writes is per-CPU (no cross-CPU atomics, see
- * HUATUO issue #234): the CPU's own `cpu_state` slot, its own copy of `cg_stats`, and the
- * switching tasks' own task storage. Remote CPUs are only *read*
- * (bpf_map_lookup_percpu_elem) when a task is woken or migrated onto them. The one shared
- * write is the slot allocation, once per cgroup ever seen (an atomic add + a hash insert).
+ * One hot program, sched_switch, and no wake-up hook: the kernel already stamps when a
+ * task was queued (sched_info.last_queued, the rq clock that /proc/<pid>/schedstat's
+ * run_delay is built from; cleared by sched_info_arrive() right after this tracepoint), so
+ * the wait of `next` is [last_queued, now]. Each CPU remembers its last WAITRATE_RING run
+ * slices; the wait is split by overlapping it with them. A version with snapshots taken in
+ * sched_wakeup cost a second program run and a task-storage lookup per wake-up.
+ *
+ * A wait that migrates: the kernel folds the part spent on the old CPU into run_delay
+ * (sched_info_dequeue) before sched_migrate_task fires, so on_migrate (rare) splits that
+ * part against the old CPU's ring and carries it in task storage to the switch-in.
+ *
+ * Everything the hot path writes is per-CPU (no cross-CPU atomics, see HUATUO issue #234)
+ * or the switching task's own storage. The one shared write is the slot allocation, once
+ * per cgroup ever seen (an atomic add + a hash insert).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -111,217 +120,182 @@ static __always_inline __u32 task_slot(struct waitrate_task *t, __u64 cg)
 	return t->slot;
 }
 
+/* Adds the overlap of [lo, hi] with [t0, now] to inner or external by the slice's cgroup. */
+static __always_inline void charge_overlap(__u64 lo, __u64 hi, __u64 slice_cg, __u64 t0, __u64 cg,
+					   __u64 *inner, __u64 *external)
+{
+	if (lo < t0)
+		lo = t0;
+	if (hi <= lo || !slice_cg)
+		return; /* no overlap, or the CPU was idle (latency: the remainder) */
+	if (slice_cg == cg)
+		*inner += hi - lo;
+	else
+		*external += hi - lo;
+}
+
 /*
- * Counters of `cpu` as of `now`: the run total and the slot's run time, including the
- * slice in progress there (charged only at its next switch), so a snapshot taken in the
- * middle of a slice and a read at a switch agree. Reading a remote CPU races with its
- * own switch; the error is at most one slice and is clamped by the caller.
+ * Splits the wait [t0, now] on CPU state c into inner/external/latency by overlapping it
+ * with c's slice in progress (zero-length at a local switch) and its ring, newest first.
+ * A wait older than the ring: the undescribed part is split like the part seen (counted).
+ * Reading another CPU's ring races with its own switches: the sums are clamped (counted).
  */
-static __always_inline void cpu_counters(__u32 cpu, __u32 slot, __u64 now, __u64 *total, __u64 *same)
+static __always_inline void split_wait(struct waitrate_cpu *c, __u64 t0, __u64 now, __u64 cg,
+				       __u64 *inner, __u64 *external, __u64 *latency)
 {
-	__u32 zero = 0;
-	struct waitrate_cpu *c;
-	struct waitrate_cg *s;
-	__u64 in_progress = 0;
+	__u64 wait = now > t0 ? now - t0 : 0, in = 0, ex = 0, end, head;
+	__u32 i;
 
-	/* This CPU: the inlined lookups; another CPU: the percpu_elem helper (a call). */
-	if (cpu == bpf_get_smp_processor_id()) {
-		c = bpf_map_lookup_elem(&cpu_state, &zero);
-		s = bpf_map_lookup_elem(&cg_stats, &slot);
-	} else {
-		c = bpf_map_lookup_percpu_elem(&cpu_state, &zero, cpu);
-		s = bpf_map_lookup_percpu_elem(&cg_stats, &slot, cpu);
+	end = c->last_switch_ns;
+	charge_overlap(end, now, c->curr_cgroup, t0, cg, &in, &ex);
+	head = c->head;
+	for (i = 0; i < WAITRATE_RING; i++) {
+		struct waitrate_slice *sl;
+
+		if (end <= t0 || i >= head)
+			break;
+		sl = &c->ring[(head - 1 - i) & (WAITRATE_RING - 1)];
+		charge_overlap(sl->start_ns, end, sl->cgroup, t0, cg, &in, &ex);
+		end = sl->start_ns;
 	}
+	if (end > t0 && end < now) {
+		/* Pro rata in 16-bit fixed point: no 64-bit overflow for any wait length. */
+		__u64 seen = now - end, rest = end - t0;
+		__u64 fin = (in << 16) / seen, fex = (ex << 16) / seen;
 
-	*total = 0;
-	*same = s ? s->run_ns : 0;
-	if (!c)
-		return;
-	if (!c->curr_idle && c->last_switch_ns && now > c->last_switch_ns)
-		in_progress = now - c->last_switch_ns;
-	*total = c->run_total_ns + in_progress;
-	if (c->curr_slot == slot)
-		*same += in_progress;
-}
-
-static __always_inline void snapshot(struct waitrate_task *t, __u64 now, __u32 cpu, __u64 cg)
-{
-	t->t0 = now;
-	t->cpu = cpu;
-	t->cgroup = cg;
-	cpu_counters(cpu, task_slot(t, cg), now, &t->total0, &t->same0);
-}
-
-/* Splits the wait [t->t0, now] on t->cpu into inner/external/latency by that CPU's counter deltas. */
-static __always_inline void split(struct waitrate_task *t, __u64 now, __u64 total, __u64 same,
-				  __u64 *inner, __u64 *external, __u64 *latency)
-{
-	__u64 wait = now > t->t0 ? now - t->t0 : 0;
-	__u64 dtotal = total > t->total0 ? total - t->total0 : 0;
-	__u64 dsame = same > t->same0 ? same - t->same0 : 0;
-
-	if (dtotal > wait) {
+		in += (rest >> 16) * fin + (((rest & 0xffff) * fin) >> 16);
+		ex += (rest >> 16) * fex + (((rest & 0xffff) * fex) >> 16);
+		percpu_slot_add(&stats, WAITRATE_STAT_TRUNCATED, 1);
+	}
+	if (in + ex > wait) {
 		percpu_slot_add(&stats, WAITRATE_STAT_CLAMPED, 1);
-		dtotal = wait;
+		if (in > wait)
+			in = wait;
+		ex = wait - in;
 	}
-	if (dsame > dtotal) {
-		percpu_slot_add(&stats, WAITRATE_STAT_CLAMPED, 1);
-		dsame = dtotal;
-	}
-	*inner = dsame;
-	*external = dtotal - dsame;
-	*latency = wait - dtotal;
+	*inner = in;
+	*external = ex;
+	*latency = wait - in - ex;
 }
 
-static __always_inline void became_runnable(struct task_struct *p)
-{
-	__u64 cg = task_cgroup(p);
-	struct waitrate_task *t;
-
-	if (!tracked(cg))
-		return;
-	t = bpf_task_storage_get(&tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!t) {
-		percpu_slot_add(&stats, WAITRATE_STAT_STORAGE_FAIL, 1);
-		return;
-	}
-	/* A wakeup means it slept: any older t0 is stale (a switch-in we could not see). */
-	t->carry_inner = t->carry_external = t->carry_latency = 0;
-	snapshot(t, rq_clock_of(p), p->thread_info.cpu, cg);
-}
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(on_wakeup, struct task_struct *p)
-{
-	became_runnable(p);
-	return 0;
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(on_wakeup_new, struct task_struct *p)
-{
-	became_runnable(p);
-	return 0;
-}
-
-/* A waiting task moves to another run queue: close the split on the old CPU, restart on the new one. */
+/*
+ * A waiting task leaves its CPU: the kernel has just folded the wait spent there into
+ * run_delay (so last_queued is 0 here). Split that part against the old CPU's ring and
+ * carry it to the switch-in. Wake-up placements (no wait yet) leave run_delay unchanged.
+ */
 SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(on_migrate, struct task_struct *p, int dest_cpu)
 {
-	struct waitrate_task *t = bpf_task_storage_get(&tasks, p, 0, 0);
-	__u64 now, total, same, inner, external, latency;
+	__u64 cg = task_cgroup(p), delay, part, now, inner, external, latency;
+	struct waitrate_task *t;
+	struct waitrate_cpu *c;
+	__u32 zero = 0;
 
-	if (!t || !t->t0 || t->cpu == (__u32)dest_cpu)
+	if (!tracked(cg))
 		return 0;
-	now = rq_clock_of(p); /* still the source rq here */
-	cpu_counters(t->cpu, task_slot(t, t->cgroup), now, &total, &same);
-	split(t, now, total, same, &inner, &external, &latency);
+	t = bpf_task_storage_get(&tasks, p, 0, 0);
+	if (!t || !t->seen)
+		return 0; /* not seen switching in yet: its first switch-in is its baseline */
+	delay = p->sched_info.run_delay;
+	if (delay <= t->delay_seen)
+		return 0;
+	part = delay - t->delay_seen;
+	t->delay_seen = delay;
+	now = rq_clock_of(p); /* still the old CPU's rq, updated before the dequeue */
+	c = bpf_map_lookup_percpu_elem(&cpu_state, &zero, p->thread_info.cpu);
+	if (!c || part > now) {
+		t->carry_external += part;
+		percpu_slot_add(&stats, WAITRATE_STAT_UNSEEN, 1);
+		return 0;
+	}
+	split_wait(c, now - part, now, cg, &inner, &external, &latency);
 	t->carry_inner += inner;
 	t->carry_external += external;
 	t->carry_latency += latency;
-	snapshot(t, now, dest_cpu, t->cgroup);
 	percpu_slot_add(&stats, WAITRATE_STAT_MIGRATIONS, 1);
 	return 0;
 }
 
 SEC("tp_btf/sched_switch")
-int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
-	     unsigned int prev_state)
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 zero = 0, cpu = bpf_get_smp_processor_id(), prev_slot, next_slot, slot;
+	__u32 zero = 0, slot;
 	struct waitrate_cpu *c = bpf_map_lookup_elem(&cpu_state, &zero);
-	struct waitrate_task *t = NULL;
-	struct waitrate_cg *s = NULL;	/* cg_stats entry of s_slot on this CPU */
-	__u32 s_slot = WAITRATE_NO_SLOT;
+	struct waitrate_task *t;
+	struct waitrate_cg *s;
 	__u64 now = rq_clock_of(next);
-	__u64 prev_cg, next_cg;
+	__u64 next_cg, queued, delay, here, inner, external, latency;
 
 	if (!c)
 		return 0;
 
-	/* 1. Charge the slice that just ended to the cgroup that ran it (not to idle). */
-	prev_cg = c->curr_cgroup;
-	prev_slot = c->curr_slot;
-	if (c->last_switch_ns && !c->curr_idle && prev_cg && now > c->last_switch_ns) {
-		__u64 delta = now - c->last_switch_ns;
+	/* 1. Close the slice that just ended: charge it to its cgroup (not idle), push it. */
+	if (c->last_switch_ns && now > c->last_switch_ns) {
+		struct waitrate_slice *sl = &c->ring[c->head & (WAITRATE_RING - 1)];
 
-		c->run_total_ns += delta;
-		s = bpf_map_lookup_elem(&cg_stats, &prev_slot);
-		s_slot = prev_slot;
-		if (s)
-			s->run_ns += delta;
+		if (c->curr_cgroup) {
+			slot = c->curr_slot;
+			s = bpf_map_lookup_elem(&cg_stats, &slot);
+			if (s)
+				s->run_ns += now - c->last_switch_ns;
+		}
+		sl->start_ns = c->last_switch_ns;
+		sl->cgroup = c->curr_cgroup;
+		c->head++;
 	}
 	c->last_switch_ns = now;
 
-	/* 2. A preempted prev stays on this run queue: it starts waiting now (local counters). */
-	if (prev->pid && prev_cg && (preempt || prev_state == 0) && tracked(prev_cg)) {
-		t = bpf_task_storage_get(&tasks, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (t) {
-			t->carry_inner = t->carry_external = t->carry_latency = 0;
-			t->t0 = now;
-			t->cpu = cpu;
-			t->cgroup = prev_cg;
-			t->total0 = c->run_total_ns;
-			slot = task_slot(t, prev_cg);
-			if (!s || slot != s_slot) {
-				s = bpf_map_lookup_elem(&cg_stats, &slot);
-				s_slot = slot;
-			}
-			t->same0 = s ? s->run_ns : 0;
-		} else {
-			percpu_slot_add(&stats, WAITRATE_STAT_STORAGE_FAIL, 1);
-		}
-	}
-
-	/* 3. next owns the CPU from now on. */
+	/* 2. next owns the CPU from now on. */
 	if (!next->pid) {
-		c->curr_idle = 1;
 		c->curr_cgroup = 0;
 		c->curr_slot = WAITRATE_NO_SLOT;
 		return 0;
 	}
 	next_cg = task_cgroup(next);
-	c->curr_idle = 0;
 	c->curr_cgroup = next_cg;
-	t = NULL;
-	if (tracked(next_cg)) {
-		t = bpf_task_storage_get(&tasks, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		next_slot = t ? task_slot(t, next_cg) : slot_of(next_cg);
-	} else {
-		next_slot = slot_of(next_cg); /* the root cgroup: slot 0 without a lookup */
+	if (!tracked(next_cg)) {
+		c->curr_slot = slot_of(next_cg); /* the root cgroup: slot 0 without a lookup */
+		return 0;
 	}
-	c->curr_slot = next_slot;
-
-	/* 4. If next was waiting, its wait ends now: split it by this CPU's counter deltas. */
-	if (t && t->t0) {
-		__u64 total, same, inner, external, latency;
-
-		slot = task_slot(t, t->cgroup);
-		if (t->cpu != cpu) {
-			/* A move we did not see: compare with the CPU it was snapshotted on. */
-			cpu_counters(t->cpu, slot, now, &total, &same);
-			s = bpf_map_lookup_elem(&cg_stats, &slot);
-		} else {
-			if (!s || slot != s_slot)
-				s = bpf_map_lookup_elem(&cg_stats, &slot);
-			total = c->run_total_ns;
-			same = s ? s->run_ns : 0;
-		}
-		split(t, now, total, same, &inner, &external, &latency);
-		inner += t->carry_inner;
-		external += t->carry_external;
-		latency += t->carry_latency;
-		t->t0 = 0;
-		if (s) {
-			s->inner_ns += inner;
-			s->external_ns += external;
-			s->latency_ns += latency;
-			s->wait_ns += inner + external + latency;
-			s->nr_waits += 1;
-		} else {
-			percpu_slot_add(&stats, WAITRATE_STAT_CG_FULL, 1);
-		}
+	t = bpf_task_storage_get(&tasks, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		c->curr_slot = slot_of(next_cg);
+		percpu_slot_add(&stats, WAITRATE_STAT_STORAGE_FAIL, 1);
+		return 0;
 	}
+	slot = task_slot(t, next_cg);
+	c->curr_slot = slot;
+
+	/* 3. Its wait on this CPU is [last_queued, now]; earlier parts were carried by on_migrate. */
+	delay = next->sched_info.run_delay;
+	queued = next->sched_info.last_queued;
+	here = queued && now > queued ? now - queued : 0;
+	if (!t->seen) {
+		t->seen = 1;
+	} else if (delay > t->delay_seen) {
+		/* Folded into run_delay where no hook of ours looked: wait, attributed to others. */
+		t->carry_external += delay - t->delay_seen;
+		percpu_slot_add(&stats, WAITRATE_STAT_UNSEEN, 1);
+	}
+	t->delay_seen = delay + here; /* what sched_info_arrive() adds right after us */
+	if (!here && !t->carry_inner && !t->carry_external && !t->carry_latency)
+		return 0;
+
+	split_wait(c, now - here, now, next_cg, &inner, &external, &latency);
+	inner += t->carry_inner;
+	external += t->carry_external;
+	latency += t->carry_latency;
+	t->carry_inner = t->carry_external = t->carry_latency = 0;
+	s = bpf_map_lookup_elem(&cg_stats, &slot);
+	if (!s) {
+		percpu_slot_add(&stats, WAITRATE_STAT_CG_FULL, 1);
+		return 0;
+	}
+	s->inner_ns += inner;
+	s->external_ns += external;
+	s->latency_ns += latency;
+	s->wait_ns += inner + external + latency;
+	s->nr_waits += 1;
 	return 0;
 }
 

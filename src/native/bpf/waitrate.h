@@ -8,17 +8,25 @@
 #define WAITRATE_ROOT_CGROUP 1		/* v2 id of the root cgroup (host tasks): always slot 0 */
 #define WAITRATE_NO_SLOT 0xffffffffu	/* no slot (map full): the time is counted as lost */
 
+#define WAITRATE_RING 32		/* run slices each CPU remembers (power of two) */
+
+/* One run slice of a CPU: from start_ns to the next slice's start. cgroup 0 = idle. */
+struct waitrate_slice {
+	__u64 start_ns;
+	__u64 cgroup;
+};
+
 /*
- * Per-CPU scheduler state of one CPU (slot 0 of `cpu_state`). Written only by its own
- * CPU at sched_switch; read by other CPUs (bpf_map_lookup_percpu_elem) when a task is
- * woken or migrated onto this CPU, to take a consistent-enough snapshot.
+ * Per-CPU scheduler state of one CPU (slot 0 of `cpu_state`). Written only by its own CPU
+ * at sched_switch; read by another CPU (bpf_map_lookup_percpu_elem) only when a waiting
+ * task migrates away from this one.
  */
 struct waitrate_cpu {
-	__u64 last_switch_ns;		/* ktime of the last sched_switch on this CPU */
-	__u64 run_total_ns;		/* cumulative non-idle run time on this CPU */
-	__u64 curr_cgroup;		/* v2 cgroup id of the task running since last_switch_ns */
-	__u64 curr_idle;		/* 1 while the idle task runs */
+	__u64 last_switch_ns;		/* rq clock of the last sched_switch on this CPU */
+	__u64 curr_cgroup;		/* v2 cgroup id of the task running since then (0: idle) */
 	__u64 curr_slot;		/* cg_stats slot of curr_cgroup (WAITRATE_NO_SLOT: none) */
+	__u64 head;			/* slices pushed so far; the newest is ring[(head - 1) % RING] */
+	struct waitrate_slice ring[WAITRATE_RING];
 };
 
 /*
@@ -37,28 +45,27 @@ struct waitrate_cg {
 	__u64 nr_waits;			/* completed waits (switch-ins after a wait) */
 };
 
-/* Runnable snapshot of one task (BPF task storage). t0 == 0: not waiting. */
+/* Per-task state (BPF task storage), touched at the task's switch-in and migrations only. */
 struct waitrate_task {
-	__u64 t0;			/* when it became runnable (or arrived by migration) */
-	__u64 total0;			/* run_total_ns of `cpu` at t0 (in-progress slice included) */
-	__u64 same0;			/* run_ns of its cgroup on `cpu` at t0 */
-	__u64 cgroup;			/* its v2 cgroup id at t0 */
-	__u64 carry_inner;		/* split already accounted on CPUs it migrated away from */
+	__u64 delay_seen;		/* sched_info.run_delay already accounted (0 with seen == 0) */
+	__u64 carry_inner;		/* split of wait parts on CPUs the task migrated away from */
 	__u64 carry_external;
 	__u64 carry_latency;
 	__u64 slot_cgroup;		/* cgroup whose slot is cached in `slot` (0: none yet) */
-	__u32 cpu;
 	__u32 slot;
+	__u32 seen;			/* delay_seen is valid */
 };
 
 /* Slots of the per-CPU `stats` ARRAY (one __u64 each). */
 enum waitrate_stat {
-	/* (switch and wakeup counts: programStats() run_cnt, not counted here to keep the hot path short) */
+	/* (switch counts: programStats() run_cnt, not counted here to keep the hot path short) */
 	WAITRATE_STAT_MIGRATIONS = 0,	/* migrations of a waiting task (split carried over) */
 	WAITRATE_STAT_CG_FULL = 1,	/* `cg_stats` full: a cgroup's time not recorded */
 	WAITRATE_STAT_STORAGE_FAIL = 2,	/* task storage could not be created: wait lost */
-	WAITRATE_STAT_CLAMPED = 3,	/* counter delta exceeded the wait (races): clamped */
-	WAITRATE_STAT_NR = 4,
+	WAITRATE_STAT_CLAMPED = 3,	/* slice overlap exceeded the wait (remote-read race): clamped */
+	WAITRATE_STAT_TRUNCATED = 4,	/* wait longer than the ring: older part split pro rata */
+	WAITRATE_STAT_UNSEEN = 5,	/* wait folded into run_delay where we did not look: external */
+	WAITRATE_STAT_NR = 6,
 };
 
 #endif

@@ -1,9 +1,11 @@
 // TS side of waitrate.bpf.c / waitrate.h: declared once here, checked against the
 // object's BTF by test/waitrate/layout.test.ts.
-import { defineLayout, u32, u64 } from '../layout.js';
+import { array, defineLayout, u32, u64 } from '../layout.js';
 
 export const WAITRATE_OBJECT = 'waitrate';
-export const WAITRATE_PROGRAMS = ['on_wakeup', 'on_wakeup_new', 'on_migrate', 'on_switch'] as const;
+export const WAITRATE_PROGRAMS = ['on_migrate', 'on_switch'] as const;
+/** Run slices each CPU remembers (WAITRATE_RING). */
+export const WAITRATE_RING = 32;
 /** PERCPU_ARRAY slot -> struct waitrate_cg. */
 export const WAITRATE_CG_MAP = 'cg_stats';
 /** HASH u64 v2 cgroup id -> u32 slot (the root cgroup, id 1, is slot 0 and not in the hash). */
@@ -24,25 +26,28 @@ export const waitrateCgLayout = defineLayout('waitrate_cg', {
   nr_waits: u64,
 });
 
+export const waitrateSliceLayout = defineLayout('waitrate_slice', {
+  start_ns: u64,
+  cgroup: u64,
+});
+
+/** struct waitrate_cpu; `ring` is struct waitrate_slice[RING], read here as {start_ns, cgroup} u64 pairs. */
 export const waitrateCpuLayout = defineLayout('waitrate_cpu', {
   last_switch_ns: u64,
-  run_total_ns: u64,
   curr_cgroup: u64,
-  curr_idle: u64,
   curr_slot: u64,
+  head: u64,
+  ring: array(u64, WAITRATE_RING * 2),
 });
 
 export const waitrateTaskLayout = defineLayout('waitrate_task', {
-  t0: u64,
-  total0: u64,
-  same0: u64,
-  cgroup: u64,
+  delay_seen: u64,
   carry_inner: u64,
   carry_external: u64,
   carry_latency: u64,
   slot_cgroup: u64,
-  cpu: u32,
   slot: u32,
+  seen: u32,
 });
 
 export const WaitrateStat = {
@@ -50,8 +55,10 @@ export const WaitrateStat = {
   cgroupsFull: 1,
   storageFail: 2,
   clamped: 3,
+  truncated: 4,
+  unseen: 5,
 } as const;
-export const WAITRATE_STAT_NR = 4;
+export const WAITRATE_STAT_NR = 6;
 export type WaitrateStatName = keyof typeof WaitrateStat;
 export type WaitrateStats = Record<WaitrateStatName, bigint>;
 
