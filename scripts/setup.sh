@@ -33,6 +33,7 @@ declare -A WHY=(
   [fio]="disk-saturation workloads for iotracing tests"
   [e2fsprogs]="mkfs.ext4 for loop-device test file systems"
   [linux-perf]="perf bench sched pipe for overhead benchmarks"
+  [chromium]="headless browser driven by playwright-core in the flame-graph viewer test (test/flame/viewer.test.ts)"
 )
 missing=()
 for pkg in "${!WHY[@]}"; do

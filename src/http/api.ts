@@ -1,12 +1,14 @@
 // The endpoints of the agent's HTTP API (docs/http-api.md). Handlers talk to the
 // supervisor only through `AgentTarget`, so tests and the CLI can run them on a real
 // Supervisor without the rest of main.ts.
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { TriggerRequest } from '../actors/tracer-api.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
 import type { EventDocument, EventQuery, StorageMetrics } from '../storage/protocol.js';
 import type { ActorStatus, AgentStatus } from '../supervisor/status.js';
 import type { TracerEvent } from '../supervisor/tracer-child.js';
+import { FlameError, flameHeaders, renderEventFlame, type FlameFormat } from '../flame/index.js';
 import { readJsonObject } from './body.js';
 import { HttpError } from './errors.js';
 import { parseEventQuery, parseWatchParams } from './params.js';
@@ -123,15 +125,36 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     { method: 'GET', pattern: '/api/v1/events/watch', auth: false, handler: (ctx) => watch(ctx, deps, hub) },
     {
       method: 'GET', pattern: '/api/v1/events/:id', auth: false,
-      handler: async ({ res, params }) => {
-        const id = params.id!;
-        if (id.length === 0 || id.length > 128) throw new HttpError(404, 'EVENT_NOT_FOUND', 'no such event');
-        const doc = await agent.getEvent(id);
-        if (doc === undefined) throw new HttpError(404, 'EVENT_NOT_FOUND', `no event with tracer_id "${id}"`);
-        sendData(res, 200, doc);
-      },
+      handler: async ({ res, params }) => sendData(res, 200, await findEvent(agent, params.id!)),
     },
+    // The event's profile as a picture (docs/flame.md): self-contained, nothing fetched.
+    ...(['svg', 'html'] as const).map((format): Route => ({
+      method: 'GET', pattern: `/api/v1/events/:id/flame.${format}`, auth: false,
+      handler: async ({ res, params }) => sendFlame(res, await findEvent(agent, params.id!), format),
+    })),
   ];
+}
+
+async function findEvent(agent: AgentTarget, id: string): Promise<EventDocument> {
+  if (id.length === 0 || id.length > 128) throw new HttpError(404, 'EVENT_NOT_FOUND', 'no such event');
+  const doc = await agent.getEvent(id);
+  if (doc === undefined) throw new HttpError(404, 'EVENT_NOT_FOUND', `no event with tracer_id "${id}"`);
+  return doc;
+}
+
+function sendFlame(res: ServerResponse, doc: EventDocument, format: FlameFormat): void {
+  let body: string | Buffer;
+  try {
+    body = renderEventFlame(doc, format);
+  } catch (err) {
+    if (!(err instanceof FlameError)) throw err;
+    if (err.code === 'FLAME_NO_PROFILE') throw new HttpError(404, 'FLAME_NO_PROFILE', err.message);
+    // A stored profile that does not parse (or a format the route does not offer): our bug.
+    throw new HttpError(500, 'FLAME_BAD_PROFILE', err.message);
+  }
+  // Self-contained: a CSP that lets it run its own inline script and style and load nothing.
+  res.writeHead(200, flameHeaders(format, body));
+  res.end(body);
 }
 
 function watch({ req, res, url }: RequestContext, deps: ApiDeps, hub: WatchHub): void {

@@ -11,6 +11,8 @@ export type HttpErrorCode =
   | 'NOT_FOUND'
   | 'UNKNOWN_TRACER'
   | 'EVENT_NOT_FOUND'
+  | 'FLAME_NO_PROFILE'
+  | 'FLAME_BAD_PROFILE'
   | 'METHOD_NOT_ALLOWED'
   | 'CONFLICT'
   | 'TRACER_NOT_RUNNING'
