@@ -1,106 +1,15 @@
 #!/usr/bin/env node
-// autotracer entry: `autotracer run [--config file.json]`. Embedded defaults when no
-// config is given. Exit codes: 0 clean shutdown, 1 fatal runtime failure (e.g. storage
-// over its restart budget, so systemd restarts the agent), 2 bad usage or configuration.
-import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/errors.js';
-import { loadAgentConfig, storageSpecFrom, tracerSpecsFrom, defaultStorageModulePath } from '../config/load.js';
-import { Supervisor, type LogLevel } from '../supervisor/supervisor.js';
-import { AgentMetrics } from '../metrics/agent-metrics.js';
-import { startHttpServer, type RunningHttpServer } from '../http/server.js';
+// The `autotracer` executable: `run` (the agent) and the client commands (program.ts).
+// Exit statuses are documented in `autotracer --help` and docs/cli.md.
+import { main } from './program.js';
 
-const usage = 'usage: autotracer run [--config <file.json>]';
+// `autotracer events | head`: the reader went away; that is the end of the output, not an
+// error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
-async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (err) {
-    console.error(`autotracer: ${(err as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (parsed.values.help === true) {
-    console.log(usage);
-    return 0;
-  }
-  const [command = 'run', ...extra] = parsed.positionals;
-  if (command !== 'run' || extra.length > 0) {
-    console.error(`autotracer: unknown command "${[command, ...extra].join(' ')}"\n${usage}`);
-    return 2;
-  }
-  let config;
-  try {
-    config = await loadAgentConfig(parsed.values.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`autotracer: ${err.message}`);
-      return 2;
-    }
-    throw err;
-  }
-  // Test hook: a different storage actor module (the in-memory fixture).
-  const storageModule = process.env.AUTOTRACER_STORAGE_MODULE || defaultStorageModulePath;
-  const minLevel = process.env.AUTOTRACER_LOG_LEVEL === 'debug' ? 0 : 1;
-  const levels: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-  const supervisor = new Supervisor({
-    storage: storageSpecFrom(config, storageModule),
-    tracers: tracerSpecsFrom(config),
-    log: (level, msg) => {
-      if (levels[level] >= minLevel) console.error(`${new Date().toISOString()} ${level} ${msg}`);
-    },
-  });
-
-  const log = (level: LogLevel, msg: string): void => {
-    if (levels[level] >= minLevel) console.error(`${new Date().toISOString()} ${level} ${msg}`);
-  };
-  // One Prometheus registry for the whole agent, in this (the main) thread.
-  const metrics = new AgentMetrics({
-    status: () => supervisor.status(),
-    host: config.metrics.host ?? config.storage.hostname ?? hostname(),
-    region: config.metrics.region ?? config.storage.region,
-    defaultMetrics: config.metrics.defaultMetrics,
-  });
-  // Started before the supervisor so /healthz answers and /readyz says "not yet" during
-  // start-up. A port already in use is logged, not fatal: tracing and storage are the
-  // agent's job, the API is how people look at it.
-  let http: RunningHttpServer | undefined;
-  if (config.http.enabled) {
-    try {
-      http = await startHttpServer({ agent: supervisor, metrics, config: config.http, log });
-    } catch (err) {
-      log('error', `autotracer: HTTP API not started: ${(err as Error).message}`);
-    }
-  }
-
-  let resolveExit!: (code: number) => void;
-  const exit = new Promise<number>((r) => (resolveExit = r));
-  let shuttingDown = false;
-  const shutdown = async (code: number, why: string): Promise<void> => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    console.error(`${new Date().toISOString()} info shutting down (${why})`);
-    // The API goes first: no trigger may reach a tracer that is being stopped.
-    await http?.close().catch((err: unknown) => console.error(`autotracer: HTTP close failed: ${String(err)}`));
-    await supervisor.stop().catch((err: unknown) => console.error(`autotracer: shutdown failed: ${String(err)}`));
-    resolveExit(code);
-  };
-  process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
-  process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
-  supervisor.on('fatal', (err) => void shutdown(1, err.message));
-
-  try {
-    await supervisor.start();
-  } catch (err) {
-    console.error(`autotracer: start failed: ${(err as Error).message}`);
-    await shutdown(1, 'start failed');
-    return exit;
-  }
-  const running = supervisor.status().actors.map((a) => `${a.name}=${a.state}`).join(' ');
-  console.error(`${new Date().toISOString()} info autotracer running (pid ${process.pid}): ${running}`);
-  return exit;
-}
-
-// Exit explicitly: a worker stuck in native code (which terminate() cannot stop) must not
-// keep a stopped agent alive.
-process.exit(await main());
+// Exit explicitly: after `run`, a worker stuck in native code (which terminate() cannot
+// stop) must not keep a stopped agent alive; the client commands have flushed stdout.
+process.exit(await main(process.argv.slice(2)));

@@ -92,6 +92,13 @@ export interface EventStoreOptions {
    * counts as "done": retention may evict any and nothing is evicted-before-shipped.
    */
   outbox: boolean;
+  /**
+   * Open for reading only (the CLI's `--db`): the store must exist, events.mdb is opened
+   * MDB_RDONLY (any write fails) and only LMDB's lock file (its reader table) may be
+   * created, so it can read an environment that a running agent is writing (LMDB allows
+   * one writer and many reader processes).
+   */
+  readOnly?: boolean;
 }
 
 export function storeOptionsFrom(config: StorageConfig): EventStoreOptions {
@@ -151,7 +158,9 @@ export class EventStore {
     this.hostname = opts.hostname ?? os.hostname();
 
     let tag = this.meta.get('hostTag');
-    if (typeof tag !== 'string') {
+    if (typeof tag !== 'string' && opts.readOnly === true) {
+      tag = ''; // never written: the store holds no event yet
+    } else if (typeof tag !== 'string') {
       tag = newHostTag();
       this.meta.putSync('hostTag', tag);
     }
@@ -167,6 +176,7 @@ export class EventStore {
 
   /** Opens (creating if needed) the store; throws a coded error that says what is wrong. */
   static open(opts: EventStoreOptions): EventStore {
+    if (opts.readOnly === true) return EventStore.openReadOnly(opts);
     const dir = opts.path;
     try {
       ensureDirectory(dir);
@@ -180,6 +190,30 @@ export class EventStore {
     let env: RootDatabase;
     try {
       env = open({ path: file, maxDbs: 16, noSync: opts.fsync === 'os' });
+    } catch (err) {
+      throw classifyOpenError(file, err);
+    }
+    try {
+      return new EventStore(opts, file, env);
+    } catch (err) {
+      void env.close();
+      throw classifyOpenError(file, err);
+    }
+  }
+
+  /** Read-only open: the directory and events.mdb must exist; events.mdb is never written. */
+  private static openReadOnly(opts: EventStoreOptions): EventStore {
+    const file = path.join(opts.path, LMDB_FILE);
+    try {
+      if (!fs.statSync(opts.path).isDirectory()) throw new Error('not a directory');
+      if (!fs.statSync(file).isFile()) throw new Error(`${LMDB_FILE} is not a regular file`);
+    } catch (err) {
+      throw new StoreBadPathError(opts.path, err);
+    }
+    checkExistingFile(file, 'r');
+    let env: RootDatabase;
+    try {
+      env = open({ path: file, maxDbs: 16, readOnly: true });
     } catch (err) {
       throw classifyOpenError(file, err);
     }
@@ -537,7 +571,7 @@ export class EventStore {
   }
 }
 
-function checkExistingFile(file: string): void {
+function checkExistingFile(file: string, mode: 'r' | 'r+' = 'r+'): void {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
@@ -548,7 +582,7 @@ function checkExistingFile(file: string): void {
   if (!st.isFile()) throw new StoreUnreadableError(file, new Error('not a regular file'));
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r+');
+    fd = fs.openSync(file, mode);
   } catch (err) {
     throw new StoreUnreadableError(file, err);
   }

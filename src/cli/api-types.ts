@@ -1,0 +1,32 @@
+// The shapes the agent's API answers with (docs/http-api.md), as the CLI reads them.
+export interface TracerView {
+  name: string;
+  state: string;
+  stateReason: string | null;
+  running: boolean;
+  isolation: string;
+  pid: number | null;
+  hits: number;
+  cooldownSkips: number;
+  manualTriggers: number;
+  restarts: number;
+  restartsByReason: Record<string, number>;
+  eventsSent: number;
+  eventsStored: number;
+  heartbeatAgeMs: number | null;
+  eventLoopUtilization: number;
+  cpuSeconds: number;
+  nextStartAt: number | null;
+  lastExit: { at: number; reason: string; code: number | null; signal: string | null } | null;
+  lastError: { code: string | null; message: string } | null;
+}
+
+export interface Health {
+  status: string;
+  uptimeSeconds: number;
+}
+
+export interface Readiness {
+  ready: boolean;
+  notReady: { name: string; kind: string; state: string; reason: string | null }[];
+}

@@ -1,0 +1,83 @@
+// `autotracer run [--config file.json]`: the agent itself. Embedded defaults when no config
+// is given. Returns the exit status: 0 clean shutdown after a signal, 1 fatal runtime
+// failure (e.g. storage over its restart budget, so systemd restarts the agent), 2 bad
+// configuration. Loaded only by `run` (the client commands do not need the supervisor).
+import { hostname } from 'node:os';
+import { ConfigError } from '../config/errors.js';
+import { loadAgentConfig, storageSpecFrom, tracerSpecsFrom, defaultStorageModulePath } from '../config/load.js';
+import { Supervisor, type LogLevel } from '../supervisor/supervisor.js';
+import { AgentMetrics } from '../metrics/agent-metrics.js';
+import { startHttpServer, type RunningHttpServer } from '../http/server.js';
+
+export async function runAgent(configFile: string | undefined): Promise<number> {
+  let config;
+  try {
+    config = await loadAgentConfig(configFile);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`autotracer: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  // Test hook: a different storage actor module (the in-memory fixture).
+  const storageModule = process.env.AUTOTRACER_STORAGE_MODULE || defaultStorageModulePath;
+  const minLevel = process.env.AUTOTRACER_LOG_LEVEL === 'debug' ? 0 : 1;
+  const levels: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+  const supervisor = new Supervisor({
+    storage: storageSpecFrom(config, storageModule),
+    tracers: tracerSpecsFrom(config),
+    log: (level, msg) => {
+      if (levels[level] >= minLevel) console.error(`${new Date().toISOString()} ${level} ${msg}`);
+    },
+  });
+
+  const log = (level: LogLevel, msg: string): void => {
+    if (levels[level] >= minLevel) console.error(`${new Date().toISOString()} ${level} ${msg}`);
+  };
+  // One Prometheus registry for the whole agent, in this (the main) thread.
+  const metrics = new AgentMetrics({
+    status: () => supervisor.status(),
+    host: config.metrics.host ?? config.storage.hostname ?? hostname(),
+    region: config.metrics.region ?? config.storage.region,
+    defaultMetrics: config.metrics.defaultMetrics,
+  });
+  // Started before the supervisor so /healthz answers and /readyz says "not yet" during
+  // start-up. A port already in use is logged, not fatal: tracing and storage are the
+  // agent's job, the API is how people look at it.
+  let http: RunningHttpServer | undefined;
+  if (config.http.enabled) {
+    try {
+      http = await startHttpServer({ agent: supervisor, metrics, config: config.http, log });
+    } catch (err) {
+      log('error', `autotracer: HTTP API not started: ${(err as Error).message}`);
+    }
+  }
+
+  let resolveExit!: (code: number) => void;
+  const exit = new Promise<number>((r) => (resolveExit = r));
+  let shuttingDown = false;
+  const shutdown = async (code: number, why: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.error(`${new Date().toISOString()} info shutting down (${why})`);
+    // The API goes first: no trigger may reach a tracer that is being stopped.
+    await http?.close().catch((err: unknown) => console.error(`autotracer: HTTP close failed: ${String(err)}`));
+    await supervisor.stop().catch((err: unknown) => console.error(`autotracer: shutdown failed: ${String(err)}`));
+    resolveExit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
+  process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  supervisor.on('fatal', (err) => void shutdown(1, err.message));
+
+  try {
+    await supervisor.start();
+  } catch (err) {
+    console.error(`autotracer: start failed: ${(err as Error).message}`);
+    await shutdown(1, 'start failed');
+    return exit;
+  }
+  const running = supervisor.status().actors.map((a) => `${a.name}=${a.state}`).join(' ');
+  console.error(`${new Date().toISOString()} info autotracer running (pid ${process.pid}): ${running}`);
+  return exit;
+}

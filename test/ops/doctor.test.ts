@@ -1,0 +1,187 @@
+// `autotracer doctor` on the real host: every enabled tracer's BPF objects really load here,
+// and each failure path (a missing tracepoint, a missing object, an unwritable storage
+// path, a port held by someone else, no privileges) turns into a failing check with a hint
+// and exit code 1. The doctor's own process is run too, as root and as `nobody`.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { builtinTracers } from '../../src/actors/tracers/catalog.js';
+import { parseAgentConfig } from '../../src/config/load.js';
+import { doctorReport } from '../../src/cli/doctor.js';
+import { tracerRequirements } from '../../src/cli/doctor-requirements.js';
+import type { DoctorReport } from '../../src/cli/doctor-report.js';
+import { FakeElasticsearch } from '../support/fake-es.js';
+import { startAgent } from '../http/support.js';
+
+function temp(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'autotracer-doctor-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function baseConfig(t: TestContext, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  return { storage: { path: join(temp(t), 'events') }, http: { port: await freePort() }, ...extra };
+}
+
+const byId = (report: DoctorReport, id: string) => [...report.host, ...report.agent].find((c) => c.id === id);
+const tracer = (report: DoctorReport, name: string) => report.tracers.find((t) => t.name === name)!;
+
+describe('doctor', () => {
+  it('has a requirement list for every catalog tracer', () => {
+    assert.deepEqual(Object.keys(builtinTracers).filter((n) => tracerRequirements[n] === undefined), []);
+  });
+
+  it('on this host every tracer can run: its BPF objects open and load, tracepoints and files exist', async (t) => {
+    const report = await doctorReport(parseAgentConfig(await baseConfig(t)));
+    const failed = [...report.host, ...report.agent].filter((c) => c.status === 'fail');
+    assert.deepEqual(failed, []);
+    for (const name of Object.keys(builtinTracers)) {
+      const r = tracer(report, name);
+      assert.ok(r.canRun, `${name}: ${r.reasons.join('; ')}`);
+      const objects = tracerRequirements[name]!.bpfObjects;
+      for (const o of objects) assert.equal(r.checks.find((c) => c.id === `bpf.${o}`)?.status, 'ok', `${name} ${o}`);
+    }
+    assert.equal(tracer(report, 'waitrate').enabled, false); // opt-in by default
+    assert.equal(byId(report, 'host.perf_event')?.status, 'ok');
+    assert.equal(byId(report, 'agent.elasticsearch')?.status, 'skip');
+    assert.match(byId(report, 'agent.storage')!.detail, /will be created/);
+    assert.equal(report.exitCode, 0);
+  });
+
+  it('a tracepoint missing from tracefs makes its tracer unable to run, with a hint; exit 1 only when that tracer is enabled', async (t) => {
+    const fake = temp(t);
+    for (const [cat, name] of Object.values(tracerRequirements).flatMap((r) => r.tracepoints)) {
+      if (name !== 'sched_process_hang') mkdirSync(join(fake, 'events', cat, name), { recursive: true });
+    }
+    const tracers = ['hungtask', 'oom'];
+    const on = await doctorReport(parseAgentConfig(await baseConfig(t)), { env: { tracefsRoot: fake }, tracers });
+    const hung = tracer(on, 'hungtask');
+    assert.equal(hung.canRun, false);
+    assert.match(hung.reasons[0]!, /sched\/sched_process_hang/);
+    assert.ok(hung.checks.find((c) => c.status === 'fail')?.hint, 'a failing check carries a hint');
+    assert.equal(tracer(on, 'oom').canRun, true);
+    assert.equal(byId(on, 'tracepoint.sched/sched_process_hang')?.status, 'fail');
+    assert.equal(on.exitCode, 1);
+    const off = await doctorReport(parseAgentConfig(await baseConfig(t, { tracers: { hungtask: { enabled: false } } })), { env: { tracefsRoot: fake }, tracers });
+    assert.equal(tracer(off, 'hungtask').canRun, false);
+    assert.equal(off.exitCode, 0, 'a disabled tracer that cannot run does not fail the doctor');
+  });
+
+  it('no tracefs at all fails the tracefs check with the mount command as hint', async (t) => {
+    const report = await doctorReport(parseAgentConfig(await baseConfig(t)), { env: { tracefsRoot: join(temp(t), 'nope') }, tracers: ['reclaim'] });
+    const c = byId(report, 'host.tracefs')!;
+    assert.equal(c.status, 'fail');
+    assert.equal(c.hint, 'mount -t tracefs nodev /sys/kernel/tracing');
+    assert.equal(tracer(report, 'reclaim').canRun, false);
+  });
+
+  it('a BPF object that is not built fails with the build command; a file the tracer reads is checked under its procRoot', async (t) => {
+    const fakeProc = temp(t);
+    const requirements = {
+      ...tracerRequirements,
+      example: { bpfObjects: ['no_such_object'], tracepoints: [], perfEvent: false, cgroups: 'none' as const, files: [{ path: '/proc/loadavg', why: 'load' }] },
+    };
+    const config = parseAgentConfig(await baseConfig(t, { tracers: { example: { enabled: true, settings: {} } } }));
+    (config.tracers as Record<string, { settings: Record<string, unknown> }>).example!.settings.procRoot = fakeProc;
+    const report = await doctorReport(config, { requirements, tracers: ['example'] });
+    const ex = tracer(report, 'example');
+    assert.equal(ex.canRun, false);
+    assert.equal(ex.checks.find((c) => c.id === 'bpf.no_such_object')?.hint, 'npm run build (compiles src/native/bpf/no_such_object.bpf.c)');
+    assert.equal(ex.checks.find((c) => c.id === `file.${fakeProc}/loadavg`)?.status, 'fail');
+    assert.equal(report.exitCode, 1);
+  });
+
+  it('a storage path that is a file is fatal (exit 1)', async (t) => {
+    const file = join(temp(t), 'events');
+    writeFileSync(file, 'x');
+    const report = await doctorReport(parseAgentConfig(await baseConfig(t, { storage: { path: file } })), { tracers: [] });
+    assert.equal(byId(report, 'agent.storage')?.status, 'fail');
+    assert.equal(report.exitCode, 1);
+  });
+
+  it('Elasticsearch: reachable when up, a warning (not a failure) when down', async (t) => {
+    const es = await FakeElasticsearch.start();
+    t.after(() => es.close());
+    const config = parseAgentConfig(await baseConfig(t, { storage: { path: join(temp(t), 'e'), elasticsearch: { urls: [es.url] } } }));
+    const up = await doctorReport(config, { tracers: [] });
+    assert.equal(byId(up, 'agent.elasticsearch')?.status, 'ok', byId(up, 'agent.elasticsearch')?.detail);
+    await es.refuseConnections();
+    const started = Date.now();
+    const down = await doctorReport(config, { tracers: [] });
+    assert.equal(byId(down, 'agent.elasticsearch')?.status, 'warn');
+    assert.ok(Date.now() - started < 10_000);
+    assert.equal(down.exitCode, 0);
+  });
+
+  it('HTTP port: held by a running autotracer is fine, held by another program fails', async (t) => {
+    const agent = await startAgent(t, {}, []);
+    const agentPort = Number(new URL(agent.server.url).port);
+    const ours = await doctorReport(parseAgentConfig(await baseConfig(t, { http: { port: agentPort } })), { tracers: [] });
+    assert.equal(byId(ours, 'agent.http')?.status, 'ok');
+    assert.match(byId(ours, 'agent.http')!.detail, /held by a running autotracer/);
+
+    const other: Server = createServer((_req, res) => res.end('not autotracer'));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise((r) => other.close(r)));
+    const port = (other.address() as { port: number }).port;
+    const theirs = await doctorReport(parseAgentConfig(await baseConfig(t, { http: { port } })), { tracers: [] });
+    assert.equal(byId(theirs, 'agent.http')?.status, 'fail');
+    assert.match(byId(theirs, 'agent.http')!.hint!, /ss -ltnp/);
+    assert.equal(theirs.exitCode, 1);
+  });
+
+  describe('the doctor process', () => {
+    const runner = fileURLToPath(new URL('./doctor-runner.js', import.meta.url));
+
+    it('as root: table output, exit 0; --json parses; a bad config exits 2', async (t) => {
+      const dir = temp(t);
+      const config = join(dir, 'config.json');
+      writeFileSync(config, JSON.stringify(await baseConfig(t)));
+      const table = spawnSync(process.execPath, [runner, config], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(table.status, 0, table.stdout + table.stderr);
+      assert.match(table.stdout, /^TRACER\s+ENABLED\s+CAN RUN\s+WHY NOT$/m);
+      assert.match(table.stdout, /Every enabled tracer can run here\./);
+      const json = spawnSync(process.execPath, [runner, config, '--json'], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(json.status, 0);
+      const report = JSON.parse(json.stdout) as DoctorReport;
+      assert.equal(report.tracers.length, Object.keys(builtinTracers).length);
+      writeFileSync(config, '{"storage": {"nope": 1}}');
+      const bad = spawnSync(process.execPath, [runner, config], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /storage: nope: unknown key|storage\.nope: unknown key/);
+    });
+
+    it('as nobody: privileges fail and every BPF tracer cannot run, exit 1', async (t) => {
+      // nobody cannot read /root or a 0700 temp dir: give it a world-readable copy of the config.
+      const dir = temp(t);
+      const config = join(dir, 'config.json');
+      writeFileSync(config, JSON.stringify({ storage: { path: join(dir, 'events') }, http: { port: await freePort() } }), { mode: 0o644 });
+      chmodSync(dir, 0o755);
+      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, runner, config, '--json'], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 1, r.stderr);
+      const report = JSON.parse(r.stdout) as DoctorReport;
+      assert.equal(byId(report, 'host.privileges')?.status, 'fail');
+      assert.match(byId(report, 'host.privileges')!.hint!, /run as root/);
+      for (const name of ['cpusys', 'iotracing', 'hungtask', 'oom', 'reclaim']) {
+        const tr = tracer(report, name);
+        assert.equal(tr.canRun, false, name);
+        assert.ok(tr.checks.some((c) => c.status === 'fail' && c.hint !== undefined), `${name} has a hint`);
+      }
+      assert.equal(tracer(report, 'memburst').canRun, true, 'memburst reads world-readable /proc files');
+    });
+  });
+});
