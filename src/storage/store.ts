@@ -187,18 +187,7 @@ export class EventStore {
     }
     const file = path.join(dir, LMDB_FILE);
     checkExistingFile(file);
-    let env: RootDatabase;
-    try {
-      env = open({ path: file, maxDbs: 16, noSync: opts.fsync === 'os' });
-    } catch (err) {
-      throw classifyOpenError(file, err);
-    }
-    try {
-      return new EventStore(opts, file, env);
-    } catch (err) {
-      void env.close();
-      throw classifyOpenError(file, err);
-    }
+    return EventStore.openEnv(opts, file, { noSync: opts.fsync === 'os' });
   }
 
   /** Read-only open: the directory and events.mdb must exist; events.mdb is never written. */
@@ -211,9 +200,14 @@ export class EventStore {
       throw new StoreBadPathError(opts.path, err);
     }
     checkExistingFile(file, 'r');
+    return EventStore.openEnv(opts, file, { readOnly: true });
+  }
+
+  /** Opens the LMDB environment and the store on it; any failure closes it and is classified. */
+  private static openEnv(opts: EventStoreOptions, file: string, lmdb: { noSync?: boolean; readOnly?: boolean }): EventStore {
     let env: RootDatabase;
     try {
-      env = open({ path: file, maxDbs: 16, readOnly: true });
+      env = open({ path: file, maxDbs: 16, ...lmdb });
     } catch (err) {
       throw classifyOpenError(file, err);
     }
