@@ -6,7 +6,8 @@
 //     and 'periodic' (timer + BPF_RB_NO_WAKEUP) modes, fed by sys_enter of a getppid
 //     loop, with the consumer's CPU time.
 // Every figure is the median of several runs. Prints the machine and the commands.
-import { spawn, spawnSync } from 'node:child_process';
+// bench/run.ts runs it through nativeBenchmark (runNative).
+import { spawn } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BpfObject, enableBpfStats, type RingBuffer } from '../src/native/index.js';
@@ -18,37 +19,33 @@ import {
   syscallEventLayout,
   syscallEventsRodata,
 } from '../src/native/bpf/syscall_events.js';
+import { isEntry } from './lib/entry.js';
+import { pipePingPong, pipeTool } from './lib/pipe.js';
+import { stderrProgress, type Progress } from './lib/progress.js';
+import { figure, fmt, median, withBaseline, type Figure } from './lib/stats.js';
+import type { Benchmark } from './lib/types.js';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const PIPE_LOOPS = Number(process.env.BENCH_PIPE_LOOPS ?? 200_000);
-const RING_SECONDS = Number(process.env.BENCH_RING_SECONDS ?? 2);
-const PIPE_CMD = ['taskset', '-c', '0', 'perf', 'bench', 'sched', 'pipe', '-l', String(PIPE_LOOPS)];
 const PRODUCER = ['/usr/bin/python3', '-c', 'import os\nwhile True: os.getppid()'];
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-/** Runs the pinned pipe benchmark once; returns its ops/s (perf prints "NNN ops/sec"). */
-function pipeBench(): number {
-  const r = spawnSync(PIPE_CMD[0]!, PIPE_CMD.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${PIPE_CMD.join(' ')} failed: ${r.stderr || r.error?.message}`);
-  const m = /([\d,]+)\s+ops\/sec/.exec(r.stdout);
-  if (!m) throw new Error(`cannot parse perf bench output:\n${r.stdout}`);
-  return Number(m[1]!.replace(/,/g, ''));
+export interface NativeBenchOptions {
+  runs: number;
+  pipeLoops: number;
+  ringSeconds: number;
+  /** Runs per ring-buffer mode (default: runs clamped to 3..5). */
+  ringRuns?: number;
+  progress?: Progress;
 }
 
-interface SchedResult {
-  nsPerRun: number;
-  runsPerSec: number;
-  opsWithout: number;
-  opsWith: number;
+/** Every run's value (the caller takes medians). */
+export interface SchedResult {
+  nsPerRun: number[];
+  runsPerSec: number[];
+  opsWithout: number[];
+  opsWith: number[];
 }
 
-function benchSchedSwitch(): SchedResult {
+function benchSchedSwitch(o: NativeBenchOptions): SchedResult {
+  const pipeBench = (): number => pipePingPong({ loops: o.pipeLoops, cpu: 0 });
   const stats = enableBpfStats();
   const object = BpfObject.openBuilt('sched_count');
   try {
@@ -63,7 +60,8 @@ function benchSchedSwitch(): SchedResult {
     const opsWithout: number[] = [];
     // Alternate without/with in each round: the host is shared, and interleaving keeps
     // slow drifts (other jobs) from landing on one side only.
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0; i < o.runs; i++) {
+      o.progress?.step(`sched_switch counter: run ${i + 1}/${o.runs}`);
       object.detach();
       opsWithout.push(pipeBench());
       object.attach();
@@ -76,14 +74,14 @@ function benchSchedSwitch(): SchedResult {
       nsPerRun.push(Number(after.ns - before.ns) / cnt);
       runsPerSec.push(cnt / seconds);
     }
-    return { nsPerRun: median(nsPerRun), runsPerSec: median(runsPerSec), opsWithout: median(opsWithout), opsWith: median(opsWith) };
+    return { nsPerRun, runsPerSec, opsWithout, opsWith };
   } finally {
     object.close();
     stats.close();
   }
 }
 
-interface RingResult {
+export interface RingResult {
   mode: string;
   delivered: number;
   produced: number;
@@ -91,7 +89,7 @@ interface RingResult {
   cpuPercent: number;
 }
 
-async function ringRun(mode: 'poll' | 'periodic', periodMs: number): Promise<RingResult> {
+async function ringRun(mode: 'poll' | 'periodic', periodMs: number, ringSeconds: number): Promise<RingResult> {
   const producer = spawn(PRODUCER[0]!, PRODUCER.slice(1), { stdio: 'ignore' });
   const pid = producer.pid;
   if (pid === undefined) throw new Error('cannot start the producer');
@@ -117,7 +115,7 @@ async function ringRun(mode: 'poll' | 'periodic', periodMs: number): Promise<Rin
     const d0 = ring.dropped;
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    await sleep(RING_SECONDS * 1000);
+    await sleep(ringSeconds * 1000);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(c0);
     const result = {
@@ -137,9 +135,13 @@ async function ringRun(mode: 'poll' | 'periodic', periodMs: number): Promise<Rin
   }
 }
 
-async function benchRing(mode: 'poll' | 'periodic', periodMs: number): Promise<RingResult> {
+async function benchRing(mode: 'poll' | 'periodic', periodMs: number, o: NativeBenchOptions): Promise<RingResult> {
   const runs: RingResult[] = [];
-  for (let i = 0; i < Math.max(3, Math.min(RUNS, 5)); i++) runs.push(await ringRun(mode, periodMs));
+  const n = o.ringRuns ?? Math.max(3, Math.min(o.runs, 5));
+  for (let i = 0; i < n; i++) {
+    o.progress?.step(`ring buffer ${mode}${mode === 'periodic' ? ` ${periodMs} ms` : ''}: run ${i + 1}/${n}`);
+    runs.push(await ringRun(mode, periodMs, o.ringSeconds));
+  }
   return {
     mode: runs[0]!.mode,
     delivered: median(runs.map((r) => r.delivered)),
@@ -149,14 +151,55 @@ async function benchRing(mode: 'poll' | 'periodic', periodMs: number): Promise<R
   };
 }
 
+export interface NativeBenchResult {
+  sched: SchedResult;
+  ring: RingResult[];
+  tool: string;
+}
+
+export async function runNative(o: NativeBenchOptions): Promise<NativeBenchResult> {
+  const sched = benchSchedSwitch(o);
+  const ring = [await benchRing('poll', 20, o), await benchRing('periodic', 20, o), await benchRing('periodic', 5, o)];
+  return { sched, ring, tool: pipeTool() };
+}
+
+/** The native-layer benchmark for bench/run.ts. */
+export const nativeBenchmark: Benchmark = {
+  name: 'native',
+  title: 'Native layer: cheapest tp_btf program per invocation; ring-buffer delivery to JS',
+  async run(options) {
+    const o: NativeBenchOptions = { runs: options.runs, pipeLoops: options.quick ? 50_000 : 200_000, ringSeconds: options.quick ? 1 : 2, ...(options.quick ? { ringRuns: 2 } : {}), progress: options.progress };
+    const r = await runNative(o);
+    const figures: Figure[] = [
+      figure('sched_count (tp_btf/sched_switch) ns per invocation', 'ns', r.sched.nsPerRun),
+      figure('pipe round trips/s without the program', 'ops/s', r.sched.opsWithout),
+      withBaseline(figure('pipe round trips/s with the program (stats on)', 'ops/s', r.sched.opsWith), 'without', r.sched.opsWithout),
+    ];
+    for (const ring of r.ring) {
+      figures.push(figure(`ring buffer ${ring.mode}: delivered`, 'records/s', [ring.delivered], { note: `produced ${fmt(ring.produced)}/s, dropped ${fmt(ring.dropped)}/s, consumer CPU ${fmt(ring.cpuPercent, 1)} % (${fmt((ring.cpuPercent / 100 / ring.delivered) * 1e6, 2)} µs/record); each value the median of ${o.ringRuns ?? Math.max(3, Math.min(o.runs, 5))} runs` }));
+    }
+    return {
+      figures,
+      notes: [`Workload for the program cost: ${r.tool}, ${o.pipeLoops} round trips on CPU 0; cost = Δrun_time_ns / Δrun_cnt with bpf_enable_stats. Ring-buffer producer: a python getppid loop, ${o.ringSeconds} s per run, consumer decodes every record.`],
+    };
+  },
+};
+
 async function main(): Promise<void> {
+  const o: NativeBenchOptions = {
+    runs: Number(process.env.BENCH_RUNS ?? 5),
+    pipeLoops: Number(process.env.BENCH_PIPE_LOOPS ?? 200_000),
+    ringSeconds: Number(process.env.BENCH_RING_SECONDS ?? 2),
+    progress: stderrProgress('native:'),
+  };
   console.log(`# autotracer native benchmark`);
   console.log(`machine: nproc=${cpus().length} (${cpus()[0]?.model ?? '?'}), kernel ${release()}, node ${process.version}`);
-  console.log(`runs per figure: ${RUNS} (median)\n`);
+  console.log(`runs per figure: ${o.runs} (median)\n`);
+  const { sched, ring: rows, tool } = await runNative(o);
+  const s = { nsPerRun: median(sched.nsPerRun), runsPerSec: median(sched.runsPerSec), opsWithout: median(sched.opsWithout), opsWith: median(sched.opsWith) };
 
   console.log(`## sched_switch counter (tp_btf) cost per invocation`);
-  console.log(`workload: ${PIPE_CMD.join(' ')}; cost = Δrun_time_ns / Δrun_cnt with bpf_enable_stats`);
-  const s = benchSchedSwitch();
+  console.log(`workload: taskset -c 0 ${tool} (${o.pipeLoops} loops); cost = Δrun_time_ns / Δrun_cnt with bpf_enable_stats`);
   console.log('| ns per invocation | invocations/s | pipe ops/s without | pipe ops/s with | throughput change |');
   console.log('|---|---|---|---|---|');
   console.log(
@@ -164,8 +207,7 @@ async function main(): Promise<void> {
   );
 
   console.log(`## ring buffer delivery to JS (syscall_events: tp_btf/sys_enter of one process, 16-byte records)`);
-  console.log(`producer: ${PRODUCER.join(' ').replace('\n', '; ')}; ${RING_SECONDS} s window per run; consumer decodes every record`);
-  const rows = [await benchRing('poll', 20), await benchRing('periodic', 20), await benchRing('periodic', 5)];
+  console.log(`producer: ${PRODUCER.join(' ').replace('\n', '; ')}; ${o.ringSeconds} s window per run; consumer decodes every record`);
   console.log('| mode | delivered rec/s | produced rec/s | dropped rec/s | consumer CPU % | consumer CPU µs/record |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) {
@@ -177,4 +219,4 @@ async function main(): Promise<void> {
   console.log('A producer faster than the consumer fills the ring: drops are counted in events_drops, never silent.');
 }
 
-await main();
+if (isEntry(import.meta.url)) await main();

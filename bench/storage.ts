@@ -2,8 +2,9 @@
 // `store` batches, waiting for the `stored` acks) into LMDB, against raw LMDB puts of the same
 // documents in the same run; (2) ES shipping docs/s from the LMDB outbox into the loopback fake
 // (the fake runs in its own worker thread so it does not share the shipper's event loop).
-// Median of several runs; prints a table.
-//   node dist/bench/storage.js [--runs 3] [--events 100000] [--batch 256] [--fsync commit|os]
+// Median of several runs; prints a table. bench/run.ts uses runStorage() through the
+// `pipeline` and `shipping` benchmarks.
+//   node dist/bench/storage.js [--runs 3] [--events 100000] [--batch 256] [--fsync commit|os] [--only store|ship]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,10 @@ import { buildDocument } from '../src/storage/document.js';
 import { EventStore, storeOptionsFrom } from '../src/storage/store.js';
 import { EsShipper } from '../src/storage/shipper.js';
 import { FakeElasticsearch } from '../test/support/fake-es.js';
+import { isEntry } from './lib/entry.js';
+import { stderrProgress, type Progress } from './lib/progress.js';
+import { figure, median, withBaseline, type Figure } from './lib/stats.js';
+import type { BenchOptions, Benchmark } from './lib/types.js';
 
 const actorPath = fileURLToPath(new URL('../src/storage/actor.js', import.meta.url));
 const IN_FLIGHT = 4; // batches outstanding, like a few tracer actors
@@ -131,10 +136,104 @@ async function shipping(events: number): Promise<number> {
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
+export interface StorageBenchOptions {
+  runs: number;
+  /** Events per store run (raw and through the actor). */
+  events: number;
+  batch: number;
+  fsync: 'commit' | 'os';
+  /** Documents per shipping run. */
+  shipEvents: number;
+  /** Which half to run. */
+  only: 'store' | 'ship' | 'both';
+  progress?: Progress;
 }
+
+export interface StorageBenchRuns {
+  raw: number[];
+  actor: number[];
+  ship: number[];
+}
+
+/** Raw vs actor (alternating order per run) and shipping, `runs` times each; every value in /s. */
+export async function runStorage(o: StorageBenchOptions): Promise<StorageBenchRuns> {
+  const raw: number[] = [];
+  const actor: number[] = [];
+  const ship: number[] = [];
+  for (let r = 0; r < o.runs; r++) {
+    if (o.only !== 'ship') {
+      // alternate the order so neither side always runs on a warmer/cooler machine
+      o.progress?.step(`store run ${r + 1}/${o.runs} (${o.events} events, raw and through the actor)`);
+      if (r % 2 === 0) {
+        raw.push(await rawLmdb(o.events, o.batch, o.fsync));
+        actor.push(await throughActor(o.events, o.batch, o.fsync));
+      } else {
+        actor.push(await throughActor(o.events, o.batch, o.fsync));
+        raw.push(await rawLmdb(o.events, o.batch, o.fsync));
+      }
+    }
+    if (o.only !== 'store') {
+      o.progress?.step(`shipping run ${r + 1}/${o.runs} (${o.shipEvents} docs into the loopback fake ES)`);
+      ship.push(await shipping(o.shipEvents));
+    }
+  }
+  return { raw, actor, ship };
+}
+
+/** Pipeline figures for the report: actor events/s against raw LMDB puts (target >= 50 %). */
+export function pipelineFigures(r: StorageBenchRuns, o: StorageBenchOptions): Figure[] {
+  const base = figure(`raw LMDB puts (batch ${o.batch}, fsync ${o.fsync}, ${o.events} events)`, 'events/s', r.raw);
+  const actor = withBaseline(
+    figure('through the storage actor, acked', 'events/s', r.actor, { target: { on: 'ratio', op: '>=', value: 0.5 } }),
+    'raw LMDB puts',
+    r.raw,
+  );
+  return [base, actor];
+}
+
+export function shippingFigures(r: StorageBenchRuns, o: StorageBenchOptions): Figure[] {
+  return [figure(`ES shipping into the loopback fake (${o.shipEvents} docs, drained from the LMDB outbox)`, 'docs/s', r.ship, { target: { on: 'value', op: '>=', value: 50_000 } })];
+}
+
+export function storageOptions(runOptions: BenchOptions, only: StorageBenchOptions['only']): StorageBenchOptions {
+  return {
+    runs: runOptions.runs,
+    events: runOptions.quick ? 10_000 : 100_000,
+    batch: 256,
+    fsync: 'commit',
+    shipEvents: runOptions.quick ? 20_000 : 200_000,
+    only,
+    progress: runOptions.progress,
+  };
+}
+
+/** The pipeline benchmark for bench/run.ts. */
+export const pipelineBenchmark: Benchmark = {
+  name: 'pipeline',
+  title: 'Pipeline: events/s into LMDB through the storage actor vs raw LMDB puts',
+  async run(options) {
+    const o = storageOptions(options, 'store');
+    const r = await runStorage(o);
+    return {
+      figures: pipelineFigures(r, o),
+      notes: [`${IN_FLIGHT} batches of ${o.batch} in flight (like a few tracer actors); the actor's figure counts an event when its batch's \`stored\` ack is back; raw = lmdb-js puts of the same documents, awaiting the commit (fsync ${o.fsync}). Runs alternate which side goes first.`],
+    };
+  },
+};
+
+/** The ES shipping benchmark for bench/run.ts. */
+export const shippingBenchmark: Benchmark = {
+  name: 'shipping',
+  title: 'Elasticsearch shipping: docs/s into the loopback fake',
+  async run(options) {
+    const o = storageOptions(options, 'ship');
+    const r = await runStorage(o);
+    return {
+      figures: shippingFigures(r, o),
+      notes: ['The outbox is filled first, then the real @elastic/elasticsearch bulk shipper drains it into test/support/fake-es.ts (own worker thread, 127.0.0.1).'],
+    };
+  },
+};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -147,42 +246,28 @@ async function main(): Promise<void> {
       only: { type: 'string', default: '' },
     },
   });
-  const runs = Number(values.runs);
-  const events = Number(values.events);
-  const batch = Number(values.batch);
-  const fsync = values.fsync === 'os' ? 'os' : 'commit';
-  const shipEvents = Number(values['ship-events']);
-
-  const raw: number[] = [];
-  const actor: number[] = [];
-  const ship: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    // alternate the order so neither side always runs on a warmer/cooler machine
-    if (values.only === 'ship') {
-      ship.push(await shipping(shipEvents));
-      continue;
-    }
-    if (r % 2 === 0) {
-      raw.push(await rawLmdb(events, batch, fsync));
-      actor.push(await throughActor(events, batch, fsync));
-    } else {
-      actor.push(await throughActor(events, batch, fsync));
-      raw.push(await rawLmdb(events, batch, fsync));
-    }
-    ship.push(await shipping(shipEvents));
-    process.stderr.write(`run ${r + 1}/${runs}: raw ${raw.at(-1)?.toFixed(0)}/s, actor ${actor.at(-1)?.toFixed(0)}/s, ship ${ship.at(-1)?.toFixed(0)} docs/s\n`);
-  }
+  const o: StorageBenchOptions = {
+    runs: Number(values.runs),
+    events: Number(values.events),
+    batch: Number(values.batch),
+    fsync: values.fsync === 'os' ? 'os' : 'commit',
+    shipEvents: Number(values['ship-events']),
+    only: values.only === 'ship' ? 'ship' : values.only === 'store' ? 'store' : 'both',
+    progress: stderrProgress('storage:'),
+  };
+  const { raw, actor, ship } = await runStorage(o);
+  const runs = o.runs;
   const fmt = (xs: number[], unit: string): string => (xs.length > 0 ? `${median(xs).toFixed(0)} ${unit}` : 'not run');
   const rows: [string, string, string][] = [
-    [`raw LMDB puts (batch ${batch}, fsync ${fsync})`, fmt(raw, 'events/s'), runs > 1 ? raw.map((x) => x.toFixed(0)).join(' ') : ''],
+    [`raw LMDB puts (batch ${o.batch}, fsync ${o.fsync})`, fmt(raw, 'events/s'), runs > 1 ? raw.map((x) => x.toFixed(0)).join(' ') : ''],
     [`through the storage actor, acked`, fmt(actor, 'events/s'), actor.map((x) => x.toFixed(0)).join(' ')],
     ['actor / raw (target >= 50 %)', raw.length > 0 ? `${((median(actor) / median(raw)) * 100).toFixed(1)} %` : 'not run', ''],
-    [`ES shipping into the loopback fake (${shipEvents} docs)`, fmt(ship, 'docs/s'), ship.map((x) => x.toFixed(0)).join(' ')],
+    [`ES shipping into the loopback fake (${o.shipEvents} docs)`, fmt(ship, 'docs/s'), ship.map((x) => x.toFixed(0)).join(' ')],
     ['shipping target', '>= 50000 docs/s', ''],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
-  console.log(`bench/storage — median of ${runs} runs, ${events} events per store run, node ${process.version}, ${os.cpus().length} CPUs`);
+  console.log(`bench/storage — median of ${runs} runs, ${o.events} events per store run, node ${process.version}, ${os.cpus().length} CPUs`);
   console.log(`${'measure'.padEnd(w0)} | ${'median'.padEnd(w1)} | runs`);
   console.log(`${'-'.repeat(w0)}-|-${'-'.repeat(w1)}-|-----`);
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)} | ${b.padEnd(w1)} | ${c}`);
@@ -191,6 +276,6 @@ async function main(): Promise<void> {
 if (!isMainThread && (workerData as { role?: string } | null)?.role === 'fake-es') {
   const fake = await FakeElasticsearch.start();
   parentPort!.postMessage({ url: fake.url });
-} else if (isMainThread) {
+} else if (isEntry(import.meta.url)) {
   await main();
 }
