@@ -10,6 +10,23 @@ import type { MetricSample, TriggerRequest } from './tracer-api.js';
 
 export type Isolation = 'thread' | 'process';
 
+// ---- fault injection (soak tests only) ----------------------------------------------
+/**
+ * Crash kinds the runtime can inflict on its own actor, so a soak run can exercise every
+ * failure mode of a real tracer (docs/soak.md). Never enabled in production: the agent
+ * refuses every injection unless it runs with AUTOTRACER_FAULT_INJECTION=1, and the actor
+ * checks the variable again before obeying.
+ */
+export const faultKinds = ['throw', 'unhandled-rejection', 'exit', 'hang', 'heap-oom', 'segv'] as const;
+export type FaultKind = (typeof faultKinds)[number];
+
+export const FAULT_INJECTION_ENV = 'AUTOTRACER_FAULT_INJECTION';
+
+/** True only when the process was started with AUTOTRACER_FAULT_INJECTION=1. */
+export function faultInjectionEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[FAULT_INJECTION_ENV] === '1';
+}
+
 /** Everything an actor needs to become a tracer; sent as its first message. */
 export interface ActorInit {
   name: string;
@@ -66,7 +83,9 @@ export type ToActor =
   /** Durability ack for an event batch: tracer ids in order, or the failure. */
   | { type: 'stored'; batchId: number; tracerIds: string[] }
   | { type: 'store-failed'; batchId: number; error: SerializedError }
-  | { type: 'cooldown-result'; id: number; ready: boolean; until: number; armed: boolean };
+  | { type: 'cooldown-result'; id: number; ready: boolean; until: number; armed: boolean }
+  /** Soak tests only (faultInjectionEnabled): crash this actor in the given way. */
+  | { type: 'inject-fault'; kind: FaultKind };
 
 // ---- actor → supervisor -------------------------------------------------------------
 export type FromActor =

@@ -4,6 +4,7 @@
 // calls. It reports faults to the supervisor as `fatal` and exits 1, so every failure
 // mode reaches the supervisor as a classified exit.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { serializeError } from '../common/coded-error.js';
@@ -11,7 +12,8 @@ import type { TracerType } from '../storage/protocol.js';
 import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
 import { readCpuSeconds } from '../common/cpu-time.js';
-import type { ActorInit, ActorSelfStatus, BpfProgramStat, ControlCall, FromActor, ToActor } from './protocol.js';
+import { faultInjectionEnabled, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type ControlCall, type FaultKind, type FromActor, type ToActor } from './protocol.js';
+import { testAddonPath } from '../paths.js';
 import {
   Flag, getRegistration, validateAttr,
   type CooldownApi, type CooldownState, type Logger, type TracerAttr, type TracerContext,
@@ -144,6 +146,17 @@ class TracerActor {
         waiter?.(msg);
         return;
       }
+      case 'inject-fault':
+        // Checked here too, not only by the supervisor: an actor obeys only in an agent
+        // started for soak testing (the variable reaches workers and forked children alike).
+        if (!faultInjectionEnabled()) {
+          this.log('warn', `ignored an injected fault (${msg.kind}): fault injection is off`);
+          return;
+        }
+        this.log('warn', `injected fault: ${msg.kind}`);
+        // Off the message handler, so the fault hits the actor as a tracer's own bug would.
+        setImmediate(() => inflictFault(msg.kind));
+        return;
       default: {
         const _never: never = msg;
         return _never;
@@ -373,6 +386,49 @@ class TracerActor {
       },
     };
   }
+}
+
+/** Crashes this actor the way a faulty tracer would; each kind maps to one crash reason. */
+function inflictFault(kind: FaultKind): void {
+  switch (kind) {
+    case 'throw':
+      throw new InjectedFault('injected fault: uncaught exception');
+    case 'unhandled-rejection':
+      void Promise.reject(new InjectedFault('injected fault: unhandled rejection'));
+      return;
+    case 'exit':
+      process.exit(3);
+      return;
+    case 'hang':
+      // Only the heartbeat watchdog can notice this.
+      for (;;) {
+        // spin
+      }
+    case 'heap-oom': {
+      // Synchronously, in 800 kB arrays of unboxed doubles (nothing for the GC to trace):
+      // a 192 MB cap is reached in about a second (measured), so the actor dies of the cap
+      // (oom) rather than thrash in GC until the heartbeat watchdog calls it a hang.
+      const hoard: number[][] = [];
+      for (;;) {
+        const chunk = new Array<number>(100_000);
+        for (let i = 0; i < chunk.length; i++) chunk[i] = i + 0.5;
+        hoard.push(chunk);
+      }
+    }
+    case 'segv': {
+      const addon = createRequire(import.meta.url)(testAddonPath) as { crash(): void };
+      addon.crash();
+      return;
+    }
+    default: {
+      const _never: never = kind;
+      return _never;
+    }
+  }
+}
+
+class InjectedFault extends Error {
+  override name = 'InjectedFault';
 }
 
 function addStat(into: Map<string, BpfProgramStat>, stat: BpfProgramStat): void {

@@ -7,6 +7,7 @@ import type { HttpConfig } from '../config/schema.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
 import { apiRoutes, type AgentTarget } from './api.js';
 import { HttpError, HttpServerError } from './errors.js';
+import { faultRoutes } from './fault-routes.js';
 import { sendError, toErrorReply } from './respond.js';
 import { matchRoute, type Route } from './routes.js';
 import { StoredRelay } from './stored-relay.js';
@@ -55,6 +56,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     agent, metrics, hub, maxBodyBytes: config.maxBodyBytes, startedAt: Date.now(),
     onWatchersChanged: (n) => feed.setActive(n > 0),
   });
+  routes.push(...faultRoutes(agent, config.maxBodyBytes)); // soak tests only: [] unless AUTOTRACER_FAULT_INJECTION=1
   let closing = false;
 
   const server = createServer((req, res) => void handle(req, res));

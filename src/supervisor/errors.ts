@@ -19,3 +19,13 @@ export class SupervisorError extends CodedError {
     super(code, message, options);
   }
 }
+
+export type FaultInjectionErrorCode = 'FAULT_INJECTION_DISABLED' | 'FAULT_UNSUPPORTED';
+
+/** Refused fault injections (soak and fault tests only; see TracerChild.injectFault). */
+export class FaultInjectionError extends CodedError {
+  declare readonly code: FaultInjectionErrorCode;
+  constructor(code: FaultInjectionErrorCode, message: string) {
+    super(code, message);
+  }
+}

@@ -9,6 +9,7 @@ import { SupervisorError } from './errors.js';
 import type { StorageSpec, TracerSpec } from './spec.js';
 import type { ActorState, ActorStatus, AgentStatus } from './status.js';
 import { StorageChild, type StorageMetricsSnapshot } from './storage-child.js';
+import type { FaultKind } from '../actors/protocol.js';
 import { TracerChild, type ShutdownOutcome, type TracerEvent } from './tracer-child.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -156,6 +157,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await this.tracer(name).configure(settings);
   }
 
+  /**
+   * Soak tests only: makes a running tracer crash itself (`kind`). Refused with
+   * FAULT_INJECTION_DISABLED unless the agent runs with AUTOTRACER_FAULT_INJECTION=1,
+   * FAULT_UNSUPPORTED for a kind the tracer cannot survive or produce, TRACER_NOT_RUNNING
+   * when it is not running. docs/soak.md.
+   */
+  injectFault(name: string, kind: FaultKind): void {
+    this.assertNotStopped();
+    this.tracer(name).injectFault(kind);
+  }
+
   /** Stored events, through the storage actor (the HTTP API and CLI build on this). */
   query(query: EventQuery) {
     return this.storage.query(query);
@@ -205,3 +217,4 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 const startableStates: readonly ActorState[] = ['stopped', 'unavailable'];
 
 export type { EventInput, StorageMetricsSnapshot };
+export { FaultInjectionError } from './errors.js';

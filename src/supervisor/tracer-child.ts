@@ -2,15 +2,17 @@
 // heartbeats, classifies each exit, asks the restart policy what to do, and keeps the
 // tracer's status. The supervisor owns the cooldown ledger and the storage relay; this
 // class reaches them through `TracerDeps`.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { SerializedError } from '../common/coded-error.js';
-import type { ActorInit, ActorSelfStatus, BpfProgramStat, FromActor, ToActor } from '../actors/protocol.js';
+import { faultInjectionEnabled, FAULT_INJECTION_ENV, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type FaultKind, type FromActor, type ToActor } from '../actors/protocol.js';
+import { testAddonPath } from '../paths.js';
 import type { TriggerRequest } from '../actors/tracer-api.js';
 import type { EventInput } from '../storage/protocol.js';
 import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
 import type { CooldownDecision } from './cooldown-ledger.js';
 import { ControlClient } from './control-client.js';
-import { SupervisorError } from './errors.js';
+import { FaultInjectionError, SupervisorError } from './errors.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { TracerSpec } from './spec.js';
 import { initialActorStatus, type ActorState, type ActorStatus, type BpfProgramTotals, type CrashReason, type LastExit } from './status.js';
@@ -119,6 +121,31 @@ export class TracerChild {
   async configure(settings: unknown): Promise<void> {
     await this.runningInstance().client.call({ op: 'config', settings }, this.spec.callTimeoutMs);
     this.spec.settings = settings;
+  }
+
+  /**
+   * Soak tests only: asks the running actor to crash itself in the given way. Returns once
+   * the message is sent; the crash, its classification and the restart follow as for any
+   * crash. Refused (FaultInjectionError) unless the agent runs with
+   * AUTOTRACER_FAULT_INJECTION=1, for heap-oom without a heap cap (it would thrash for
+   * tens of seconds, then be killed as a hang), and for segv without the test addon or in
+   * thread isolation (a native SIGSEGV in a worker kills the whole agent).
+   */
+  injectFault(kind: FaultKind): void {
+    if (!faultInjectionEnabled()) {
+      throw new FaultInjectionError('FAULT_INJECTION_DISABLED', `fault injection is off: start the agent with ${FAULT_INJECTION_ENV}=1 (never in production)`);
+    }
+    if (kind === 'heap-oom' && this.spec.maxOldGenerationSizeMb === undefined) {
+      throw new FaultInjectionError('FAULT_UNSUPPORTED', `tracer "${this.name}" has no maxOldGenerationSizeMb: a heap-oom fault needs a heap cap`);
+    }
+    if (kind === 'segv' && this.spec.isolation !== 'process') {
+      throw new FaultInjectionError('FAULT_UNSUPPORTED', `tracer "${this.name}" runs in a thread: a native SIGSEGV would kill the whole agent (use isolation "process")`);
+    }
+    if (kind === 'segv' && !existsSync(testAddonPath)) {
+      throw new FaultInjectionError('FAULT_UNSUPPORTED', `a segv fault needs the test addon (${testAddonPath})`);
+    }
+    this.runningInstance().host.send({ type: 'inject-fault', kind });
+    this.deps.log('warn', `[${this.name}] fault injected: ${kind}`);
   }
 
   private runningInstance(): Instance {

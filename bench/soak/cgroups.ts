@@ -1,0 +1,76 @@
+// The soak's "containers": plain cgroups under /autotracer-soak in the v2 hierarchy and in
+// the v1 cpu, cpuacct, memory and blkio hierarchies (the agent is configured with
+// plainRoots ['/autotracer-soak'], so each child is a container of type "cgroup"). Its own
+// root, so it never collides with a test's cgroups; removed at the end even on failure.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const SOAK_CGROUP_ROOT = '/autotracer-soak';
+const MOUNTS = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpuacct', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/blkio'];
+
+function mounts(): string[] {
+  return MOUNTS.filter((m) => existsSync(join(m, 'cgroup.procs')));
+}
+
+export class SoakCgroup {
+  constructor(readonly name: string) {}
+
+  dirs(): string[] {
+    return mounts().map((m) => join(m, SOAK_CGROUP_ROOT, this.name));
+  }
+
+  create(): void {
+    for (const dir of this.dirs()) mkdirSync(dir, { recursive: true });
+  }
+
+  /** Moves a process into this cgroup in every hierarchy (a process that already exited is ignored). */
+  moveIn(pid: number): void {
+    for (const dir of this.dirs()) {
+      try {
+        writeFileSync(join(dir, 'cgroup.procs'), `${pid}\n`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
+  }
+}
+
+/** Removes every soak cgroup (leftover tasks moved to the hierarchy root first); returns failures. */
+export async function removeSoakCgroups(): Promise<string[]> {
+  const failures: string[] = [];
+  for (const m of mounts()) {
+    const root = join(m, SOAK_CGROUP_ROOT);
+    if (!existsSync(root)) continue;
+    let children: string[] = [];
+    try {
+      children = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(root, d.name));
+    } catch {
+      /* gone */
+    }
+    for (const dir of [...children, root]) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+            try {
+              writeFileSync(join(m, 'cgroup.procs'), `${pid}\n`);
+            } catch {
+              /* exited */
+            }
+          }
+          rmdirSync(dir);
+          break;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') break;
+          if (attempt >= 50) {
+            failures.push(`${dir}: ${code}`);
+            break;
+          }
+          await sleep(20);
+        }
+      }
+    }
+  }
+  return failures;
+}
