@@ -36,6 +36,6 @@ export const builtinTracers: Readonly<Record<string, CatalogEntry>> = {
   hungtask: { modulePath: modulePath('./hungtask/index.js'), settingsSchema: hungtaskSettingsSchema, enabledByDefault: true },
   oom: { modulePath: modulePath('./oom/index.js'), settingsSchema: oomSettingsSchema, enabledByDefault: true },
   reclaim: { modulePath: modulePath('./reclaim/index.js'), settingsSchema: reclaimSettingsSchema, enabledByDefault: true },
-  // Opt-in until its hot-path cost for containerised tasks meets the target (docs/waitrate.md).
+  // Opt-in: its BPF runs on every context switch of the host (cost in docs/waitrate.md).
   waitrate: { modulePath: modulePath('./waitrate/index.js'), settingsSchema: waitrateSettingsSchema, enabledByDefault: false },
 };
