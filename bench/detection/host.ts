@@ -2,11 +2,12 @@
 // with the harness's cleanup list (bench/lib/cleanup.ts) so an interrupted run undoes them
 // too: a private cgroup root for D-state "containers", loop devices, sysctls, workloads.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchError } from '../errors.js';
 import { onCleanup } from '../lib/cleanup.js';
+import { evacuateAndRemoveCgroup } from '../../test/support/host.js';
 
 /** cgroup v2 mount on this machine kind (v1 hierarchies under /sys/fs/cgroup/<controller>). */
 export const V2_MOUNT = '/sys/fs/cgroup/unified';
@@ -25,23 +26,8 @@ export function createBenchCgroups(names: string[]): BenchCgroups {
   const dirs = names.map((n) => join(root, n));
   const removeAll = async (): Promise<void> => {
     for (const dir of [...dirs, root]) {
-      for (let attempt = 0; attempt < 50 && existsSync(dir); attempt++) {
-        try {
-          for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-            try {
-              writeFileSync(join(V2_MOUNT, 'cgroup.procs'), `${pid}\n`);
-            } catch {
-              /* exited meanwhile */
-            }
-          }
-          rmdirSync(dir);
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') break;
-          if (code === 'ENOTEMPTY' && dir === root) break; // a cgroup we did not make: leave it
-          await sleep(20);
-        }
-      }
+      // The root keeps cgroups we did not make (ENOTEMPTY): those are left alone.
+      await evacuateAndRemoveCgroup(dir, V2_MOUNT);
     }
   };
   const undo = onCleanup(`cgroups under ${root}`, removeAll);

@@ -2,9 +2,9 @@
 // the v1 cpu, cpuacct, memory and blkio hierarchies (the agent is configured with
 // plainRoots ['/autotracer-soak'], so each child is a container of type "cgroup"). Its own
 // root, so it never collides with a test's cgroups; removed at the end even on failure.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { evacuateAndRemoveCgroup } from '../../test/support/host.js';
 
 export const SOAK_CGROUP_ROOT = '/autotracer-soak';
 const MOUNTS = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpuacct', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/blkio'];
@@ -49,27 +49,8 @@ export async function removeSoakCgroups(): Promise<string[]> {
       /* gone */
     }
     for (const dir of [...children, root]) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-            try {
-              writeFileSync(join(m, 'cgroup.procs'), `${pid}\n`);
-            } catch {
-              /* exited */
-            }
-          }
-          rmdirSync(dir);
-          break;
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') break;
-          if (attempt >= 50) {
-            failures.push(`${dir}: ${code}`);
-            break;
-          }
-          await sleep(20);
-        }
-      }
+      const failed = await evacuateAndRemoveCgroup(dir, m);
+      if (failed !== undefined) failures.push(`${dir}: ${failed}`);
     }
   }
   return failures;

@@ -1,12 +1,11 @@
 // Test workloads for dload: throw-away cgroups ("containers") in chosen hierarchies, and
 // vfork D-state processes. Teardown is by exact PID and exact directory, never by name.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../../src/paths.js';
-import { spawnWorkload, type Workload } from '../support/host.js';
+import { evacuateAndRemoveCgroup, spawnWorkload, type Workload } from '../support/host.js';
 
 export const TEST_ROOT = '/autotracer-test-dload';
 export const V2_MOUNT = '/sys/fs/cgroup/unified';
@@ -52,26 +51,8 @@ export async function removeTestRoot(): Promise<string[]> {
     if (!existsSync(root)) continue;
     const dirs = spawnSync('find', [root, '-mindepth', '1', '-depth', '-type', 'd'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
     for (const dir of [...dirs, root]) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-            try {
-              writeFileSync(join(m, 'cgroup.procs'), `${pid}\n`);
-            } catch {
-              /* exited */
-            }
-          }
-          rmdirSync(dir);
-          break;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
-          if (attempt >= 50) {
-            failures.push(`${dir}: ${(err as NodeJS.ErrnoException).code}`);
-            break;
-          }
-          await sleep(20);
-        }
-      }
+      const failed = await evacuateAndRemoveCgroup(dir, m);
+      if (failed !== undefined) failures.push(`${dir}: ${failed}`);
     }
   }
   return failures;

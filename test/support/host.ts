@@ -68,9 +68,35 @@ export function cgroupPids(dir: string): number[] {
 }
 
 /**
+ * Moves the tasks of cgroup `dir` to `hierarchyRoot`, then removes `dir`, retrying (50 × 20 ms)
+ * while rmdir fails: it says EBUSY for a moment after the last task left, and a task may be
+ * forking meanwhile. Returns undefined when removed or already gone, else rmdir's last error code.
+ */
+export async function evacuateAndRemoveCgroup(dir: string, hierarchyRoot: string): Promise<string | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    for (const pid of cgroupPids(dir)) {
+      try {
+        writeFileSync(join(hierarchyRoot, 'cgroup.procs'), `${pid}\n`);
+      } catch {
+        // The process exited meanwhile: nothing to move.
+      }
+    }
+    try {
+      rmdirSync(dir);
+      return undefined;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+      if (code === 'ENOENT') return undefined;
+      if (attempt >= 49) return code;
+      await sleep(20);
+    }
+  }
+}
+
+/**
  * Moves leftover processes out (to the hierarchy root), then removes the directory in every
- * hierarchy (rmdir can fail with EBUSY for a moment after the last task left), and
- * finally the shared parent when it is empty. Never throws for an already-removed cgroup.
+ * hierarchy, and finally the shared parent when it is empty. Never throws for an
+ * already-removed cgroup.
  */
 export async function removeTestCgroup(cg: TestCgroup | undefined): Promise<void> {
   if (cg === undefined) return;
@@ -80,24 +106,8 @@ export async function removeTestCgroup(cg: TestCgroup | undefined): Promise<void
     const parent = dirname(dir);
     // Leftovers go to the hierarchy root (the parent of autotracer-test), not to
     // autotracer-test itself: a process there would keep the shared parent from being removed.
-    const hierarchyRoot = dirname(parent);
-    for (let attempt = 0; attempt < 50 && existsSync(dir); attempt++) {
-      for (const pid of cgroupPids(dir)) {
-        try {
-          writeFileSync(join(hierarchyRoot, 'cgroup.procs'), `${pid}\n`);
-        } catch {
-          // The process exited meanwhile: nothing to move.
-        }
-      }
-      try {
-        rmdirSync(dir);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') break;
-        if (attempt === 49) failures.push(`${dir}: ${code}`);
-        else await sleep(20);
-      }
-    }
+    const failed = await evacuateAndRemoveCgroup(dir, dirname(parent));
+    if (failed !== undefined) failures.push(`${dir}: ${failed}`);
     // The shared parent goes when empty; another test still using it makes this fail
     // with EBUSY/ENOTEMPTY, which is fine.
     try {
