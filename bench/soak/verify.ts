@@ -21,7 +21,7 @@ export async function readStoredEvents(path: string, esUrl: string): Promise<Sto
     let cursor: string | undefined;
     for (;;) {
       const page = store.query({ reverse: false, limit: 10_000, ...(cursor !== undefined ? { cursor } : {}) });
-      docs.push(...page.events);
+      for (const doc of page.events) docs.push(doc);
       if (page.events.length === 0 || page.cursor === undefined) break;
       cursor = page.cursor;
     }

@@ -116,7 +116,8 @@ export class FakeElasticsearch {
   /** Every stored document id across indices. */
   allIds(): string[] {
     const out: string[] = [];
-    for (const state of this.indices.values()) out.push(...state.docs.keys());
+    // A loop, not push(...keys): spreading >~120k arguments overflows the stack.
+    for (const state of this.indices.values()) for (const id of state.docs.keys()) out.push(id);
     return out;
   }
 
