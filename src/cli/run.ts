@@ -41,6 +41,7 @@ export async function runAgent(configFile: string | undefined): Promise<number> 
     host: config.metrics.host ?? config.storage.hostname ?? hostname(),
     region: config.metrics.region ?? config.storage.region,
     defaultMetrics: config.metrics.defaultMetrics,
+    eventLoopResolutionMs: config.metrics.eventLoopResolutionMs,
   });
   // Started before the supervisor so /healthz answers and /readyz says "not yet" during
   // start-up. A port already in use is logged, not fatal: tracing and storage are the

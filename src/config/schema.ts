@@ -89,6 +89,12 @@ export const metricsConfigSchema = z
     region: z.string().optional(),
     /** process_* and nodejs_* from prom-client (main thread only). */
     defaultMetrics: z.boolean().default(true),
+    /**
+     * How often the event-loop lag histogram (nodejs_eventloop_lag_*) samples the main loop.
+     * prom-client's 10 ms wakes the agent 100 times a second: measured 0.85 % of a core on an
+     * idle host, more than every tracer together. A stall longer than this is always seen.
+     */
+    eventLoopResolutionMs: z.number().int().min(10).max(10_000).default(200),
   })
   .prefault({});
 

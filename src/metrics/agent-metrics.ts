@@ -16,6 +16,8 @@ export interface AgentMetricsOptions {
   host: string;
   region: string;
   defaultMetrics: boolean;
+  /** Sampling period of the event-loop lag histogram (prom-client's eventLoopMonitoringPrecision). */
+  eventLoopResolutionMs?: number;
 }
 
 const actorStates: readonly ActorState[] = ['starting', 'running', 'restarting', 'disabled', 'unavailable', 'stopped'];
@@ -75,7 +77,7 @@ export class AgentMetrics {
   constructor(private readonly options: AgentMetricsOptions) {
     const r = this.registry;
     r.setDefaultLabels({ host: options.host, region: options.region });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: r, prefix: p });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: r, prefix: p, eventLoopMonitoringPrecision: options.eventLoopResolutionMs ?? 200 });
     const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name: p + name, help, labelNames, registers: [r] });
     const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name: p + name, help, labelNames, registers: [r] });
     const actor = ['actor', 'kind'];
