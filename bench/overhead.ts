@@ -1,8 +1,10 @@
 // Agent steady overhead: the real agent with every default tracer at its defaults, measured
 // from OUTSIDE through /proc (what `top` or a cgroup would charge it), in thread isolation
 // and with every tracer in process isolation.
-//   node dist/bench/overhead.js [--window 60] [--runs 5] [--settle 10]
-// After "autotracer running" plus a settle time (start-up: BPF verification, first scans),
+//   node dist/bench/overhead.js [--window 60] [--runs 5] [--settle 45]
+// After "autotracer running" plus a settle time (start-up: BPF verification, first scans,
+// and V8's memory reducer: each isolate runs a few full GCs 15–30 s after start, measured
+// with --trace-gc — not the steady state this benchmark is about),
 // a window of W seconds is split into N equal sub-windows; each sub-window gives one CPU %
 // of one core (utime+stime of the agent and, in process mode, of its child processes) and
 // one RSS (the whole process tree, sampled every second, the sub-window's median).
@@ -95,7 +97,7 @@ export const overheadBenchmark: Benchmark = {
   title: 'Agent steady overhead (every default tracer at its defaults), from outside via /proc',
   async run(options) {
     const windowSeconds = options.quick ? 15 : 60;
-    const base = { windowSeconds, subWindows: options.runs, settleSeconds: options.quick ? 2 : 15, progress: options.progress };
+    const base = { windowSeconds, subWindows: options.runs, settleSeconds: options.quick ? 2 : 45, progress: options.progress };
     const thread = await runOverhead({ ...base, isolation: 'thread' });
     const proc = await runOverhead({ ...base, isolation: 'process' });
     const enabled = Object.entries(builtinTracers).filter(([, e]) => e.enabledByDefault).map(([n]) => n);
@@ -110,7 +112,7 @@ export const overheadBenchmark: Benchmark = {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { window: { type: 'string', default: '60' }, runs: { type: 'string', default: '5' }, settle: { type: 'string', default: '15' }, isolation: { type: 'string', default: 'both' } } });
+  const { values } = parseArgs({ options: { window: { type: 'string', default: '60' }, runs: { type: 'string', default: '5' }, settle: { type: 'string', default: '45' }, isolation: { type: 'string', default: 'both' } } });
   const windowSeconds = Number(values.window);
   const subWindows = Number(values.runs);
   const settleSeconds = Number(values.settle);

@@ -32,7 +32,11 @@ export interface ActorInit {
   name: string;
   /** Absolute path of the compiled module that calls registerTracer(name, ...). */
   modulePath: string;
-  /** Raw `settings` section; validated in the actor by the tracer's schema when it has one. */
+  /**
+   * The `settings` section: already validated (defaults filled in) by the supervisor for a
+   * tracer in the built-in catalog (supervisor/settings.ts); otherwise raw, validated in the
+   * actor by the schema in the tracer's registration when it has one.
+   */
   settings: unknown;
   cooldownSeconds: number;
   heartbeatMs: number;
@@ -85,7 +89,9 @@ export type ToActor =
   | { type: 'store-failed'; batchId: number; error: SerializedError }
   | { type: 'cooldown-result'; id: number; ready: boolean; until: number; armed: boolean }
   /** Soak tests only (faultInjectionEnabled): crash this actor in the given way. */
-  | { type: 'inject-fault'; kind: FaultKind };
+  | { type: 'inject-fault'; kind: FaultKind }
+  /** Thread isolation: the loop showed no idle time; answer with a heartbeat (liveness.ts). */
+  | { type: 'ping' };
 
 // ---- actor → supervisor -------------------------------------------------------------
 export type FromActor =
@@ -96,7 +102,7 @@ export type FromActor =
   | { type: 'metrics'; samples: MetricSample[]; time: number }
   /** On every metrics tick while the actor has (or had) BPF objects: per-program totals. */
   | { type: 'bpf-stats'; programs: BpfProgramStat[]; time: number }
-  | { type: 'heartbeat'; time: number; elu: number; cpuSeconds: number }
+  | ActorHeartbeat
   | { type: 'cooldown'; id: number; op: 'check' | 'arm' | 'try-arm'; key: string; seconds: number }
   /** start() returned normally: the actor waits `interval` and calls it again. */
   | { type: 'start-returned'; nextStartInMs: number }
@@ -105,5 +111,19 @@ export type FromActor =
   /** An uncaught exception or unhandled rejection; the actor exits 1 right after. */
   | { type: 'fatal'; kind: 'uncaught-exception' | 'unhandled-rejection'; error: SerializedError }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> };
+
+/**
+ * Process isolation: every heartbeatMs, with the child's event-loop utilization and CPU time.
+ * Thread isolation: once at boot (with the thread id) and then only in answer to a `ping`;
+ * the supervisor reads a worker's utilization and CPU time itself (supervisor/liveness.ts).
+ */
+export interface ActorHeartbeat {
+  type: 'heartbeat';
+  time: number;
+  elu?: number;
+  cpuSeconds?: number;
+  /** Kernel task id of a worker thread (boot heartbeat). */
+  tid?: number;
+}
 
 export type { CooldownEntry };

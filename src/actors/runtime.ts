@@ -11,7 +11,7 @@ import { serializeError } from '../common/coded-error.js';
 import type { TracerType } from '../storage/protocol.js';
 import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
-import { readCpuSeconds } from '../common/cpu-time.js';
+import { currentThreadId, readCpuSeconds } from '../common/cpu-time.js';
 import { faultInjectionEnabled, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type ControlCall, type FaultKind, type FromActor, type ToActor } from './protocol.js';
 import { testAddonPath } from '../paths.js';
 import {
@@ -74,6 +74,7 @@ class TracerActor {
   private starts = 0;
   private timers: NodeJS.Timeout[] = [];
   private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private bootHeartbeatSent = false;
 
   constructor(private readonly transport: ActorTransport, private readonly init: ActorInit) {
     this.batcher = new EventBatcher((batchId, events) => transport.send({ type: 'events', batchId, events }), init.batch);
@@ -81,8 +82,11 @@ class TracerActor {
   }
 
   async boot(): Promise<void> {
-    // Heartbeats start first so a module that hangs while loading is seen as a hang.
-    this.timers.push(setInterval(() => this.heartbeat(), this.init.heartbeatMs));
+    // The boot heartbeat goes first, so a module that hangs while loading is seen as a hang.
+    // A worker thread sends no periodic heartbeats: the supervisor watches its event loop
+    // from the main thread and pings it only when the loop shows no idle time
+    // (supervisor/liveness.ts). A child process keeps the 1 s heartbeats.
+    if (this.init.isolation === 'process') this.timers.push(setInterval(() => this.heartbeat(), this.init.heartbeatMs));
     this.heartbeat();
     const registration = await this.loadRegistration();
     if (registration === undefined) return;
@@ -146,6 +150,9 @@ class TracerActor {
         waiter?.(msg);
         return;
       }
+      case 'ping':
+        this.heartbeat();
+        return;
       case 'inject-fault':
         // Checked here too, not only by the supervisor: an actor obeys only in an agent
         // started for soak testing (the variable reaches workers and forked children alike).
@@ -312,10 +319,17 @@ class TracerActor {
   }
 
   private heartbeat(): void {
+    if (this.init.isolation === 'thread') {
+      // Utilization and CPU time are read by the supervisor; it needs the thread id once.
+      const tid = this.bootHeartbeatSent ? undefined : currentThreadId();
+      this.bootHeartbeatSent = true;
+      this.transport.send({ type: 'heartbeat', time: Date.now(), ...(tid !== undefined ? { tid } : {}) });
+      return;
+    }
     const now = performance.eventLoopUtilization();
     const delta = performance.eventLoopUtilization(now, this.lastElu);
     this.lastElu = now;
-    this.transport.send({ type: 'heartbeat', time: Date.now(), elu: delta.utilization, cpuSeconds: readCpuSeconds(this.init.isolation) });
+    this.transport.send({ type: 'heartbeat', time: Date.now(), elu: delta.utilization, cpuSeconds: readCpuSeconds('process') });
   }
 
   private async collectMetrics(): Promise<void> {

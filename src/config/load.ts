@@ -43,7 +43,7 @@ export async function loadAgentConfig(file: string | undefined): Promise<AgentCo
 }
 
 export function storageSpecFrom(config: AgentConfig, modulePath: string = defaultStorageModulePath): StorageSpec {
-  return { modulePath, config: config.storage, ...config.supervisor.storage };
+  return { modulePath, config: config.storage, configValidated: true, ...config.supervisor.storage };
 }
 
 export function tracerSpecsFrom(config: AgentConfig): TracerSpec[] {

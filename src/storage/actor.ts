@@ -1,6 +1,7 @@
 // The storage actor: a worker_threads entry (dist/src/storage/actor.js), the only LMDB writer.
 // A thin shell around the library modules: it speaks StorageRequest/StorageReply over
-// parentPort, runs the shipper and retention, and reports heartbeat and metrics every second.
+// parentPort, runs the shipper and retention, and reports metrics every second (liveness: a
+// boot heartbeat, then answers to the supervisor's pings — supervisor/liveness.ts).
 //
 // Start-up failure (bad path, unreadable or corrupt LMDB, invalid config): it posts
 // `unavailable` with the coded error and then ends *normally* (exit code 0, nothing left
@@ -9,15 +10,14 @@
 // Runtime write failures (disk full) are answered with `failed` + code and the actor stays up.
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
 import { serializeError } from '../common/coded-error.js';
 import { CodedError } from '../common/coded-error.js';
-import { storageConfigSchema, type StorageConfig } from './config.js';
+import type { StorageConfig } from './config.js';
 import type { StorageMetrics, StorageReply, StorageRequest } from './protocol.js';
 import { EventStore, storeOptionsFrom } from './store.js';
 import type { EsShipper } from './shipper.js';
 import { applyRetention } from './retention.js';
-import { readCpuSeconds } from '../common/cpu-time.js';
+import { currentThreadId } from '../common/cpu-time.js';
 
 const REPORT_INTERVAL_MS = 1000;
 
@@ -51,10 +51,22 @@ class BadConfigError extends CodedError {
   }
 }
 
-function readConfig(): StorageConfig {
-  const parsed = storageConfigSchema.safeParse((workerData as { config?: unknown } | null)?.config ?? {});
-  if (!parsed.success) throw new BadConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const caFile = parsed.data.elasticsearch?.caFile;
+/**
+ * `validated: true` comes from the agent, which parsed the whole config file in the main
+ * thread (config/load.ts): this worker then never loads zod (about 5.5 MB per worker,
+ * measured). Anyone else (tests, embedders) passes raw config and pays for the parse here.
+ */
+async function readConfig(): Promise<StorageConfig> {
+  const data = workerData as { config?: unknown; validated?: boolean } | null;
+  let config: StorageConfig;
+  if (data?.validated === true) config = data.config as StorageConfig;
+  else {
+    const { storageConfigSchema } = await import('./config.js');
+    const parsed = storageConfigSchema.safeParse(data?.config ?? {});
+    if (!parsed.success) throw new BadConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    config = parsed.data;
+  }
+  const caFile = config.elasticsearch?.caFile;
   if (caFile !== undefined) {
     // A missing CA bundle would otherwise only surface as a warning while nothing ships.
     try {
@@ -63,14 +75,14 @@ function readConfig(): StorageConfig {
       throw new BadConfigError(`elasticsearch.caFile ${caFile} is not readable: ${serializeError(err).message}`);
     }
   }
-  return parsed.data;
+  return config;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let config: StorageConfig;
   let store: EventStore;
   try {
-    config = readConfig();
+    config = await readConfig();
     store = EventStore.open(storeOptionsFrom(config));
   } catch (err) {
     post({ type: 'unavailable', error: serializeError(err) });
@@ -104,13 +116,11 @@ function main(): void {
       });
   };
 
-  let lastElu = performance.eventLoopUtilization();
-  const heartbeat = setInterval(() => {
-    const now = performance.eventLoopUtilization();
-    const delta = performance.eventLoopUtilization(now, lastElu);
-    lastElu = now;
-    post({ type: 'heartbeat', time: Date.now(), elu: delta.utilization, cpuSeconds: readCpuSeconds('thread') });
-  }, REPORT_INTERVAL_MS);
+  // One heartbeat at boot, with the thread id; afterwards the supervisor watches this
+  // thread's event loop from the main thread and pings it only when the loop shows no idle
+  // time (supervisor/liveness.ts).
+  const tid = currentThreadId();
+  post({ type: 'heartbeat', time: Date.now(), ...(tid !== undefined ? { tid } : {}) });
   const metricsTimer = setInterval(() => {
     const observed = latencies;
     latencies = [];
@@ -158,6 +168,8 @@ function main(): void {
       case 'stop':
         await stop();
         return;
+      case 'ping': // answered in onMessage, even while stopping
+        return;
       default: {
         const _never: never = msg;
         void _never;
@@ -177,7 +189,6 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     port.off('message', onMessage);
-    clearInterval(heartbeat);
     clearInterval(metricsTimer);
     clearInterval(retentionTimer);
     await Promise.allSettled([...inFlight]);
@@ -191,6 +202,10 @@ function main(): void {
   };
 
   const onMessage = (msg: StorageRequest): void => {
+    if (msg.type === 'ping') {
+      post({ type: 'heartbeat', time: Date.now() });
+      return;
+    }
     if (stopping) {
       if (msg.type !== 'stop') post({ type: 'failed', reqId: msg.reqId, error: serializeError(new CodedError('STORAGE_STOPPING', 'the storage actor is stopping')) });
       return;
@@ -226,4 +241,4 @@ function collectMetrics(store: EventStore, config: StorageConfig, shipper: EsShi
   };
 }
 
-main();
+void main();

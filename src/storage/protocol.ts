@@ -75,6 +75,8 @@ export type StorageRequest =
   | { type: 'get'; reqId: number; tracerId: string }
   | { type: 'ledger-load'; reqId: number }
   | { type: 'ledger-put'; reqId: number; entries: CooldownEntry[] }
+  /** Its loop showed no idle time: answer with a heartbeat (supervisor/liveness.ts). */
+  | { type: 'ping' }
   | { type: 'stop' };
 
 // ---- storage actor → supervisor ---------------------------------------------------
@@ -87,7 +89,8 @@ export type StorageReply =
   | { type: 'ledger'; reqId: number; entries: CooldownEntry[] }
   | { type: 'ledger-stored'; reqId: number }
   | { type: 'failed'; reqId: number; error: SerializedError }
-  | { type: 'heartbeat'; time: number; elu: number; cpuSeconds: number }
+  /** Once at boot (with the thread id), then only in answer to a `ping`. */
+  | { type: 'heartbeat'; time: number; tid?: number }
   | { type: 'metrics'; metrics: StorageMetrics }
   | { type: 'stopped' };
 

@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { serializeError, type SerializedError } from '../common/coded-error.js';
 import type { Isolation } from '../actors/protocol.js';
+import type { LoopUtilizationReader } from './liveness.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -25,6 +26,8 @@ export interface ActorHost<In, Out> {
   terminate(): void;
   /** Forceful: worker.terminate() / SIGKILL. */
   kill(): void;
+  /** The worker's event-loop utilization, read from this thread (threads only: see liveness.ts). */
+  readonly loopUtilization: LoopUtilizationReader | undefined;
 }
 
 export interface HostOptions {
@@ -44,6 +47,7 @@ class ThreadHost<In, Out> implements ActorHost<In, Out> {
   readonly pid = process.pid;
   readonly exited: Promise<ExitInfo>;
   alive = true;
+  readonly loopUtilization: LoopUtilizationReader;
   private readonly worker: Worker;
 
   constructor(entryPath: string, options: HostOptions) {
@@ -51,6 +55,8 @@ class ThreadHost<In, Out> implements ActorHost<In, Out> {
       workerData: options.workerData,
       ...(options.maxOldGenerationSizeMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } } : {}),
     });
+    const perf = this.worker.performance;
+    this.loopUtilization = (current, previous) => perf.eventLoopUtilization(current, previous);
     let error: SerializedError | undefined;
     this.worker.on('error', (err) => {
       error = serializeError(err);
@@ -82,6 +88,7 @@ class ThreadHost<In, Out> implements ActorHost<In, Out> {
 
 class ProcessHost<In, Out> implements ActorHost<In, Out> {
   readonly isolation = 'process' as const;
+  readonly loopUtilization = undefined;
   readonly exited: Promise<ExitInfo>;
   alive = true;
   private readonly child: ChildProcess;

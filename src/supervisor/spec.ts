@@ -33,6 +33,8 @@ export interface StorageSpec {
   /** Worker module speaking src/storage/protocol.ts; defaults to the real storage actor. */
   modulePath: string;
   config: unknown;
+  /** `config` was parsed by the agent's config schema: the actor skips its own parse (and zod). */
+  configValidated?: boolean;
   restart: RestartPolicyConfig;
   /** Heartbeat watchdog, armed after the first storage heartbeat. */
   heartbeatMs: number;

@@ -8,6 +8,8 @@ import type { CooldownEntry, EventDocument, EventInput, EventQuery, StorageMetri
 import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
 import { remoteError } from './control-client.js';
 import { SupervisorError } from './errors.js';
+import { ThreadLiveness } from './liveness.js';
+import { watchdogTicks } from './tick-group.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { StorageSpec } from './spec.js';
 import { initialActorStatus, type ActorState, type ActorStatus, type CrashReason } from './status.js';
@@ -41,11 +43,14 @@ interface Instance {
   host: ActorHost<StorageRequest, StorageReply>;
   ready: Promise<'ready' | 'unavailable'>;
   settleReady(v: 'ready' | 'unavailable'): void;
+  /** Last proof of life: a heartbeat message, or its loop seen idle by `liveness`. */
   lastHeartbeat: number | undefined;
-  watchdog?: NodeJS.Timeout;
+  /** Unsubscribes the watchdog from the shared tick. */
+  watchdog?: () => void;
   hung: boolean;
   stopping: boolean;
-  cpuSeconds: number;
+  /** The worker's loop and CPU time, watched from this thread (supervisor/liveness.ts). */
+  liveness: ThreadLiveness | undefined;
 }
 
 export class StorageChild {
@@ -87,7 +92,9 @@ export class StorageChild {
   }
 
   status(): ActorStatus {
-    const hb = this.current?.lastHeartbeat;
+    const inst = this.current;
+    const hb = inst?.lastHeartbeat;
+    if (inst?.liveness !== undefined && inst.host.alive) this.st.cpuSeconds = inst.liveness.cpuSeconds() ?? this.st.cpuSeconds;
     return { ...this.st, restartsByReason: { ...this.st.restartsByReason }, heartbeatAgeMs: hb === undefined ? undefined : Date.now() - hb };
   }
 
@@ -183,11 +190,12 @@ export class StorageChild {
   private async spawn(): Promise<'ready' | 'unavailable' | 'exited' | 'timeout'> {
     this.restartTimer = undefined;
     this.setState('starting');
-    const host = createHost<StorageRequest, StorageReply>('thread', this.spec.modulePath, { workerData: { config: this.spec.config } });
+    const host = createHost<StorageRequest, StorageReply>('thread', this.spec.modulePath, { workerData: { config: this.spec.config, validated: this.spec.configValidated === true } });
     let settleReady!: (v: 'ready' | 'unavailable') => void;
     const inst: Instance = {
       host, ready: new Promise((r) => (settleReady = r)), settleReady: (v) => settleReady(v),
-      lastHeartbeat: undefined, hung: false, stopping: false, cpuSeconds: 0,
+      lastHeartbeat: undefined, hung: false, stopping: false,
+      liveness: host.loopUtilization !== undefined ? new ThreadLiveness(host.loopUtilization) : undefined,
     };
     this.current = inst;
     host.onMessage((msg) => this.onReply(inst, msg));
@@ -231,10 +239,9 @@ export class StorageChild {
       case 'failed':
         return this.fail(msg.reqId, msg.error);
       case 'heartbeat':
-        if (inst.lastHeartbeat === undefined) inst.watchdog = setInterval(() => this.checkHang(inst), this.spec.heartbeatMs);
+        if (inst.lastHeartbeat === undefined) inst.watchdog = watchdogTicks.every(this.spec.heartbeatMs, () => this.watch(inst));
         inst.lastHeartbeat = Date.now();
-        this.st.eventLoopUtilization = msg.elu;
-        this.st.cpuSeconds = msg.cpuSeconds;
+        if (msg.tid !== undefined) inst.liveness?.setThreadId(msg.tid);
         return;
       case 'metrics':
         this.latest = msg.metrics;
@@ -266,8 +273,16 @@ export class StorageChild {
     p?.reject(remoteError(error));
   }
 
-  private checkHang(inst: Instance): void {
+  /** Every heartbeatMs once armed: observe the loop (ping it if it shows no idle time), then the hang check. */
+  private watch(inst: Instance): void {
     if (inst.lastHeartbeat === undefined || !inst.host.alive || inst.stopping) return;
+    if (inst.liveness !== undefined) {
+      const sample = inst.liveness.sample();
+      this.st.eventLoopUtilization = sample.utilization;
+      this.st.cpuSeconds = inst.liveness.cpuSeconds() ?? this.st.cpuSeconds;
+      if (sample.turned) inst.lastHeartbeat = Date.now();
+      else inst.host.send({ type: 'ping' });
+    }
     if (Date.now() - inst.lastHeartbeat > this.spec.missedHeartbeats * this.spec.heartbeatMs) {
       inst.hung = true;
       inst.host.kill();
@@ -275,7 +290,8 @@ export class StorageChild {
   }
 
   private onExit(inst: Instance, exit: ExitInfo): void {
-    if (inst.watchdog !== undefined) clearInterval(inst.watchdog);
+    inst.watchdog?.();
+    inst.liveness?.close();
     if (this.current !== inst) return;
     this.up = false;
     if (this.stopping || inst.stopping || !this.everReady) {

@@ -4,8 +4,8 @@
 // class reaches them through `TracerDeps`.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { SerializedError } from '../common/coded-error.js';
-import { faultInjectionEnabled, FAULT_INJECTION_ENV, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type FaultKind, type FromActor, type ToActor } from '../actors/protocol.js';
+import { serializeError, type SerializedError } from '../common/coded-error.js';
+import { faultInjectionEnabled, FAULT_INJECTION_ENV, type ActorHeartbeat, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type FaultKind, type FromActor, type ToActor } from '../actors/protocol.js';
 import { testAddonPath } from '../paths.js';
 import type { TriggerRequest } from '../actors/tracer-api.js';
 import type { EventInput } from '../storage/protocol.js';
@@ -13,6 +13,9 @@ import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
 import type { CooldownDecision } from './cooldown-ledger.js';
 import { ControlClient } from './control-client.js';
 import { FaultInjectionError, SupervisorError } from './errors.js';
+import { ThreadLiveness } from './liveness.js';
+import { watchdogTicks } from './tick-group.js';
+import { validateTracerSettings } from './settings.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { TracerSpec } from './spec.js';
 import { initialActorStatus, type ActorState, type ActorStatus, type BpfProgramTotals, type CrashReason, type LastExit } from './status.js';
@@ -50,11 +53,15 @@ interface Instance {
   forcedReason?: CrashReason;
   unavailable: boolean;
   stopping: boolean;
+  /** Last proof of life: a heartbeat message, or (threads) a loop seen idle by `liveness`. */
   lastHeartbeat: number | undefined;
   cpuSeconds: number;
+  /** Thread isolation: the worker's loop and CPU time, watched from this thread. */
+  liveness: ThreadLiveness | undefined;
   /** The instance's latest BPF report (totals since it started). */
   bpfPrograms: BpfProgramStat[];
-  watchdog?: NodeJS.Timeout;
+  /** Unsubscribes the watchdog from the shared tick. */
+  watchdog?: () => void;
 }
 
 export class TracerChild {
@@ -87,9 +94,14 @@ export class TracerChild {
       restartsByReason: { ...this.st.restartsByReason },
       metrics: [...this.st.metrics],
       heartbeatAgeMs: hb === undefined ? undefined : Date.now() - hb,
-      cpuSeconds: this.cpuBefore + (this.current?.cpuSeconds ?? 0),
+      cpuSeconds: this.cpuBefore + (this.current !== undefined ? this.currentCpuSeconds(this.current) : 0),
       bpfPrograms: this.bpfTotals(),
     };
+  }
+
+  private currentCpuSeconds(inst: Instance): number {
+    if (inst.liveness !== undefined && inst.host.alive) inst.cpuSeconds = inst.liveness.cpuSeconds() ?? inst.cpuSeconds;
+    return inst.cpuSeconds;
   }
 
   /** Exited instances' totals plus the current instance's latest report. */
@@ -119,7 +131,9 @@ export class TracerChild {
 
   /** New settings for the running actor; also kept for its future restarts. */
   async configure(settings: unknown): Promise<void> {
-    await this.runningInstance().client.call({ op: 'config', settings }, this.spec.callTimeoutMs);
+    const inst = this.runningInstance();
+    const valid = validateTracerSettings(this.name, this.spec.modulePath, settings);
+    await inst.client.call({ op: 'config', settings: valid }, this.spec.callTimeoutMs);
     this.spec.settings = settings;
   }
 
@@ -177,6 +191,16 @@ export class TracerChild {
     this.restartTimer = undefined;
     if (this.stopping) return;
     this.setState('starting');
+    let settings: unknown;
+    try {
+      settings = validateTracerSettings(this.name, this.spec.modulePath, this.spec.settings);
+    } catch (err) {
+      // As when the actor itself rejects its settings: unavailable, not a crash, no restart.
+      this.st.lastError = serializeError(err);
+      this.setState('unavailable', this.st.lastError.message);
+      this.deps.log('warn', `[${this.name}] unavailable: ${this.st.lastError.message}`);
+      return;
+    }
     const host = createHost<ToActor, FromActor>(this.spec.isolation, entryPaths[this.spec.isolation], {
       ...(this.spec.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: this.spec.maxOldGenerationSizeMb } : {}),
     });
@@ -190,13 +214,14 @@ export class TracerChild {
       stopping: false,
       lastHeartbeat: undefined,
       cpuSeconds: 0,
+      liveness: host.loopUtilization !== undefined ? new ThreadLiveness(host.loopUtilization) : undefined,
       bpfPrograms: [],
     };
     this.current = inst;
     this.st.pid = host.pid;
     host.onMessage((msg) => this.onActorMessage(inst, msg));
     void host.exited.then((exit) => this.onExit(inst, exit));
-    host.send({ type: 'init', init: this.actorInit() });
+    host.send({ type: 'init', init: this.actorInit(settings) });
 
     // Boot: ready within startTimeoutMs, else it is killed as a start timeout.
     const booted = await raceTimeout(Promise.race([inst.ready.then(() => 'ready' as const), host.exited.then(() => 'exited' as const)]), this.spec.startTimeoutMs);
@@ -216,10 +241,10 @@ export class TracerChild {
     this.setState('running');
   }
 
-  private actorInit(): ActorInit {
+  private actorInit(settings: unknown): ActorInit {
     const s = this.spec;
     return {
-      name: s.name, modulePath: s.modulePath, settings: s.settings, cooldownSeconds: s.cooldownSeconds,
+      name: s.name, modulePath: s.modulePath, settings, cooldownSeconds: s.cooldownSeconds,
       heartbeatMs: s.heartbeatMs, metricsIntervalMs: s.metricsIntervalMs, batch: s.batch, isolation: s.isolation,
       bpfStats: s.bpfStats,
     };
@@ -274,20 +299,29 @@ export class TracerChild {
     }
   }
 
-  private onHeartbeat(inst: Instance, msg: { time: number; elu: number; cpuSeconds: number }): void {
+  private onHeartbeat(inst: Instance, msg: ActorHeartbeat): void {
     const now = Date.now();
     if (inst.lastHeartbeat === undefined) {
       // Armed only after the first heartbeat: boot time is bounded by startTimeoutMs instead.
-      inst.watchdog = setInterval(() => this.checkHang(inst), this.spec.heartbeatMs);
+      inst.watchdog = watchdogTicks.every(this.spec.heartbeatMs, () => this.watch(inst));
     }
     inst.lastHeartbeat = now;
-    inst.cpuSeconds = msg.cpuSeconds;
-    this.st.eventLoopUtilization = msg.elu;
+    if (msg.tid !== undefined) inst.liveness?.setThreadId(msg.tid);
+    if (msg.cpuSeconds !== undefined) inst.cpuSeconds = msg.cpuSeconds;
+    if (msg.elu !== undefined) this.st.eventLoopUtilization = msg.elu;
     this.deps.emit({ type: 'heartbeat', tracer: this.name, time: msg.time, receivedAt: now });
   }
 
-  private checkHang(inst: Instance): void {
+  /** Every heartbeatMs once armed: threads are observed (and pinged if busy), then the hang check. */
+  private watch(inst: Instance): void {
     if (inst.lastHeartbeat === undefined || !inst.host.alive || inst.stopping) return;
+    if (inst.liveness !== undefined) {
+      const sample = inst.liveness.sample();
+      this.st.eventLoopUtilization = sample.utilization;
+      this.currentCpuSeconds(inst); // so a crash loses at most one tick of CPU time
+      if (sample.turned) inst.lastHeartbeat = Date.now();
+      else inst.host.send({ type: 'ping' });
+    }
     if (Date.now() - inst.lastHeartbeat > this.spec.missedHeartbeats * this.spec.heartbeatMs) {
       inst.forcedReason = 'hang';
       this.deps.log('warn', `[${this.name}] missed ${this.spec.missedHeartbeats} heartbeats: killing it`);
@@ -322,7 +356,8 @@ export class TracerChild {
   }
 
   private onExit(inst: Instance, exit: ExitInfo): void {
-    if (inst.watchdog !== undefined) clearInterval(inst.watchdog);
+    inst.watchdog?.();
+    inst.liveness?.close(); // its last reading stays in inst.cpuSeconds
     if (this.current !== inst) return;
     this.cpuBefore += inst.cpuSeconds;
     inst.cpuSeconds = 0;

@@ -148,6 +148,13 @@ export class ActorHandle {
     return p;
   }
 
+  /** What the supervisor does when the actor's loop shows no idle time: the answer is a heartbeat. */
+  ping(timeoutMs = 5000): Promise<StorageReply> {
+    const answer = this.nextNew((r) => r.type === 'heartbeat', timeoutMs);
+    this.worker.postMessage({ type: 'ping' } satisfies StorageRequest);
+    return answer;
+  }
+
   async stop(timeoutMs = 10_000): Promise<number> {
     const stopped = this.next((r) => r.type === 'stopped', timeoutMs);
     this.worker.postMessage({ type: 'stop' } satisfies StorageRequest);
