@@ -2,6 +2,7 @@
 // (ITracingEvent.Start + RegisterEventTracing + EventTracingAttr + Collector.Update) so
 // HUATUO users recognise it, but rejects what HUATUO silently accepts: a duplicate name
 // (HUATUO overwrites), a registration without a flag, a non-positive interval.
+// Types only: this module is loaded in every tracer worker, where zod costs ~5.5 MB of RSS.
 import type { z } from 'zod';
 import type { BpfObject, BpfOpenOptions } from '../native/index.js';
 import type { ContainerRef } from '../storage/protocol.js';
@@ -105,7 +106,12 @@ export type TracerFactory<Settings = unknown> = () => TracerAttr<Settings> | Pro
 export interface TracerRegistration {
   name: string;
   factory: TracerFactory<unknown>;
-  /** Validates the tracer's `settings` config section (defaults applied) when present. */
+  /**
+   * Validates the tracer's `settings` config section (defaults applied) in the worker, when
+   * present. Only for tracers outside the catalog: a catalog tracer omits it, because the
+   * supervisor applies the catalog's schema in the main thread and the worker then need not
+   * load zod.
+   */
   settingsSchema?: z.ZodType;
 }
 

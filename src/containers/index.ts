@@ -1,8 +1,11 @@
-// Public surface of the container resolver.
+// Public surface of the container resolver, zod-free at run time on purpose: tracer worker
+// threads import it, and zod costs ~5.5 MB of RSS per worker. The schemas live in config.ts
+// (import containersConfigSchema / containerFilterSchema from './config.js') and the
+// validating constructor for raw configuration in create.ts (createContainerResolver).
 export { ContainerResolver, type ContainerResolverOptions, type RefreshResult } from './resolver.js';
 export { cpuUsage, cpuCapacity, throttling, tasks, pressure, type SourceOption } from './accounting.js';
 export { ContainerFilter, FILTER_FIELDS, normalizeFilterField, type FilterField, type FilterRule, type FilterRules } from './filter.js';
-export { containersConfigSchema, containerFilterSchema, type ContainersConfig, type ContainersConfigInput } from './config.js';
+export type { ContainersConfig, ContainersConfigInput } from './config.js';
 export { parseContainerPath, type ParsedContainerPath } from './id-parser.js';
 export { detectCgroupMounts, type CgroupMounts, type V1Hierarchy, type MountedHierarchy } from './mounts.js';
 export { ContainerError, ContainerGoneError, ContainerFilterError, isContainerGone, type ContainerErrorCode } from './errors.js';

@@ -2,11 +2,12 @@
 // what BPF or /proc tells us (v2 cgroup id, v1 hierarchy + id, pid). Scans are synchronous
 // directory walks (cheap: a few hundred readdirs on a busy node); tracers call refresh()
 // on their own tick rather than the resolver polling behind their back.
-import { z } from 'zod';
+// No zod here (config.ts is imported for its types only): tracer workers construct the
+// resolver from settings the supervisor already parsed; createContainerResolver (create.ts)
+// is the validating entry for raw configuration.
 import * as accounting from './accounting.js';
-import { containersConfigSchema, type ContainersConfig, type ContainersConfigInput } from './config.js';
-import { ContainerError } from './errors.js';
-import { ContainerFilter, type FilterRules } from './filter.js';
+import type { ContainersConfig } from './config.js';
+import { ContainerFilter } from './filter.js';
 import { pathSegments } from './id-parser.js';
 import { detectCgroupMounts, mountRelativePath, type CgroupMounts, type MountOverrides } from './mounts.js';
 import { readProcPidCgroup } from './proc-cgroup.js';
@@ -43,25 +44,12 @@ export class ContainerResolver {
   private readonly byIdMap = new Map<string, Container>();
 
   /**
-   * Validates the configuration (a bad filter rule throws CONTAINER_FILTER_INVALID naming
-   * the rule; anything else invalid throws CONTAINER_CONFIG_INVALID), finds the mounts and
-   * does the first scan.
+   * Takes an already-validated configuration (containersConfigSchema's output, defaults
+   * applied; use createContainerResolver for raw input), compiles the filter (a bad rule
+   * still throws CONTAINER_FILTER_INVALID), finds the mounts and does the first scan.
    */
-  constructor(config: ContainersConfigInput = {}, options: ContainerResolverOptions = {}) {
-    const parsed = containersConfigSchema.safeParse(config);
-    if (!parsed.success) {
-      // The filter compiler's error names the rule and the regex engine's complaint.
-      const rawFilter = (config as { filter?: unknown }).filter;
-      if (rawFilter !== null && typeof rawFilter === 'object') {
-        const { included, excluded } = rawFilter as FilterRules;
-        new ContainerFilter({
-          ...(Array.isArray(included) ? { included } : {}),
-          ...(Array.isArray(excluded) ? { excluded } : {}),
-        });
-      }
-      throw new ContainerError('CONTAINER_CONFIG_INVALID', `invalid containers configuration: ${z.prettifyError(parsed.error)}`);
-    }
-    this.config = parsed.data;
+  constructor(config: ContainersConfig, options: ContainerResolverOptions = {}) {
+    this.config = config;
     this.filter = new ContainerFilter(this.config.filter);
     this.metadata = options.metadata;
     const overrides: MountOverrides = {};

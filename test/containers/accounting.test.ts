@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ContainerResolver } from '../../src/containers/resolver.js';
+import { createContainerResolver } from '../../src/containers/create.js';
+import type { ContainerResolver } from '../../src/containers/resolver.js';
 import type { Container } from '../../src/containers/types.js';
 import { CgroupTree, V2_MOUNT } from './cgroup-tree.js';
 import { onlineCpus, spawnWorkload, waitFor, type Workload } from '../support/host.js';
@@ -40,7 +41,7 @@ describe('container accounting on real cgroups', () => {
     writeFileSync(cpu(QUOTA, 'cpu.cfs_period_us'), '100000');
     writeFileSync(cpu(QUOTA, 'cpu.cfs_quota_us'), '50000');
     writeFileSync(join('/sys/fs/cgroup/cpuset', tree.root, PINNED, 'cpuset.cpus'), '0');
-    resolver = new ContainerResolver({ scanRoots: [tree.root], plainRoots: [`${tree.root}/plain`] });
+    resolver = createContainerResolver({ scanRoots: [tree.root], plainRoots: [`${tree.root}/plain`] });
   });
 
   after(async () => {

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContainerFilter } from '../../src/containers/filter.js';
+import { createContainerResolver } from '../../src/containers/create.js';
 import { ContainerResolver } from '../../src/containers/resolver.js';
 import { containersConfigSchema } from '../../src/containers/config.js';
 import { ContainerFilterError } from '../../src/containers/errors.js';
@@ -99,14 +100,30 @@ describe('containersConfigSchema', () => {
     assert.deepEqual(r.error?.issues[0]?.path, ['filter', 'excluded', 0, 'pattern']);
   });
 
-  it('the resolver reports a bad filter rule as CONTAINER_FILTER_INVALID, other problems as CONTAINER_CONFIG_INVALID', () => {
+  it('createContainerResolver reports a bad filter rule as CONTAINER_FILTER_INVALID, other problems as CONTAINER_CONFIG_INVALID', () => {
     assert.throws(
-      () => new ContainerResolver({ filter: { included: [{ field: 'hostname', pattern: '(' }] } }),
+      () => createContainerResolver({ filter: { included: [{ field: 'hostname', pattern: '(' }] } }),
       (err: unknown) => err instanceof CodedError && err.code === 'CONTAINER_FILTER_INVALID' && /included\[0\]/.test(err.message),
     );
     assert.throws(
-      () => new ContainerResolver({ maxDepth: 0 }),
+      () => createContainerResolver({ maxDepth: 0 }),
       (err: unknown) => err instanceof CodedError && err.code === 'CONTAINER_CONFIG_INVALID' && /maxDepth/.test(err.message),
+    );
+    assert.throws(
+      () => createContainerResolver({ scanroots: ['/'] } as never),
+      (err: unknown) => err instanceof CodedError && err.code === 'CONTAINER_CONFIG_INVALID' && /scanroots/.test(err.message),
+    );
+  });
+
+  it('the constructor takes parsed config as is and still compiles the filter (a worker gets no zod check)', () => {
+    const parsed = containersConfigSchema.parse({ scanRoots: [], plainRoots: [], maxDepth: 3 });
+    const resolver = new ContainerResolver(parsed);
+    assert.equal(resolver.config, parsed, 'no re-parse: the very object is kept');
+    assert.equal(createContainerResolver({ scanRoots: [], plainRoots: [], maxDepth: 3 }).config.maxDepth, 3);
+    // Settings that skipped validation (a hand-built object) still fail on a bad rule, by name.
+    assert.throws(
+      () => new ContainerResolver({ ...parsed, filter: { included: [], excluded: [{ field: 'qos', pattern: '[' }] } }),
+      (err: unknown) => err instanceof ContainerFilterError && err.rule.startsWith('excluded[0]'),
     );
   });
 });

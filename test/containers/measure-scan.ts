@@ -1,7 +1,7 @@
 // Not a test: measures the resolver's scan/refresh and reader costs on a synthetic tree of
 // 100 kubepods containers (50 pods × 2) created under the test root, then removes it.
 // Run as root: node dist-<x>/test/containers/measure-scan.js
-import { ContainerResolver } from '../../src/containers/index.js';
+import { createContainerResolver } from '../../src/containers/create.js';
 import { CgroupTree } from './cgroup-tree.js';
 
 const PODS = 50;
@@ -22,7 +22,7 @@ try {
     }
   }
   let t = performance.now();
-  const resolver = new ContainerResolver({ scanRoots: [tree.root] });
+  const resolver = createContainerResolver({ scanRoots: [tree.root] });
   const first = performance.now() - t;
   t = performance.now();
   for (let i = 0; i < 20; i++) resolver.refresh();
@@ -38,7 +38,7 @@ try {
   perCall('byCgroupId', 100_000, () => resolver.byCgroupId(c.v2Id ?? 0n));
   await tree.remove();
   t = performance.now();
-  const host = new ContainerResolver();
+  const host = createContainerResolver();
   console.log(`whole host, default config: ${host.list({ all: true }).length} containers, scan ${(performance.now() - t).toFixed(1)} ms`);
 } finally {
   const failures = await tree.remove();

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bpfObjectDir, repoRoot } from '../../src/paths.js';
-import { ContainerResolver } from '../../src/containers/resolver.js';
+import { createContainerResolver } from '../../src/containers/create.js';
+import type { ContainerResolver } from '../../src/containers/resolver.js';
 import { isContainerGone } from '../../src/containers/errors.js';
 import type { Container } from '../../src/containers/types.js';
 import { CgroupTree, V2_MOUNT } from './cgroup-tree.js';
@@ -58,7 +59,7 @@ describe('ContainerResolver on real cgroups', () => {
     await tree.remove(); // leftovers of an aborted earlier run
     for (const e of expected) tree.create(e.rel);
     for (const rel of others) tree.create(rel);
-    resolver = new ContainerResolver({ scanRoots: [tree.root], plainRoots: [`${tree.root}/plain`] });
+    resolver = createContainerResolver({ scanRoots: [tree.root], plainRoots: [`${tree.root}/plain`] });
   });
 
   after(async () => {
@@ -163,7 +164,7 @@ describe('ContainerResolver on real cgroups', () => {
   });
 
   it('applies include/exclude filters to list()', () => {
-    const filtered = new ContainerResolver({
+    const filtered = createContainerResolver({
       scanRoots: [tree.root],
       plainRoots: [`${tree.root}/plain`],
       filter: { included: [{ field: 'qos', pattern: '^(burstable|besteffort)$' }], excluded: [{ field: 'type', pattern: 'containerd' }] },
@@ -207,7 +208,7 @@ describe('ContainerResolver on real cgroups', () => {
 
   it('asks a metadata provider once per new container; a recreated cgroup is a new container', async () => {
     const asked: string[] = [];
-    const withMetadata = new ContainerResolver(
+    const withMetadata = createContainerResolver(
       { scanRoots: [tree.root], plainRoots: [`${tree.root}/plain`], filter: { included: [{ field: 'container_host_namespace', pattern: '^prod$' }] } },
       {
         metadata: (c) => {

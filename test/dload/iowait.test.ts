@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { dloadSettingsSchema, DloadTracer, type DloadEventData } from '../../src/actors/tracers/dload/index.js';
+import { dloadSettingsSchema } from '../../src/actors/tracers/dload/config.js';
+import { DloadTracer, type DloadEventData } from '../../src/actors/tracers/dload/index.js';
 import { spawnWorkload, waitFor, type Workload } from '../support/host.js';
 import { testContext } from '../support/tracer-context.js';
 import { TEST_ROOT, TestContainer, V1_CONTROLLERS, removeTestRoot, taskState, v1Mount } from './workloads.js';

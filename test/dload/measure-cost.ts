@@ -4,8 +4,10 @@
 // process.cpuUsage() over the run minus an idle baseline of the same length, divided by the
 // ticks; the cost at the default 10 s interval is 6 ticks per minute.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DloadTracer, dloadSettingsSchema } from '../../src/actors/tracers/dload/index.js';
-import { MemburstTracer, memburstSettingsSchema } from '../../src/actors/tracers/memburst/index.js';
+import { dloadSettingsSchema } from '../../src/actors/tracers/dload/config.js';
+import { DloadTracer } from '../../src/actors/tracers/dload/index.js';
+import { memburstSettingsSchema } from '../../src/actors/tracers/memburst/config.js';
+import { MemburstTracer } from '../../src/actors/tracers/memburst/index.js';
 import { spawnWorkload, type Workload } from '../support/host.js';
 import { testContext } from '../support/tracer-context.js';
 import { TEST_ROOT, TestContainer, V1_CONTROLLERS, removeTestRoot } from './workloads.js';

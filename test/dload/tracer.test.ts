@@ -5,7 +5,8 @@
 // wait_for_completion frames, and no second event within the cooldown.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { dloadSettingsSchema, DloadTracer, type DloadEventData } from '../../src/actors/tracers/dload/index.js';
+import { dloadSettingsSchema } from '../../src/actors/tracers/dload/config.js';
+import { DloadTracer, type DloadEventData } from '../../src/actors/tracers/dload/index.js';
 import { waitFor } from '../support/host.js';
 import { testContext } from '../support/tracer-context.js';
 import { TEST_ROOT, TestContainer, V1_CONTROLLERS, compileFixture, removeTestRoot, startVforkD, taskState, type VforkD } from './workloads.js';

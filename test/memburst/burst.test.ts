@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
-import { MemburstTracer, memburstSettingsSchema, type MemburstEventData } from '../../src/actors/tracers/memburst/index.js';
+import { memburstSettingsSchema } from '../../src/actors/tracers/memburst/config.js';
+import { MemburstTracer, type MemburstEventData } from '../../src/actors/tracers/memburst/index.js';
 import { readMemSample } from '../../src/actors/tracers/memburst/meminfo.js';
 import { spawnWorkload, waitFor, type Workload } from '../support/host.js';
 import { CooldownLedger, testContext } from '../support/tracer-context.js';

@@ -4,7 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ContainerResolver } from '../../src/containers/index.js';
+import { createContainerResolver } from '../../src/containers/create.js';
+import type { ContainerResolver } from '../../src/containers/index.js';
 import { BpfObject } from '../../src/native/index.js';
 import { IntervalSampler, WaitrateCounters, type BpfOpener, type ContainerSample } from '../../src/actors/tracers/waitrate/core.js';
 import { captureCompetitors } from '../../src/actors/tracers/waitrate/capture.js';
@@ -19,7 +20,7 @@ const cpus = onlineCpus();
 const CPU = cpus[cpus.length - 1] ?? 0;
 
 function resolver(): ContainerResolver {
-  return new ContainerResolver({ plainRoots: ['/autotracer-test'], scanRoots: [] });
+  return createContainerResolver({ plainRoots: ['/autotracer-test'], scanRoots: [] });
 }
 
 function pct(n: number): string {

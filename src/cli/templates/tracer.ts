@@ -49,7 +49,9 @@ import type { BpfObject } from '../../../native/index.js';
 import { ${n.upper}_MAP, ${n.upper}_OBJECT, ${n.camel}CountsLayout, ${n.camel}Rodata } from '../../../native/bpf/${n.name}.js';
 import { sumPerCpuU64 } from '../../../native/layout.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
-import { ${n.camel}SettingsSchema, type ${n.pascal}Settings } from './config.js';
+// Types only: the catalog entry's schema validates the settings in the main thread, so this
+// worker never loads zod (see the registration below).
+import type { ${n.pascal}Settings } from './config.js';
 
 export interface ${n.pascal}EventData {
   execs: number;
@@ -124,10 +126,13 @@ export class ${n.pascal}Tracer implements Tracer<${n.pascal}Settings> {
 }
 
 // interval: seconds before start() runs again should it return (it only returns on stop).
+// No settingsSchema: this tracer is in the catalog (catalog.ts), whose schema the supervisor
+// applies in the main thread, so ctx.config arrives parsed with defaults and the worker never
+// loads zod (~5.5 MB of RSS per actor). settingsSchema is for tracers outside the catalog
+// (loaded from a modulePath), which the supervisor cannot validate for them.
 registerTracer<${n.pascal}Settings>(
   '${n.name}',
   () => ({ tracer: new ${n.pascal}Tracer(), interval: 10, flags: Flag.Tracing | Flag.Metric }),
-  { settingsSchema: ${n.camel}SettingsSchema },
 );
 `;
 }

@@ -2,7 +2,7 @@
 // Defaults are HUATUO HEAD's [AutoTracing.CPUIdle] code defaults (the UsageThreshold comment
 // in huatuo-bamai.conf says 45; the code says 90, which is what we take).
 import { z } from 'zod';
-import { containersConfigSchema } from '../../../containers/index.js';
+import { containersConfigSchema } from '../../../containers/config.js';
 
 const percent = z.number().int().min(0).max(100);
 

@@ -3,7 +3,7 @@
 // IntervalTracing 1800 s) and its IssuesList, written as {name, pattern} objects.
 import { z } from 'zod';
 import { regexSchema } from '../../../common/schema.js';
-import { containersConfigSchema } from '../../../containers/index.js';
+import { containersConfigSchema } from '../../../containers/config.js';
 import { DEFAULT_IOWAIT_FRAMES } from './counts.js';
 
 export const dloadSettingsSchema = z.strictObject({

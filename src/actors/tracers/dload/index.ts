@@ -6,14 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerResolver, isContainerGone, type Container } from '../../../containers/index.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { buildEventData, type DloadEventData } from './capture.js';
-import { dloadSettingsSchema, type DloadSettings } from './config.js';
+import type { DloadSettings } from './config.js';
 import { scanTasks, type ContainerScan } from './counts.js';
 import { DloadError } from './errors.js';
 import { FreezerProbe } from './freezer.js';
 import { LoadAverage } from './loadavg.js';
 import { containerTids } from './tids.js';
 
-export { dloadSettingsSchema } from './config.js';
 export type { DloadEventData } from './capture.js';
 
 export const DLOAD_METRICS = {
@@ -159,8 +158,10 @@ export class DloadTracer implements Tracer<DloadSettings> {
   }
 }
 
+// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
+// catalog's schema by the supervisor in the main thread, so this worker never loads zod
+// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
 registerTracer<DloadSettings>(
   'dload',
   (): { tracer: DloadTracer; interval: number; flags: number } => ({ tracer: new DloadTracer(), interval: 10, flags: Flag.Tracing | Flag.Metric }),
-  { settingsSchema: dloadSettingsSchema },
 );

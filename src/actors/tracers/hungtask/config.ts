@@ -1,6 +1,6 @@
 // Settings of the hungtask event tracer (tracers.hungtask.settings).
 import { z } from 'zod';
-import { containersConfigSchema } from '../../../containers/index.js';
+import { containersConfigSchema } from '../../../containers/config.js';
 
 export const hungtaskSettingsSchema = z.strictObject({
   /**

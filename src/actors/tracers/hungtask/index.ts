@@ -7,11 +7,9 @@ import { ContainerResolver } from '../../../containers/index.js';
 import { KEV_HANG_OBJECT, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
-import { hungtaskSettingsSchema, type HungtaskSettings } from './config.js';
+import type { HungtaskSettings } from './config.js';
 import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from './kevent-support.js';
 import { blockedTasks, kernelStack, taskState, wchan } from './procstack.js';
-
-export { hungtaskSettingsSchema } from './config.js';
 
 export interface HungtaskEventData {
   pid: number;
@@ -64,4 +62,7 @@ export class HungtaskTracer implements Tracer<HungtaskSettings> {
   }
 }
 
-registerTracer<HungtaskSettings>('hungtask', () => ({ tracer: new HungtaskTracer(), interval: 10, flags: Flag.Tracing }), { settingsSchema: hungtaskSettingsSchema });
+// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
+// catalog's schema by the supervisor in the main thread, so this worker never loads zod
+// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
+registerTracer<HungtaskSettings>('hungtask', () => ({ tracer: new HungtaskTracer(), interval: 10, flags: Flag.Tracing }));

@@ -4,7 +4,7 @@
 // cooldown HUATUO lacks (600 s).
 import { z } from 'zod';
 import { regexSchema } from '../../../common/schema.js';
-import { containersConfigSchema } from '../../../containers/index.js';
+import { containersConfigSchema } from '../../../containers/config.js';
 
 export const iotracingSettingsSchema = z.strictObject({
   /** Seconds between two /proc/diskstats readings. */

@@ -2,7 +2,7 @@
 // Defaults follow HUATUO's [AutoTracing.MemoryBurst]: DeltaMemoryBurst 100 %,
 // DeltaAnonThreshold 70 %, Interval 10 s, SlidingWindowLength 60, DumpProcessMaxNum 10.
 import { z } from 'zod';
-import { containersConfigSchema } from '../../../containers/index.js';
+import { containersConfigSchema } from '../../../containers/config.js';
 
 export const memburstSettingsSchema = z.strictObject({
   /** Seconds between two samples of /proc/meminfo. */

@@ -5,13 +5,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerResolver } from '../../../containers/index.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
-import { memburstSettingsSchema, type MemburstSettings } from './config.js';
+import type { MemburstSettings } from './config.js';
 import { SampleWindow, evaluateBurst, type BurstVerdict } from './detector.js';
 import { buildEventData, type ContainerOfPid, type MemburstEventData } from './event.js';
 import { readMemSample, type MemSample } from './meminfo.js';
 import { ProcessHistory, detectPageSize, readProcesses, topByRss, withName, type ProcessMemory } from './processes.js';
 
-export { memburstSettingsSchema } from './config.js';
 export type { MemburstEventData } from './event.js';
 
 export const MEMBURST_METRICS = {
@@ -112,8 +111,10 @@ export class MemburstTracer implements Tracer<MemburstSettings> {
   }
 }
 
+// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
+// catalog's schema by the supervisor in the main thread, so this worker never loads zod
+// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
 registerTracer<MemburstSettings>(
   'memburst',
   (): { tracer: MemburstTracer; interval: number; flags: number } => ({ tracer: new MemburstTracer(), interval: 10, flags: Flag.Tracing | Flag.Metric }),
-  { settingsSchema: memburstSettingsSchema },
 );

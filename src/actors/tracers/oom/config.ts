@@ -1,6 +1,6 @@
 // Settings of the oom event tracer (tracers.oom.settings).
 import { z } from 'zod';
-import { containersConfigSchema } from '../../../containers/index.js';
+import { containersConfigSchema } from '../../../containers/config.js';
 
 export const oomSettingsSchema = z.strictObject({
   procRoot: z.string().regex(/^\//).default('/proc'),

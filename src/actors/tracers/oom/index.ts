@@ -6,10 +6,8 @@ import { KEV_OOM_OBJECT, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
 import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../hungtask/kevent-support.js';
-import { oomSettingsSchema, type OomSettings } from './config.js';
+import type { OomSettings } from './config.js';
 import { readMeminfo } from './meminfo.js';
-
-export { oomSettingsSchema } from './config.js';
 
 export interface OomEventData {
   victim: {
@@ -59,4 +57,7 @@ export class OomTracer implements Tracer<OomSettings> {
   }
 }
 
-registerTracer<OomSettings>('oom', () => ({ tracer: new OomTracer(), interval: 5, flags: Flag.Tracing }), { settingsSchema: oomSettingsSchema });
+// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
+// catalog's schema by the supervisor in the main thread, so this worker never loads zod
+// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
+registerTracer<OomSettings>('oom', () => ({ tracer: new OomTracer(), interval: 5, flags: Flag.Tracing }));

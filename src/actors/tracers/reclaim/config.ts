@@ -1,6 +1,6 @@
 // Settings of the direct-reclaim event tracer (tracers.reclaim.settings).
 import { z } from 'zod';
-import { containersConfigSchema } from '../../../containers/index.js';
+import { containersConfigSchema } from '../../../containers/config.js';
 
 export const reclaimSettingsSchema = z.strictObject({
   /** A direct reclaim lasting at least this long is an event (HUATUO BlockedThreshold, 900 ms). */

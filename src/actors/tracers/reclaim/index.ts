@@ -6,9 +6,7 @@ import { KEV_RECLAIM_OBJECT, kevReclaimRodata, type KevEvent } from '../../../na
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
 import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../hungtask/kevent-support.js';
-import { reclaimSettingsSchema, type ReclaimSettings } from './config.js';
-
-export { reclaimSettingsSchema } from './config.js';
+import type { ReclaimSettings } from './config.js';
 
 export interface ReclaimEventData {
   pid: number;
@@ -48,4 +46,7 @@ export class ReclaimTracer implements Tracer<ReclaimSettings> {
   }
 }
 
-registerTracer<ReclaimSettings>('reclaim', () => ({ tracer: new ReclaimTracer(), interval: 5, flags: Flag.Tracing }), { settingsSchema: reclaimSettingsSchema });
+// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
+// catalog's schema by the supervisor in the main thread, so this worker never loads zod
+// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
+registerTracer<ReclaimSettings>('reclaim', () => ({ tracer: new ReclaimTracer(), interval: 5, flags: Flag.Tracing }));

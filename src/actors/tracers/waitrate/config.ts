@@ -2,7 +2,7 @@
 // Defaults follow HUATUO's [Tracing.Waitrate] SampleConfig (5 s samples, 360 of them = 30 min,
 // 15 s capture) and the detector (k = 3, min 20 %).
 import { z } from 'zod';
-import { containersConfigSchema } from '../../../containers/index.js';
+import { containersConfigSchema } from '../../../containers/config.js';
 
 const thresholdSchema = z.strictObject({
   /** Spike when wait_rate > mean + k * std of the window... */

@@ -6,14 +6,12 @@ import { ContainerResolver, type Container } from '../../../containers/index.js'
 import { TracerUnavailableError } from '../../errors.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { captureCompetitors } from './capture.js';
-import { waitrateSettingsSchema, type Threshold, type WaitrateSettings } from './config.js';
+import type { Threshold, WaitrateSettings } from './config.js';
 import { IntervalSampler, WaitrateCounters, type BpfOpener, type ContainerSample } from './core.js';
 import { SpikeDetector, type Verdict } from './detector.js';
 import { WaitrateError } from './errors.js';
 import { buildEventData } from './event.js';
 import { activityPercent } from './rates.js';
-
-export { waitrateSettingsSchema } from './config.js';
 
 /** Metric names (HUATUO: huatuo_bamai_cpu_stat_container_{wait,inner_wait,exter_wait,throttle_wait}_rate). */
 export const WAITRATE_METRICS = {
@@ -161,8 +159,10 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
   }
 }
 
+// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
+// catalog's schema by the supervisor in the main thread, so this worker never loads zod
+// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
 registerTracer<WaitrateSettings>(
   'waitrate',
   (): { tracer: WaitrateTracer; interval: number; flags: number } => ({ tracer: new WaitrateTracer(), interval: 5, flags: Flag.Tracing | Flag.Metric }),
-  { settingsSchema: waitrateSettingsSchema },
 );
