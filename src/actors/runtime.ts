@@ -11,7 +11,7 @@ import { serializeError } from '../common/coded-error.js';
 import type { TracerType } from '../storage/protocol.js';
 import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
-import { currentThreadId, readCpuSeconds } from '../common/cpu-time.js';
+import { currentThreadId, readProcessCpuSeconds } from '../common/cpu-time.js';
 import { faultInjectionEnabled, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type ControlCall, type FaultKind, type FromActor, type ToActor } from './protocol.js';
 import { testAddonPath } from '../paths.js';
 import {
@@ -329,7 +329,7 @@ class TracerActor {
     const now = performance.eventLoopUtilization();
     const delta = performance.eventLoopUtilization(now, this.lastElu);
     this.lastElu = now;
-    this.transport.send({ type: 'heartbeat', time: Date.now(), elu: delta.utilization, cpuSeconds: readCpuSeconds('process') });
+    this.transport.send({ type: 'heartbeat', time: Date.now(), elu: delta.utilization, cpuSeconds: readProcessCpuSeconds() });
   }
 
   private async collectMetrics(): Promise<void> {

@@ -16,9 +16,10 @@ export function parseStatCpuSeconds(stat: string): number {
   return (utime + stime) / CLOCK_TICKS_PER_SECOND;
 }
 
-export function readCpuSeconds(scope: 'thread' | 'process'): number {
+/** This process's CPU seconds (a process actor's heartbeat). */
+export function readProcessCpuSeconds(): number {
   try {
-    return parseStatCpuSeconds(readFileSync(scope === 'thread' ? '/proc/thread-self/stat' : '/proc/self/stat', 'utf8'));
+    return parseStatCpuSeconds(readFileSync('/proc/self/stat', 'utf8'));
   } catch {
     return 0;
   }
