@@ -15,6 +15,7 @@ export type ActorErrorCode =
   | 'UNHANDLED_REJECTION'
   | 'ACTOR_NOT_STARTED'
   | 'SAVE_FAILED'
+  | 'EVENT_NOT_JSON'
   | 'SAVE_ABORTED';
 
 export class ActorError extends CodedError {

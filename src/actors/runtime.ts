@@ -11,6 +11,7 @@ import { serializeError } from '../common/coded-error.js';
 import type { TracerType } from '../storage/protocol.js';
 import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
+import { eventDataJson } from '../storage/document.js';
 import { currentThreadId, readProcessCpuSeconds } from '../common/cpu-time.js';
 import { faultInjectionEnabled, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type ControlCall, type FaultKind, type FromActor, type ToActor } from './protocol.js';
 import { testAddonPath } from '../paths.js';
@@ -380,16 +381,26 @@ class TracerActor {
       containers: null,
       logger,
       cooldown,
-      save: (input) =>
-        this.batcher.add({
+      save: (input) => {
+        // Serialised here, once: a value JSON cannot carry fails this save, in this tracer,
+        // instead of failing a whole batch in the storage actor.
+        let dataJson: string;
+        try {
+          dataJson = eventDataJson(input.data);
+        } catch (err) {
+          const why = err instanceof Error ? err.message : String(err);
+          return Promise.reject(new ActorError('EVENT_NOT_JSON', `[${name}] ctx.save(): the event data is not JSON-safe (${why}); convert BigInt to number or string and remove cycles`));
+        }
+        return this.batcher.add({
           tracerName: name,
           tracerType: saveOrigin.getStore() ?? input.type ?? 'autotracing',
           time: input.time ?? Date.now(),
           ...(input.container !== undefined
             ? { container: input.container }
             : input.containerId !== undefined ? { container: { id: input.containerId } } : {}),
-          data: input.data,
-        }),
+          dataJson,
+        });
+      },
       loadBpf: async (objectName, options) => {
         // Imported on first use: actors that never touch BPF do not load the addon.
         const { BpfObject: Bpf } = await import('../native/index.js');

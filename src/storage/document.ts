@@ -18,7 +18,20 @@ export function rfc3339(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function buildDocument(input: EventInput, ctx: DocumentContext): EventDocument {
+/** Every document field but tracer_data, in the schema's order (tracer_data comes last). */
+export type DocumentHead = Omit<EventDocument, 'tracer_data'>;
+
+/**
+ * The tracer-side half of an event: its data as JSON text. Throws (TypeError from JSON) when
+ * the data is not JSON-safe, e.g. a BigInt or a cycle. `undefined` becomes `null`, so the
+ * document always has the key.
+ */
+export function eventDataJson(data: unknown): string {
+  const json = JSON.stringify(data) as string | undefined;
+  return json === undefined ? 'null' : json;
+}
+
+export function buildDocumentHead(input: Omit<EventInput, 'dataJson'>, ctx: DocumentContext): DocumentHead {
   const c = input.container;
   return {
     hostname: ctx.hostname,
@@ -32,10 +45,24 @@ export function buildDocument(input: EventInput, ctx: DocumentContext): EventDoc
     tracer_id: ctx.tracerId,
     tracer_time: rfc3339(input.time),
     tracer_type: input.tracerType,
-    // undefined would vanish in JSON and msgpack alike; null keeps the key present.
-    tracer_data: input.data === undefined ? null : input.data,
   };
 }
+
+/** The stored and shipped JSON: the head's fields, then tracer_data spliced in as text. */
+export function documentJson(head: DocumentHead, dataJson: string): string {
+  const json = JSON.stringify(head);
+  return `${json.slice(0, -1)},"tracer_data":${dataJson}}`;
+}
+
+/** The document as an object (what a reader gets back). */
+export function buildDocument(input: EventInput, ctx: DocumentContext): EventDocument {
+  return { ...buildDocumentHead(input, ctx), tracer_data: JSON.parse(input.dataJson) as unknown };
+}
+
+// Both strings are parts of LMDB index keys, and a key over LMDB's limit (1978 bytes in lmdb-js)
+// would fail in the middle of a batch's puts. In UTF-8 these lengths stay well under it.
+const MAX_TRACER_NAME = 256;
+const MAX_CONTAINER_ID = 512;
 
 const TRACER_TYPES: ReadonlySet<TracerType> = new Set<TracerType>(['autotracing', 'event', 'manual']);
 
@@ -44,15 +71,20 @@ export function validateEventInput(value: unknown, index: number): asserts value
   if (typeof value !== 'object' || value === null) throw new InvalidEventError(index, 'not an object');
   const v = value as Record<string, unknown>;
   if (typeof v.tracerName !== 'string' || v.tracerName === '') throw new InvalidEventError(index, 'tracerName must be a non-empty string');
+  if (v.tracerName.length > MAX_TRACER_NAME) throw new InvalidEventError(index, `tracerName is longer than ${MAX_TRACER_NAME} characters`);
   if (typeof v.tracerType !== 'string' || !TRACER_TYPES.has(v.tracerType as TracerType)) {
     throw new InvalidEventError(index, `tracerType must be one of ${[...TRACER_TYPES].join(', ')}`);
   }
   if (typeof v.time !== 'number' || !Number.isFinite(v.time) || v.time < 0 || v.time > 8.64e15) {
     throw new InvalidEventError(index, 'time must be ms since the epoch');
   }
+  // Only the actor runtime makes dataJson (eventDataJson), so it is JSON by construction; a
+  // full parse here would cost as much as the encoding it saves.
+  if (typeof v.dataJson !== 'string' || v.dataJson === '') throw new InvalidEventError(index, 'dataJson must be the JSON text of the data');
   if (v.container !== undefined) {
     const c = v.container as Record<string, unknown> | null;
     if (typeof c !== 'object' || c === null || typeof c.id !== 'string') throw new InvalidEventError(index, 'container.id must be a string');
+    if (c.id.length > MAX_CONTAINER_ID) throw new InvalidEventError(index, `container.id is longer than ${MAX_CONTAINER_ID} characters`);
     for (const k of ['hostname', 'type', 'qos'] as const) {
       if (c[k] !== undefined && typeof c[k] !== 'string') throw new InvalidEventError(index, `container.${k} must be a string`);
     }

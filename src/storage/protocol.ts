@@ -15,14 +15,21 @@ export interface ContainerRef {
   qos?: string;
 }
 
-/** What a tracer hands to ctx.save(); the storage actor fills in the rest. */
+/**
+ * One event on its way to the storage actor (what ctx.save() becomes); storage fills in the rest.
+ * The data travels as JSON text, serialised once where it was made (the tracer's actor, by
+ * eventDataJson): a value that is not JSON-safe fails that one ctx.save() in the tracer that made
+ * it, the messages that carry it are flat (cheap to clone twice, tracer → supervisor → storage),
+ * and the storage actor copies the text into the document instead of encoding it again.
+ */
 export interface EventInput {
   tracerName: string;
   tracerType: TracerType;
   /** Milliseconds since the epoch; when the anomaly was observed. */
   time: number;
   container?: ContainerRef;
-  data: unknown;
+  /** JSON text of the tracer's data (`null` when it had none). Made by eventDataJson. */
+  dataJson: string;
 }
 
 /**

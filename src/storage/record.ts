@@ -4,6 +4,7 @@
 //
 //   u8  tracer_id length | tracer_id (ASCII) | 10 bytes "YYYY.MM.DD" (tracer_time, UTC) | JSON
 import type { EventDocument } from './protocol.js';
+import type { DocumentHead } from './document.js';
 
 export interface RecordView {
   tracerId: string;
@@ -12,16 +13,11 @@ export interface RecordView {
   json: Buffer;
 }
 
-export function encodeRecord(doc: EventDocument): Buffer {
-  const json = JSON.stringify(doc);
-  const idLen = doc.tracer_id.length;
-  const t = doc.tracer_time;
-  const header = `${doc.tracer_id}${t.slice(0, 4)}.${t.slice(5, 7)}.${t.slice(8, 10)}`;
-  const buf = Buffer.allocUnsafe(1 + header.length + Buffer.byteLength(json));
-  buf[0] = idLen;
-  buf.write(header, 1, 'latin1');
-  buf.write(json, 1 + header.length, 'utf8');
-  return buf;
+/** `json` is the whole document (document.ts documentJson); the header comes from its head. */
+export function encodeRecord(head: Pick<DocumentHead, 'tracer_id' | 'tracer_time'>, json: string): Buffer {
+  const t = head.tracer_time;
+  // One string, one UTF-8 pass: the length byte (< 128) and the header are ASCII.
+  return Buffer.from(`${String.fromCharCode(head.tracer_id.length)}${head.tracer_id}${t.slice(0, 4)}.${t.slice(5, 7)}.${t.slice(8, 10)}${json}`, 'utf8');
 }
 
 export function viewRecord(buf: Buffer): RecordView {

@@ -10,6 +10,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { storageConfigSchema } from '../../src/storage/config.js';
 import { EventStore, storeOptionsFrom } from '../../src/storage/store.js';
+import { eventDataJson } from '../../src/storage/document.js';
 import { closedPort, makeTempDir, removeDir, runCli, writeConfig } from './support.js';
 
 describe('usage', () => {
@@ -175,8 +176,8 @@ describe('flame', () => {
       const folded = `main;parse;lex 40\nmain;parse 10\nmain;render;paint 25\n[kernel];do_syscall_64;ksys_read 5\n${many}`;
       const now = Date.now();
       const { tracerIds } = await store.storeBatch([
-        { tracerName: 'cpusys', tracerType: 'autotracing', time: now, data: { system_percent: 71, folded, profile: { frequency: 99, duration_ms: 10_000 } } },
-        { tracerName: 'memburst', tracerType: 'autotracing', time: now, data: { anon_bytes: 1 } },
+        { tracerName: 'cpusys', tracerType: 'autotracing', time: now, dataJson: eventDataJson({ system_percent: 71, folded, profile: { frequency: 99, duration_ms: 10_000 } }) },
+        { tracerName: 'memburst', tracerType: 'autotracing', time: now, dataJson: eventDataJson({ anon_bytes: 1 }) },
       ]);
       [withProfile, withoutProfile] = tracerIds as [string, string];
     } finally {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDocument, rfc3339, validateEventInput } from '../../src/storage/document.js';
+import { buildDocument, buildDocumentHead, documentJson, eventDataJson, rfc3339, validateEventInput } from '../../src/storage/document.js';
 import { formatTracerId, newHostTag, parseTracerId } from '../../src/storage/ids.js';
 import { dailyIndexName, indexTemplateBody } from '../../src/storage/es-index.js';
 import { Backoff } from '../../src/storage/backoff.js';
@@ -8,7 +8,7 @@ import { storageConfigSchema } from '../../src/storage/config.js';
 
 test('the event document has exactly HUATUO\'s snake_case keys', () => {
   const doc = buildDocument(
-    { tracerName: 'cpusys', tracerType: 'autotracing', time: Date.UTC(2026, 0, 2, 3, 4, 5, 6), container: { id: 'c1', hostname: 'pod-a', type: 'normal', qos: 'burstable' }, data: { a: 1 } },
+    { tracerName: 'cpusys', tracerType: 'autotracing', time: Date.UTC(2026, 0, 2, 3, 4, 5, 6), container: { id: 'c1', hostname: 'pod-a', type: 'normal', qos: 'burstable' }, dataJson: eventDataJson({ a: 1 }) },
     { hostname: 'h1', region: 'r1', storedMs: Date.UTC(2026, 0, 2, 3, 4, 6, 7), tracerId: 'id-1' },
   );
   assert.deepEqual(Object.keys(doc).sort(), [
@@ -32,7 +32,7 @@ test('the event document has exactly HUATUO\'s snake_case keys', () => {
 });
 
 test('missing container and data still give every key', () => {
-  const doc = buildDocument({ tracerName: 't', tracerType: 'event', time: 0, data: undefined }, { hostname: 'h', region: '', storedMs: 0, tracerId: 'x' });
+  const doc = buildDocument({ tracerName: 't', tracerType: 'event', time: 0, dataJson: eventDataJson(undefined) }, { hostname: 'h', region: '', storedMs: 0, tracerId: 'x' });
   assert.equal(doc.container_id, '');
   assert.equal(doc.container_qos, '');
   assert.equal(doc.tracer_data, null);
@@ -44,10 +44,40 @@ test('RFC 3339 with milliseconds', () => {
 });
 
 test('invalid inputs are rejected with STORAGE_INVALID_EVENT', () => {
-  for (const bad of [null, {}, { tracerName: 'x', tracerType: 'auto', time: 1 }, { tracerName: 'x', tracerType: 'event', time: 'now' }, { tracerName: 'x', tracerType: 'event', time: 1, container: { id: 3 } }]) {
-    assert.throws(() => validateEventInput(bad, 0), (e: { code?: string }) => e.code === 'STORAGE_INVALID_EVENT');
+  const ok = { tracerName: 'x', tracerType: 'manual', time: 1, dataJson: '1' };
+  for (const bad of [
+    null,
+    {},
+    { ...ok, tracerType: 'auto' },
+    { ...ok, time: 'now' },
+    { ...ok, container: { id: 3 } },
+    { ...ok, dataJson: undefined },
+    { ...ok, dataJson: '' },
+    { ...ok, dataJson: { a: 1 } },
+    { ...ok, tracerName: 'n'.repeat(257) },
+    { ...ok, container: { id: 'c'.repeat(513) } },
+  ]) {
+    assert.throws(() => validateEventInput(bad, 0), (e: { code?: string }) => e.code === 'STORAGE_INVALID_EVENT', JSON.stringify(bad)?.slice(0, 80));
   }
-  validateEventInput({ tracerName: 'x', tracerType: 'manual', time: 1, data: 1 }, 0);
+  validateEventInput(ok, 0);
+});
+
+test('the stored JSON is exactly JSON.stringify of the document, tracer_data last', () => {
+  const cases: unknown[] = [{ a: 1, s: 'quote " and \\ and \u2028 and ü' }, [1, 2], 'text', 0, null, undefined, { nested: { deep: [{ x: true }] } }];
+  for (const data of cases) {
+    const input = { tracerName: 'cpusys', tracerType: 'event' as const, time: 5, container: { id: 'c' }, dataJson: eventDataJson(data) };
+    const ctx = { hostname: 'h', region: 'r', storedMs: 6, tracerId: 'id' };
+    const json = documentJson(buildDocumentHead(input, ctx), input.dataJson);
+    assert.equal(json, JSON.stringify(buildDocument(input, ctx)));
+    assert.deepEqual(Object.keys(JSON.parse(json) as object).at(-1), 'tracer_data');
+  }
+});
+
+test('data that JSON cannot carry is refused where it is serialised', () => {
+  assert.throws(() => eventDataJson({ n: 1n }), TypeError);
+  const cyclic: { self?: unknown } = {};
+  cyclic.self = cyclic;
+  assert.throws(() => eventDataJson(cyclic), TypeError);
 });
 
 test('tracer ids sort by store time then sequence and round-trip', () => {

@@ -9,6 +9,7 @@ import { repoRoot } from '../../src/paths.js';
 import { storageConfigSchema, type StorageConfig, type StorageConfigInput } from '../../src/storage/config.js';
 import type { EventInput, StorageReply, StorageRequest } from '../../src/storage/protocol.js';
 import { EventStore, storeOptionsFrom } from '../../src/storage/store.js';
+import { eventDataJson } from '../../src/storage/document.js';
 
 const deferred = new WeakMap<TestContext, (() => unknown)[]>();
 
@@ -55,19 +56,17 @@ export function openStore(t: TestContext, input: StorageConfigInput): EventStore
   return store;
 }
 
+/** An event as a tracer saves it: `data` is serialised the way the actor runtime does it. */
+export type TestEvent = Partial<Omit<EventInput, 'dataJson'>> & { data?: unknown };
+
 let counter = 0;
-export function makeEvent(overrides: Partial<EventInput> = {}): EventInput {
+export function makeEvent(overrides: TestEvent = {}): EventInput {
   counter++;
-  return {
-    tracerName: 'cpusys',
-    tracerType: 'autotracing',
-    time: Date.now(),
-    data: { n: counter, text: `event ${counter}` },
-    ...overrides,
-  };
+  const { data = { n: counter, text: `event ${counter}` }, ...rest } = overrides;
+  return { tracerName: 'cpusys', tracerType: 'autotracing', time: Date.now(), ...rest, dataJson: eventDataJson(data) };
 }
 
-export function makeEvents(n: number, overrides: Partial<EventInput> = {}): EventInput[] {
+export function makeEvents(n: number, overrides: TestEvent = {}): EventInput[] {
   return Array.from({ length: n }, () => makeEvent(overrides));
 }
 

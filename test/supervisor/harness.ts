@@ -87,8 +87,9 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
   }
 }
 
-export function savedEvents(events: TracerEvent[], tracerName: string): EventInput[] {
-  return events.flatMap((e) => (e.type === 'events' && e.tracer === tracerName ? e.events : []));
+/** The events a tracer saved, as relayed to storage, with their data parsed back. */
+export function savedEvents(events: TracerEvent[], tracerName: string): (EventInput & { data: unknown })[] {
+  return events.flatMap((e) => (e.type === 'events' && e.tracer === tracerName ? e.events.map((ev) => ({ ...ev, data: JSON.parse(ev.dataJson) as unknown })) : []));
 }
 
 export function crashes(events: TracerEvent[], tracerName: string): Extract<TracerEvent, { type: 'crash' }>[] {

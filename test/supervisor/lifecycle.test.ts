@@ -57,3 +57,13 @@ test('status carries heartbeat age, event-loop utilization and CPU seconds', asy
   assert.deepEqual(all.actors.map((a) => a.name), ['storage', 'busy', 'canary']);
   assert.deepEqual(all.actors.map((a) => a.state), ['running', 'running', 'running']);
 });
+
+test('data JSON cannot carry fails only that save, with EVENT_NOT_JSON, in the tracer', async (t) => {
+  const { supervisor, events } = await startSupervisor(t, [tracer('unsafe-saver', 'unsafe-saver')]);
+  const saved = await waitFor('the outcome event', () => savedEvents(events, 'unsafe-saver')[0]);
+  assert.deepEqual(saved.data, { outcome: 'EVENT_NOT_JSON' });
+  assert.equal(savedEvents(events, 'unsafe-saver').length, 1, 'the BigInt event never left the tracer');
+  await waitFor('stored', () => supervisor.tracerStatus('unsafe-saver').eventsStored === 1);
+  assert.equal(supervisor.tracerStatus('unsafe-saver').state, 'running');
+  assert.equal(crashes(events, 'unsafe-saver').length, 0);
+});
