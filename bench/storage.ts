@@ -227,7 +227,7 @@ export const pipelineBenchmark: Benchmark = {
     const r = await runStorage(o);
     return {
       figures: pipelineFigures(r, o),
-      notes: [`${IN_FLIGHT} batches of ${o.batch} in flight (like a few tracer actors); the actor's figure counts an event when its batch's \`stored\` ack is back; raw = lmdb-js puts of the same documents, awaiting the commit (fsync ${o.fsync}). Runs alternate which side goes first.`],
+      notes: [`${IN_FLIGHT} batches of ${o.batch} in flight (like a few tracer actors); the actor's figure counts an event when its batch's \`stored\` ack is back, and its timed part includes serialising each event's data on the producer's thread, as ctx.save() does in a tracer; raw = lmdb-js puts of the same documents as objects (msgpack, data included), awaiting the commit (fsync ${o.fsync}). Runs alternate which side goes first.`],
     };
   },
 };
