@@ -95,6 +95,9 @@ describe('waitrate tracer loop', () => {
     assert.ok(wait, 'wait_rate metric of the victim');
     assert.deepEqual(wait.labels, { container_id: 'wr-e2e-victim', container_name: '/autotracer-test/wr-e2e-victim', container_qos: '' });
     assert.ok(metrics.some((m) => m.name === WAITRATE_METRICS.external), 'external_wait_rate metric');
+    const approx = metrics.filter((m) => m.name === WAITRATE_METRICS.approximations);
+    assert.deepEqual(approx.map((m) => m.labels?.kind), ['truncated', 'unseen', 'clamped', 'migrations']);
+    assert.ok(approx.every((m) => m.kind === 'counter' && Number.isInteger(m.value) && m.value >= 0));
 
     // Onset: two competitor hogs on the victim's CPU (victim gets ~1/3 of it).
     const onsetAt = victimRates.length;

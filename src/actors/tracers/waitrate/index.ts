@@ -21,7 +21,11 @@ export const WAITRATE_METRICS = {
   latency: 'waitrate_container_latency_wait_rate',
   throttle: 'waitrate_container_throttle_wait_rate',
   overflow: 'waitrate_bpf_overflow_total',
+  approximations: 'waitrate_bpf_approximations_total',
 } as const;
+
+/** The BPF program's approximations (docs/waitrate.md, "Accuracy"), one `kind` label each. */
+const APPROXIMATION_KINDS = ['truncated', 'unseen', 'clamped', 'migrations'] as const;
 
 export function thresholdFor(settings: WaitrateSettings, container: Container): Threshold {
   const byQos = container.qos !== undefined ? settings.thresholds[container.qos] : undefined;
@@ -31,6 +35,7 @@ export function thresholdFor(settings: WaitrateSettings, container: Container): 
 export class WaitrateTracer implements Tracer<WaitrateSettings> {
   private latest: ContainerSample[] = [];
   private overflows = 0n;
+  private approximations: Record<(typeof APPROXIMATION_KINDS)[number], bigint> | undefined;
   private readonly detectors = new Map<string, SpikeDetector>();
   private capturing = false;
   private resolver: ContainerResolver | undefined;
@@ -65,6 +70,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
         const samples = sampler.sample(counters.read());
         const stats = counters.stats();
         this.overflows = stats.cgroupsFull + stats.storageFail;
+        this.approximations = { truncated: stats.truncated, unseen: stats.unseen, clamped: stats.clamped, migrations: stats.migrations };
         this.latest = samples;
         const fired: string[] = [];
         for (const sample of samples) {
@@ -110,6 +116,15 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
       );
     }
     out.push({ name: WAITRATE_METRICS.overflow, value: Number(this.overflows), kind: 'counter', help: 'cgroup-map overflows and task-storage failures (waits not recorded)' });
+    for (const kind of APPROXIMATION_KINDS) {
+      out.push({
+        name: WAITRATE_METRICS.approximations,
+        value: Number(this.approximations?.[kind] ?? 0n),
+        labels: { kind },
+        kind: 'counter',
+        help: 'waits split approximately: truncated (> 32 slices), unseen (ring overwritten), clamped (remote ring read), migrations (split across CPUs)',
+      });
+    }
     return out;
   }
 
