@@ -24,6 +24,23 @@ export class SoakCgroup {
     for (const dir of this.dirs()) mkdirSync(dir, { recursive: true });
   }
 
+  /**
+   * Caps the cgroup's memory (v1 memory.limit_in_bytes, and memory.max where the unified
+   * hierarchy has the memory controller) so an allocator in it is OOM-killed by the memory
+   * cgroup, never by the host. Returns false when no hierarchy here can limit memory.
+   */
+  limitMemory(bytes: number): boolean {
+    let limited = false;
+    for (const dir of this.dirs()) {
+      for (const file of ['memory.limit_in_bytes', 'memory.max']) {
+        if (!existsSync(join(dir, file))) continue;
+        writeFileSync(join(dir, file), `${bytes}\n`);
+        limited = true;
+      }
+    }
+    return limited;
+  }
+
   /** Moves a process into this cgroup in every hierarchy (a process that already exited is ignored). */
   moveIn(pid: number): void {
     for (const dir of this.dirs()) {

@@ -84,8 +84,10 @@ export function soakConfig(input: SoakConfigInput): Record<string, unknown> {
           thresholds: { default: { k: 1, minThreshold: 1 } }, containers,
         },
       },
-      hungtask: { ...common('hungtask'), settings: { cooldownSeconds: 10 } },
-      oom: common('oom'),
+      // Driven by a writer on a frozen fs and by OOM kills in the soak's "oom" cgroup
+      // (bench/soak/workloads.ts); containers so the victim is named by its soak cgroup.
+      hungtask: { ...common('hungtask'), settings: { cooldownSeconds: 10, containers } },
+      oom: { ...common('oom'), settings: { containers } },
       reclaim: common('reclaim'),
     },
   };

@@ -10,6 +10,7 @@ export const CHECK_NAMES = [
   'fds-leaked',
   'bpf-leaked',
   'faults-classified',
+  'driven-tracers-fired',
   'uninjected-crashes',
   'agent-exit',
   'host-restored',

@@ -5,9 +5,10 @@
 // fake ES flap (down / 503 / slow / healthy), kill -9s the whole agent once and restarts it
 // on the same storage. Then it drains, stops the agent and checks: every acknowledged
 // event reached ES exactly once, the canary's largest gap, RSS growth, leaked descriptors
-// and BPF objects, every injected fault classified, no crash that was not injected.
+// and BPF objects, every injected fault classified, no crash that was not injected, and
+// every tracer a workload drives stored at least one event.
 // Progress on stderr every ~10 s, the table on stdout, exit 1 on any violation (2 on bad
-// usage). The host is restored (workloads killed by PID, loop device, cgroups) even on failure.
+// usage). The host is restored (workloads killed by PID, loop devices, sysctls, cgroups) even on failure.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ import { FaultInjector, type FaultRecord } from './faults.js';
 import { bpfLeaks, bpfSnapshot, fdCounts, processAnonMb, processRssMb, processTree, treeRssMb } from './measure.js';
 import { Report } from './report.js';
 import { Rng } from './rng.js';
-import { checkCanary, checkDelivery, checkResources, readStoredEvents, rssTrend, type Sample } from './verify.js';
+import { checkCanary, checkDelivery, checkDrivenTracers, checkResources, readStoredEvents, rssTrend, type Sample } from './verify.js';
 import { SoakWorkloads } from './workloads.js';
 
 /** Largest canary gap accepted outside the kill -9 window (the canary fires every second). */
@@ -135,7 +136,8 @@ export async function runSoak(options: Options): Promise<number> {
     progress = setInterval(() => {
       const f = summarizeFaults(injector.records);
       log(`agent #${lifetimes.length} up ${((Date.now() - current().start) / 1000).toFixed(0)} s, rss ${current().samples.at(-1)?.rssMb.toFixed(0) ?? '?'} MiB; ` +
-        `faults ${injector.records.length} (${f.classified} classified); es docs ${es!.docCount()}, create attempts ${es!.stats.bulkItems}`);
+        `faults ${injector.records.length} (${f.classified} classified); es docs ${es!.docCount()}, create attempts ${es!.stats.bulkItems}; ` +
+        `hung writers ${workloads.counts.hungRuns}, oom kills ${workloads.counts.oomKills}`);
     }, PROGRESS_MS);
 
     // The kill -9 of the whole agent, then a restart on the same storage.
@@ -235,6 +237,17 @@ export async function runSoak(options: Options): Promise<number> {
     report.check('faults-classified', `${f.classified} of ${f.observedOrFailed} (misclassified ${f.misclassified}, not observed ${f.notObserved}; interrupted by the kill ${f.interrupted}, skipped ${f.skipped}, refused ${f.refused})`,
       'all', f.classified > 0 && f.misclassified === 0 && f.notObserved === 0 && f.refused === 0);
 
+    // Every tracer a workload drives stored something (for hungtask and oom: about our own
+    // writer / allocator), unless its workload cannot run on this host or the kernel lacks
+    // what the tracer needs.
+    const excluded = new Set<string>(workloads.skipped.keys());
+    for (const l of lifetimes) for (const t of l.lastTracers ?? []) if (t.state === 'unavailable') excluded.add(t.name);
+    const drives = workloads.driven();
+    const fired = checkDrivenTracers(stored, drives, excluded);
+    const notDriven = drives.filter((d) => excluded.has(d.tracer)).map((d) => `${d.tracer} (${workloads.skipped.get(d.tracer) ?? 'unavailable'})`);
+    report.check('driven-tracers-fired', `${fired.driven.length - fired.silent.length} of ${fired.driven.length} (${fired.driven.map((d) => `${d.tracer} ${d.events}`).join(', ')})` +
+      `${notDriven.length > 0 ? `; not driven: ${notDriven.join(', ')}` : ''}`, '≥ 1 event each', fired.driven.length > 0 && fired.silent.length === 0);
+
     const byReason: Record<string, number> = {};
     for (const l of lifetimes) for (const t of l.lastTracers ?? []) for (const [r, n] of Object.entries(t.restartsByReason)) byReason[r] = (byReason[r] ?? 0) + n;
     const restarts = Object.values(byReason).reduce((a, b) => a + b, 0);
@@ -247,7 +260,7 @@ export async function runSoak(options: Options): Promise<number> {
     report.check('uninjected-crashes', `${Math.max(0, uninjected)} tracer (restarts ${restarts}, injected and seen ${f.classified + f.misclassified}), storage ${storageRestarts}`,
       '0', uninjected <= 0 && storageRestarts === 0);
     report.check('agent-exit', `code ${stopped.code}, signal ${stopped.signal}${stopped.forced ? ' (SIGKILL after timeout)' : ''}`, 'code 0', stopped.code === 0 && !stopped.forced);
-    report.check('host-restored', hostProblems.length === 0 ? 'cgroups, loop device, workloads gone' : hostProblems.join('; '), 'nothing left', hostProblems.length === 0);
+    report.check('host-restored', hostProblems.length === 0 ? 'cgroups, loop devices, sysctls, workloads gone' : hostProblems.join('; '), 'nothing left', hostProblems.length === 0);
 
     report.note('seed', String(options.seed));
     report.note('duration', `${((Date.now() - t0) / 1000).toFixed(0)} s (active ${(activeMs / 1000).toFixed(0)} s)`);

@@ -178,3 +178,23 @@ function kindDiff(a: FdCounts | undefined, b: FdCounts | undefined): Record<stri
   }
   return out;
 }
+
+export interface DrivenCheck {
+  /** Tracers a workload drove here (not skipped, not unavailable), with their stored events. */
+  driven: { tracer: string; events: number }[];
+  silent: string[];
+}
+
+/** A driven tracer; `ours`, when given, counts only the events about our own workload's processes. */
+export interface Driven {
+  tracer: string;
+  ours?: (doc: EventDocument) => boolean;
+}
+
+/** Every tracer with a workload (and available on this kernel) stored at least one event (about us). */
+export function checkDrivenTracers(stored: StoredEvents, drives: readonly Driven[], excluded: ReadonlySet<string>): DrivenCheck {
+  const driven = drives
+    .filter((d) => !excluded.has(d.tracer))
+    .map((d) => ({ tracer: d.tracer, events: stored.docs.filter((doc) => doc.tracer_name === d.tracer && (d.ours === undefined || d.ours(doc))).length }));
+  return { driven, silent: driven.filter((d) => d.events === 0).map((d) => d.tracer) };
+}
