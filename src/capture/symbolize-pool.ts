@@ -1,7 +1,9 @@
 // The piscina pool that runs symbolization jobs off the caller's event loop. One pool per
 // thread that captures, created on first use; one worker by default (the host has few
 // CPUs and the job keeps per-worker ELF/kallsyms caches, which more workers would dilute).
-import { Piscina } from 'piscina';
+// piscina is imported on first use: it costs ~0.8 MB of V8 heap in every tracer worker
+// that can capture, and most of them never capture between restarts.
+import type { Piscina } from 'piscina';
 import { CaptureError } from './errors.js';
 import type { SymbolizeJob, SymbolizeResult } from './symbolize.js';
 
@@ -11,15 +13,20 @@ export interface CapturePoolOptions {
   idleTimeout?: number;
 }
 
-let pool: Piscina<SymbolizeJob, SymbolizeResult> | undefined;
+type Pool = Piscina<SymbolizeJob, SymbolizeResult>;
+
+/** A promise so that concurrent first jobs share one pool while piscina loads. */
+let pool: Promise<Pool> | undefined;
 
 /** Replaces the pool (its workers and their caches) with one using these options. */
 export async function configureCapturePool(options: CapturePoolOptions): Promise<void> {
   await closeCapturePool();
   pool = newPool(options);
+  await pool;
 }
 
-function newPool(options: CapturePoolOptions = {}): Piscina<SymbolizeJob, SymbolizeResult> {
+async function newPool(options: CapturePoolOptions = {}): Promise<Pool> {
+  const { Piscina } = await import('piscina');
   return new Piscina<SymbolizeJob, SymbolizeResult>({
     filename: new URL('./symbolize-worker.js', import.meta.url).href,
     minThreads: 0,
@@ -32,7 +39,7 @@ function newPool(options: CapturePoolOptions = {}): Piscina<SymbolizeJob, Symbol
 export async function runSymbolizeJob(job: SymbolizeJob): Promise<SymbolizeResult> {
   pool ??= newPool();
   try {
-    return await pool.run(job);
+    return await (await pool).run(job);
   } catch (err) {
     throw new CaptureError('CAPTURE_SYMBOLIZE_FAILED', `symbolization job failed: ${(err as Error).message}`, { cause: err });
   }
@@ -42,5 +49,7 @@ export async function runSymbolizeJob(job: SymbolizeJob): Promise<SymbolizeResul
 export async function closeCapturePool(): Promise<void> {
   const p = pool;
   pool = undefined;
-  if (p !== undefined) await p.destroy();
+  // A pool that never loaded has no workers to stop.
+  const instance = await p?.catch(() => undefined);
+  await instance?.destroy();
 }

@@ -68,6 +68,9 @@ export function buildProgram(done: (status: number) => void): Command {
     .command('run')
     .description('run the agent in the foreground (embedded defaults without --config)')
     .action(async (_opts: unknown, cmd: Command) => {
+      // Before the agent's modules load (memory-tuning.ts says why).
+      const { tuneAgentMemory } = await import('./memory-tuning.js');
+      tuneAgentMemory();
       const { runAgent } = await import('./run.js');
       done(await runAgent(globals(cmd).config));
     });

@@ -8,6 +8,7 @@ import { loadAgentConfig, storageSpecFrom, tracerSpecsFrom, defaultStorageModule
 import { Supervisor, type LogLevel } from '../supervisor/supervisor.js';
 import { AgentMetrics } from '../metrics/agent-metrics.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
+import { scheduleStartupTrim } from './memory-tuning.js';
 
 export async function runAgent(configFile: string | undefined): Promise<number> {
   let config;
@@ -78,6 +79,7 @@ export async function runAgent(configFile: string | undefined): Promise<number> 
     await shutdown(1, 'start failed');
     return exit;
   }
+  scheduleStartupTrim();
   const running = supervisor.status().actors.map((a) => `${a.name}=${a.state}`).join(' ');
   console.error(`${new Date().toISOString()} info autotracer running (pid ${process.pid}): ${running}`);
   return exit;

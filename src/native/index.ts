@@ -13,4 +13,5 @@ export {
   type PerfEventOptions,
 } from './bpf-object.js';
 export { BpfMap, type MapUpdateFlag } from './bpf-map.js';
+export { limitMallocArenas, trimMalloc } from './malloc.js';
 export type { RingBuffer, RingBufferOptions } from './ring-buffer.js';

@@ -57,6 +57,10 @@ export interface NativeAddon {
   possibleCpus(): number;
   /** Diagnostics (tests): BpfObject wrappers of this environment not yet finalized. */
   liveObjects(): number;
+  /** mallopt(M_ARENA_MAX, max); false where unsupported (not glibc) or refused. */
+  mallocArenaMax(max: number): boolean;
+  /** malloc_trim(0) over every arena; true when memory was returned to the kernel. */
+  mallocTrim(): boolean;
 }
 
 let loaded: NativeAddon | undefined;

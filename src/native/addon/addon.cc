@@ -3,6 +3,7 @@
 // state is libbpf's print callback (installed once) and its thread_local log buffer.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <malloc.h>
 #include <napi.h>
 #include <unistd.h>
 
@@ -35,6 +36,8 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::LibbpfVersion>("libbpfVersion"),
                              InstanceMethod<&Addon::PossibleCpus>("possibleCpus"),
                              InstanceMethod<&Addon::LiveObjects>("liveObjects"),
+                             InstanceMethod<&Addon::MallocArenaMax>("mallocArenaMax"),
+                             InstanceMethod<&Addon::MallocTrim>("mallocTrim"),
                          });
   }
 
@@ -90,6 +93,32 @@ class Addon : public Napi::Addon<Addon> {
   // Diagnostics for tests: BpfObject wrappers of this environment not yet finalized.
   Napi::Value LiveObjects(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(registry_->objects.size()));
+  }
+
+  // glibc gives each thread that contends for malloc its own 64 MiB arena (up to 8 per
+  // CPU); with one worker thread per actor that is ~14 arenas whose free pages stay
+  // resident. mallopt(M_ARENA_MAX) only caps arenas created after the call (glibc latches
+  // the limit when it first needs it), so the agent calls this before starting workers.
+  // Returns false where the libc is not glibc or rejects the value.
+  Napi::Value MallocArenaMax(const Napi::CallbackInfo& info) {
+    int max = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+#ifdef __GLIBC__
+    bool ok = max > 0 && mallopt(M_ARENA_MAX, max) == 1;
+#else
+    bool ok = false;
+#endif
+    return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  // Returns free heap memory of every arena to the kernel (malloc_trim(0)); true when some
+  // was released. Process-wide, so one call from any thread covers all of them.
+  Napi::Value MallocTrim(const Napi::CallbackInfo& info) {
+#ifdef __GLIBC__
+    bool released = malloc_trim(0) == 1;
+#else
+    bool released = false;
+#endif
+    return Napi::Boolean::New(info.Env(), released);
   }
 
   RegistryPtr registry_;
