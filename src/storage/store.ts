@@ -18,7 +18,7 @@
 // commit on its own write thread. A batch is encoded first and then put in one synchronous run,
 // so it is all-or-nothing, and the actor's thread encodes the next batches while the previous
 // commit and its fsync run. A `transactionSync` per turn (what this used before) did the puts
-// and the commit on the actor's thread: ~20 % fewer events/s through the actor, measured with
+// and the commit on the actor's thread: ~10 % fewer events/s through the actor, measured with
 // bench/storage.ts. The async `transaction(cb)` form needs a thread-safe N-API callback and
 // hung on this build; it is not used.
 import fs from 'node:fs';
