@@ -47,14 +47,10 @@ export interface HotpathRuns {
 }
 
 /**
- * Why the best run of a block, not its median: on this VM single runs of this workload are
- * bimodal whether the agent runs or not (~110–115 k and ~135–150 k round trips/s, measured
- * with no agent at all: six blocks of 15 runs had medians from 114 k to 148 k, and best runs
- * from 141.5 k to 150.8 k). Interference (another tenant on the host core, a neighbour on
- * CPU 0) only ever slows a run down, while a per-context-switch cost of the agent (a BPF
- * program on the path) slows every run, the best one included. What the best run cannot
- * see is the agent's own CPU time stealing from some runs: that is the separate
- * "agent CPU during the pipe runs" figure.
+ * A block's figure is its best run, for the reason pipeBestOf (lib/pipe.ts) gives; the
+ * blocks keep every run for the throughput rows. What the best run cannot see is the agent's
+ * own CPU time stealing from some runs: that is the separate "agent CPU during the pipe runs"
+ * figure.
  */
 function best(xs: readonly number[]): number {
   return Math.max(...xs);

@@ -62,6 +62,19 @@ export interface PipeOptions {
   cgroupDir?: string;
 }
 
+/**
+ * The best of `n` runs, round trips per second. On this VM single runs are bimodal whatever
+ * is attached (~110–115 k and ~135–150 k round trips/s with nothing at all), so a median of a
+ * few runs mostly says which mode they landed in. Interference only ever slows a run down,
+ * while a per-context-switch cost (a BPF program on the path) slows every run, the best one
+ * included: the best of several short runs is the steadier estimate of that cost.
+ */
+export function pipeBestOf(n: number, options: PipeOptions): number {
+  let best = 0;
+  for (let i = 0; i < n; i++) best = Math.max(best, pipePingPong(options));
+  return best;
+}
+
 /** One run; returns round trips per second. */
 export function pipePingPong(options: PipeOptions): number {
   pipeTool();
