@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readMemSample } from '../../src/actors/tracers/memburst/meminfo.js';
 import { tracepointUnavailableReason } from '../../src/native/bpf/kevents.js';
-import { compileFixture } from '../../test/dload/workloads.js';
+import { compileFixture, taskState } from '../../test/dload/workloads.js';
 import { BenchError, timedOut } from '../errors.js';
 import { BENCH_CGROUP_ROOT, createBenchCgroups, createLoopFs, setSysctl, startProc, type BenchCgroups, type LoopFs, type Proc } from './host.js';
 
@@ -46,15 +46,6 @@ const waitUntil = async (what: string, probe: () => boolean, timeoutMs: number):
     await sleep(20);
   }
 };
-
-function taskState(pid: number): string | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Host sys% (of all CPUs) over `ms`, from /proc/stat's first 8 counters, as cpusys computes it. */
 async function sysPercentOver(ms: number): Promise<number> {

@@ -18,10 +18,10 @@
 // (sysctls, loop devices, mounts, cgroups); it is idempotent and safe after a half-done
 // start() or prepare().
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileFixture, startVforkD, type VforkD } from '../../test/dload/workloads.js';
+import { compileFixture, startVforkD, taskState, type VforkD } from '../../test/dload/workloads.js';
 import { createLoopFs, destroyLoopFs, type LoopFs } from '../../test/iotracing/loopdev.js';
 import { readSysctl, writeSysctl } from '../../test/kevents/sysctl.js';
 import { spawnWorkload, type Workload } from '../../test/support/host.js';
@@ -73,16 +73,6 @@ export const DRIVES: Record<keyof WorkloadCounts, string> = {
   hungRuns: 'hungtask',
   oomKills: 'oom',
 };
-
-/** The scheduler state letter of a task (R, S, D, ...), or undefined once it is gone. */
-function taskState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
 
 function compile(source: string, out: string): void {
   const cc = spawnSync('cc', ['-O2', '-Wall', '-o', out, join(fixtures, source)], { encoding: 'utf8' });
