@@ -54,11 +54,6 @@ export function documentJson(head: DocumentHead, dataJson: string): string {
   return `${json.slice(0, -1)},"tracer_data":${dataJson}}`;
 }
 
-/** The document as an object (what a reader gets back). */
-export function buildDocument(input: EventInput, ctx: DocumentContext): EventDocument {
-  return { ...buildDocumentHead(input, ctx), tracer_data: JSON.parse(input.dataJson) as unknown };
-}
-
 // Both strings are parts of LMDB index keys, and a key over LMDB's limit (1978 bytes in lmdb-js)
 // would fail in the middle of a batch's puts. In UTF-8 these lengths stay well under it.
 const MAX_TRACER_NAME = 256;

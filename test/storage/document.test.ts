@@ -1,13 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDocument, buildDocumentHead, documentJson, eventDataJson, rfc3339, validateEventInput } from '../../src/storage/document.js';
+import { buildDocumentHead, documentJson, eventDataJson, rfc3339, validateEventInput, type DocumentContext } from '../../src/storage/document.js';
+import type { EventDocument, EventInput } from '../../src/storage/protocol.js';
 import { formatTracerId, newHostTag, parseTracerId } from '../../src/storage/ids.js';
 import { dailyIndexName, indexTemplateBody } from '../../src/storage/es-index.js';
 import { Backoff } from '../../src/storage/backoff.js';
 import { storageConfigSchema } from '../../src/storage/config.js';
 
+/** The document as the store writes it (and a reader gets it back). */
+function storedDocument(input: EventInput, ctx: DocumentContext): EventDocument {
+  return JSON.parse(documentJson(buildDocumentHead(input, ctx), input.dataJson)) as EventDocument;
+}
+
 test('the event document has exactly HUATUO\'s snake_case keys', () => {
-  const doc = buildDocument(
+  const doc = storedDocument(
     { tracerName: 'cpusys', tracerType: 'autotracing', time: Date.UTC(2026, 0, 2, 3, 4, 5, 6), container: { id: 'c1', hostname: 'pod-a', type: 'normal', qos: 'burstable' }, dataJson: eventDataJson({ a: 1 }) },
     { hostname: 'h1', region: 'r1', storedMs: Date.UTC(2026, 0, 2, 3, 4, 6, 7), tracerId: 'id-1' },
   );
@@ -32,7 +38,7 @@ test('the event document has exactly HUATUO\'s snake_case keys', () => {
 });
 
 test('missing container and data still give every key', () => {
-  const doc = buildDocument({ tracerName: 't', tracerType: 'event', time: 0, dataJson: eventDataJson(undefined) }, { hostname: 'h', region: '', storedMs: 0, tracerId: 'x' });
+  const doc = storedDocument({ tracerName: 't', tracerType: 'event', time: 0, dataJson: eventDataJson(undefined) }, { hostname: 'h', region: '', storedMs: 0, tracerId: 'x' });
   assert.equal(doc.container_id, '');
   assert.equal(doc.container_qos, '');
   assert.equal(doc.tracer_data, null);
@@ -68,7 +74,7 @@ test('the stored JSON is exactly JSON.stringify of the document, tracer_data las
     const input = { tracerName: 'cpusys', tracerType: 'event' as const, time: 5, container: { id: 'c' }, dataJson: eventDataJson(data) };
     const ctx = { hostname: 'h', region: 'r', storedMs: 6, tracerId: 'id' };
     const json = documentJson(buildDocumentHead(input, ctx), input.dataJson);
-    assert.equal(json, JSON.stringify(buildDocument(input, ctx)));
+    assert.equal(json, JSON.stringify({ ...buildDocumentHead(input, ctx), tracer_data: data === undefined ? null : data }));
     assert.deepEqual(Object.keys(JSON.parse(json) as object).at(-1), 'tracer_data');
   }
 });
