@@ -5,10 +5,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { builtinTracers } from '../../src/actors/tracers/catalog.js';
@@ -18,6 +18,25 @@ import { tracerRequirements } from '../../src/cli/doctor-requirements.js';
 import type { DoctorReport } from '../../src/cli/doctor-report.js';
 import { FakeElasticsearch } from '../support/fake-es.js';
 import { startAgent } from '../http/support.js';
+
+/**
+ * Lets other users reach `file`: every directory above it without search permission for
+ * others (a checkout made in a `mktemp -d` is 0700) gets o+x for the test, restored after it.
+ */
+function letOthersReach(t: TestContext, file: string): void {
+  const changed: { dir: string; mode: number }[] = [];
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      changed.push({ dir, mode });
+    }
+    if (dirname(dir) === dir) break;
+  }
+  t.after(() => {
+    for (const { dir, mode } of changed) chmodSync(dir, mode);
+  });
+}
 
 function temp(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'autotracer-doctor-'));
@@ -171,6 +190,7 @@ describe('doctor', () => {
       const config = join(dir, 'config.json');
       writeFileSync(config, JSON.stringify({ storage: { path: join(dir, 'events') }, http: { port: await freePort() } }), { mode: 0o644 });
       chmodSync(dir, 0o755);
+      letOthersReach(t, runner);
       const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, runner, config, '--json'], { encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.status, 1, r.stderr);
       const report = JSON.parse(r.stdout) as DoctorReport;
