@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evacuateAndRemoveCgroup } from '../../test/support/host.js';
 
-export const SOAK_CGROUP_ROOT = '/autotracer-soak';
+export const SOAK_CGROUP_ROOT = `/autotracer-soak${(process.env.AUTOTRACER_TEST_SUFFIX ?? '').replace(/[^A-Za-z0-9_-]/g, '')}`;
 const MOUNTS = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpuacct', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/blkio'];
 
 function mounts(): string[] {

@@ -7,7 +7,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { captureProfile, type ProfileCapture } from '../../src/capture/capture-profile.js';
 import { closeCapturePool } from '../../src/capture/symbolize-pool.js';
 import { KERNEL_STACK_LOST_LABEL, USER_STACK_LOST_LABEL } from '../../src/capture/symbolize.js';
-import { createTestCgroup, moveToCgroup, onlineCpus, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
+import { createTestCgroup, moveToCgroup, onlineCpus, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload, TEST_CGROUP_PARENT } from '../support/host.js';
 import { buildSpinBinary, SPIN_CALLER, SPIN_FUNCTION, type SpinBinary } from './spin-binary.js';
 
 const flameLabels = (r: ProfileCapture): Set<string> => new Set(r.flamedata.map((f) => f.label));
@@ -153,7 +153,7 @@ describe('captureProfile', () => {
     }
 
     it('a relative path is taken under the v2 root; a missing or v1 cgroup is CAPTURE_CGROUP_NOT_FOUND', async () => {
-      const r = await captureProfile({ durationMs: 300, scope: { kind: 'cgroup', path: `autotracer-test/${cg!.name}` } });
+      const r = await captureProfile({ durationMs: 300, scope: { kind: 'cgroup', path: `${TEST_CGROUP_PARENT}/${cg!.name}` } });
       assert.equal(r.scope.kind === 'cgroup' && r.scope.path, cg!.v2Path);
       await assert.rejects(captureProfile({ durationMs: 300, scope: { kind: 'cgroup', path: 'autotracer-test/no-such-cgroup' } }), { code: 'CAPTURE_CGROUP_NOT_FOUND' });
       // A v1 directory has another id space: refused rather than filtering on a wrong id.

@@ -6,8 +6,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TEST_ROOT_SUFFIX } from '../support/host.js';
 
-export const TEST_PARENT = '/autotracer-test-containers';
+export const TEST_PARENT = `/autotracer-test-containers${TEST_ROOT_SUFFIX}`;
 export const V2_MOUNT = '/sys/fs/cgroup/unified';
 /** v1 hierarchies the tests use, each mounted at /sys/fs/cgroup/<name> on this host. */
 export const V1_USED = ['cpu', 'cpuacct', 'cpuset', 'memory'] as const;

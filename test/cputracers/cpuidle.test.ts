@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { closeCapturePool } from '../../src/capture/index.js';
 import { cpuIdleSettingsSchema, type CpuIdleSettings } from '../../src/actors/tracers/cpuidle/config.js';
 import { CPUIDLE_HUATUO_FIELDS, CpuIdleTracer, type CpuIdleEventData, type CpuIdleTick } from '../../src/actors/tracers/cpuidle/index.js';
-import { createTestCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
+import { createTestCgroup, TEST_CGROUP_PARENT, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
 import { testContext, type TestContext } from '../support/tracer-context.js';
 
 const NAME = 'cputracers-busy';
@@ -81,7 +81,7 @@ describe('cpuidle tracer', () => {
       deltaUsageThreshold: 20,
       intervalSeconds: 2,
       captureSeconds: 2,
-      containers: { plainRoots: ['/autotracer-test'], scanRoots: [], v1Controllers: ['cpu', 'cpuacct'], filter: { included: [{ field: 'id', pattern: '^cputracers-' }] } },
+      containers: { plainRoots: [`/${TEST_CGROUP_PARENT}`], scanRoots: [], v1Controllers: ['cpu', 'cpuacct'], filter: { included: [{ field: 'id', pattern: '^cputracers-' }] } },
     });
     ctx = testContext<CpuIdleSettings>('cpuidle', settings, abort.signal);
     const tracer = new CpuIdleTracer();

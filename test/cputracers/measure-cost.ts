@@ -11,7 +11,7 @@ import { CpuSysTracer } from '../../src/actors/tracers/cpusys/index.js';
 import { profileForEvent } from '../../src/actors/tracers/cpusys/profile.js';
 import { cpuIdleSettingsSchema, type CpuIdleSettings } from '../../src/actors/tracers/cpuidle/config.js';
 import { CpuIdleTracer } from '../../src/actors/tracers/cpuidle/index.js';
-import { createTestCgroup, removeTestCgroup, type TestCgroup } from '../support/host.js';
+import { createTestCgroup, TEST_CGROUP_PARENT, removeTestCgroup, type TestCgroup } from '../support/host.js';
 import { testContext } from '../support/tracer-context.js';
 
 const containers = Number(process.argv[2] ?? 50);
@@ -50,7 +50,7 @@ try {
   };
   const idleSettings = cpuIdleSettingsSchema.parse({
     intervalSeconds: 0.2,
-    containers: { plainRoots: ['/autotracer-test'], scanRoots: [], v1Controllers: ['cpu', 'cpuacct'], filter: { included: [{ field: 'id', pattern: '^cputracers-m' }] } },
+    containers: { plainRoots: [`/${TEST_CGROUP_PARENT}`], scanRoots: [], v1Controllers: ['cpu', 'cpuacct'], filter: { included: [{ field: 'id', pattern: '^cputracers-m' }] } },
   });
   const idleMs = await cpuOf((signal) => idleTracer.start(testContext<CpuIdleSettings>('cpuidle', idleSettings, signal)), seconds * 1000);
   console.log(JSON.stringify({ what: 'cpuidle tick', containers: seen, ticks, cpuMsTotal: +idleMs.toFixed(1), cpuMsPerTick: +(idleMs / ticks).toFixed(2) }));

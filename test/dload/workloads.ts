@@ -5,9 +5,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/paths.js';
-import { evacuateAndRemoveCgroup, spawnWorkload, type Workload } from '../support/host.js';
+import { evacuateAndRemoveCgroup, TEST_ROOT_SUFFIX, spawnWorkload, type Workload } from '../support/host.js';
 
-export const TEST_ROOT = '/autotracer-test-dload';
+export const TEST_ROOT = `/autotracer-test-dload${TEST_ROOT_SUFFIX}`;
 export const V2_MOUNT = '/sys/fs/cgroup/unified';
 export const V1_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'blkio'] as const;
 export const v1Mount = (c: string): string => `/sys/fs/cgroup/${c}`;

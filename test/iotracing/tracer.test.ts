@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { iotracingSettingsSchema, type IotracingSettings } from '../../src/actors/tracers/iotracing/config.js';
 import { IotracingTracer, type IotracingEventData } from '../../src/actors/tracers/iotracing/index.js';
-import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
+import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload, TEST_CGROUP_PARENT } from '../support/host.js';
 import { CooldownLedger, testContext, type TestContext } from '../support/tracer-context.js';
 import { createLoopFs, destroyLoopFs, setWriteThrottle, type LoopFs } from './loopdev.js';
 
@@ -41,7 +41,7 @@ describe('iotracing tracer on a saturated loop device', () => {
       thresholds: { utilPercent: 20 },
       cooldownSeconds: 600,
       blockedMinUs: 1000,
-      containers: { plainRoots: ['/autotracer-test'], scanRoots: [] },
+      containers: { plainRoots: [`/${TEST_CGROUP_PARENT}`], scanRoots: [] },
     });
     const ledger = new CooldownLedger();
     const abort = new AbortController();

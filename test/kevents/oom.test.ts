@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { oomSettingsSchema, type OomSettings } from '../../src/actors/tracers/oom/config.js';
 import { OomTracer, type OomEventData } from '../../src/actors/tracers/oom/index.js';
-import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
+import { createTestCgroup, TEST_CGROUP_PARENT, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
 import { testContext, type TestContext } from '../support/tracer-context.js';
 
 describe('oom event', () => {
@@ -27,7 +27,7 @@ describe('oom event', () => {
   it('an allocator OOM-killed in a memory-limited container gives an event naming it', async () => {
     cg = createTestCgroup('kev-oom', { v1: ['memory'] });
     writeFileSync(join(cg.v1Paths.memory!, 'memory.limit_in_bytes'), `${64 * 1024 * 1024}\n`);
-    const settings = oomSettingsSchema.parse({ containers: { plainRoots: ['/autotracer-test'], scanRoots: [] } });
+    const settings = oomSettingsSchema.parse({ containers: { plainRoots: [`/${TEST_CGROUP_PARENT}`], scanRoots: [] } });
     ctx = testContext<OomSettings>('oom', settings, abort.signal);
     const tracer = new OomTracer();
     let attached = false;

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { BpfObject } from '../../src/native/index.js';
 import { CGROUP_V2_ROOT, cgroupIdOfPath, cgroupIdOfProcess, cgroupV2PathOf, cgroupV2RelativePath } from '../../src/native/cgroup-id.js';
 import { EXEC_EVENTS_RING, execEventLayout, execEventsRodata } from '../../src/native/bpf/exec_events.js';
-import { cgroupPids, createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
+import { cgroupPids, createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload, TEST_CGROUP_PARENT } from '../support/host.js';
 
 describe('cgroup v2 ids', () => {
   let cg: TestCgroup | undefined;
@@ -32,10 +32,10 @@ describe('cgroup v2 ids', () => {
     const sh = spawnWorkload('sh', ['-c', 'read line; exec /bin/sleep 30'], { stdio: ['pipe', 'ignore', 'ignore'] });
     workloads.push(sh);
     moveToCgroup(sh.pid, cg);
-    assert.equal(cgroupV2RelativePath(sh.pid), `/autotracer-test/bpf-cgroup-id`);
+    assert.equal(cgroupV2RelativePath(sh.pid), `/${TEST_CGROUP_PARENT}/bpf-cgroup-id`);
     assert.equal(cgroupV2PathOf(sh.pid), cg.v2Path);
     assert.equal(cgroupIdOfProcess(sh.pid), cg.id);
-    assert.match(readFileSync(`/proc/${sh.pid}/cgroup`, 'utf8'), /^\d+:cpuacct:\/autotracer-test\/bpf-cgroup-id$/m, 'also in the v1 cpuacct hierarchy');
+    assert.match(readFileSync(`/proc/${sh.pid}/cgroup`, 'utf8'), new RegExp(`^\\d+:cpuacct:/${TEST_CGROUP_PARENT}/bpf-cgroup-id$`, 'm'), 'also in the v1 cpuacct hierarchy');
 
     const exec = BpfObject.openBuilt('exec_events', { rodata: execEventsRodata('sleep') });
     objects.push(exec);

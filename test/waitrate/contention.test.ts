@@ -10,7 +10,7 @@ import { BpfObject } from '../../src/native/index.js';
 import { IntervalSampler, WaitrateCounters, type BpfOpener, type ContainerSample } from '../../src/actors/tracers/waitrate/core.js';
 import { captureCompetitors } from '../../src/actors/tracers/waitrate/capture.js';
 import { buildEventData } from '../../src/actors/tracers/waitrate/event.js';
-import { moveToCgroup, onlineCpus, spawnWorkload } from '../support/host.js';
+import { moveToCgroup, onlineCpus, spawnWorkload, TEST_CGROUP_PARENT } from '../support/host.js';
 import { createContainer, destroyContainer, runQueueWaitNs, startHog, startSleeper, type TestContainer } from './workloads.js';
 
 const open: BpfOpener = (name, options) => BpfObject.openBuilt(name, options);
@@ -20,7 +20,7 @@ const cpus = onlineCpus();
 const CPU = cpus[cpus.length - 1] ?? 0;
 
 function resolver(): ContainerResolver {
-  return createContainerResolver({ plainRoots: ['/autotracer-test'], scanRoots: [] });
+  return createContainerResolver({ plainRoots: [`/${TEST_CGROUP_PARENT}`], scanRoots: [] });
 }
 
 function pct(n: number): string {

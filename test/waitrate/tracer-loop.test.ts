@@ -10,7 +10,7 @@ import { waitrateSettingsSchema, type WaitrateSettings } from '../../src/actors/
 import { WaitrateTracer, WAITRATE_METRICS } from '../../src/actors/tracers/waitrate/index.js';
 import type { WaitrateEventData } from '../../src/actors/tracers/waitrate/event.js';
 import type { ContainerSample } from '../../src/actors/tracers/waitrate/core.js';
-import { onlineCpus, waitFor } from '../support/host.js';
+import { onlineCpus, TEST_CGROUP_PARENT, waitFor } from '../support/host.js';
 import { createContainer, destroyContainer, startHog, type TestContainer } from './workloads.js';
 
 const cpus = onlineCpus();
@@ -75,7 +75,7 @@ describe('waitrate tracer loop', () => {
       captureSeconds: 1.5,
       warmupSamples: 4,
       thresholds: { default: { k: 1, minThreshold: 40 } },
-      containers: { plainRoots: ['/autotracer-test'], scanRoots: [] },
+      containers: { plainRoots: [`/${TEST_CGROUP_PARENT}`], scanRoots: [] },
     });
     const saved: SaveInput[] = [];
     const tracer = new WaitrateTracer();
@@ -93,7 +93,7 @@ describe('waitrate tracer loop', () => {
     const metrics = tracer.update();
     const wait = metrics.find((m) => m.name === WAITRATE_METRICS.wait && m.labels?.container_id === 'wr-e2e-victim');
     assert.ok(wait, 'wait_rate metric of the victim');
-    assert.deepEqual(wait.labels, { container_id: 'wr-e2e-victim', container_name: '/autotracer-test/wr-e2e-victim', container_qos: '' });
+    assert.deepEqual(wait.labels, { container_id: 'wr-e2e-victim', container_name: `/${TEST_CGROUP_PARENT}/wr-e2e-victim`, container_qos: '' });
     assert.ok(metrics.some((m) => m.name === WAITRATE_METRICS.external), 'external_wait_rate metric');
     const approx = metrics.filter((m) => m.name === WAITRATE_METRICS.approximations);
     assert.deepEqual(approx.map((m) => m.labels?.kind), ['truncated', 'unseen', 'clamped', 'migrations']);
