@@ -1,9 +1,8 @@
 // Support for the waitrate tests: test "containers" (a v2 cgroup, plus v1 cpu/cpuacct so
 // the resolver finds accounting) under autotracer-test/, CPU hogs pinned to one CPU, and
 // the kernel's own per-task run-queue wait (/proc/<pid>/task/<tid>/schedstat field 2).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, type TestCgroup, type Workload } from '../support/host.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createTestCgroup, favourOnCpu, moveToCgroup, removeTestCgroup, spawnWorkload, type TestCgroup, type Workload } from '../support/host.js';
 
 export const HOG_SCRIPT = new URL('../../../test/fixtures/waitrate/hog.sh', import.meta.url).pathname;
 
@@ -12,23 +11,12 @@ export interface TestContainer {
   workloads: Workload[];
 }
 
-/**
- * The tests' assertions are about who waits for whom among their own processes on one CPU. On
- * a shared machine (a compiler, another suite, a CPU hog) host tasks land on that CPU too and,
- * at equal weight, take their share of it and show up as external wait (measured: inner 32.5 %
- * vs external 34.2 % with a g++ build beside the suite; 5 % vs 90 % beside stress-ng --cpu 2).
- * Task niceness cannot help: CFS weighs the container's group against the host's tasks. So the
- * container and its parent get the largest v1 cpu.shares (262144 vs 1024 for the host's): a
- * host task then gets ~0.4 % of that CPU while the test's tasks are runnable, and the kernel's
- * accounting under test is the same.
- */
-const MAX_CPU_SHARES = '262144';
-
 /** A test container (v2 + v1 cpu, cpuacct) whose path is autotracer-test/<name>. */
 export function createContainer(name: string): TestContainer {
   const cg = createTestCgroup(name, { v1: ['cpu', 'cpuacct'] });
-  const cpuDir = cg.v1Paths.cpu!;
-  for (const dir of [dirname(cpuDir), cpuDir]) writeFileSync(join(dir, 'cpu.shares'), MAX_CPU_SHARES);
+  // Host tasks on the pinned CPU would otherwise show up as the test's external wait (measured:
+  // inner 32.5 % vs external 34.2 % with a g++ build beside the suite).
+  favourOnCpu(cg);
   return { cg, workloads: [] };
 }
 
