@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defineLayout, u32, u64 } from '../../src/native/layout.js';
 import { BpfObject } from '../../src/native/index.js';
-import { IOTRACING_OBJECT, IOT_MAX_BLOCKED, IOT_MAX_FILES, IOT_STAT_NR, iotBlockedLayout, iotKeyLayout, iotRqLayout, iotSleepLayout, iotValLayout, kernelDev, splitKernelDev } from '../../src/native/bpf/iotracing.js';
+import { IOTRACING_OBJECT, IOT_MAX_BLOCKED, IOT_MAX_FILES, IOT_MAX_TARGET_DISKS, IOT_STAT_NR, iotBlockedLayout, iotDirtierLayout, iotFileLayout, iotKeyLayout, iotracingRodata, iotRqLayout, iotSleepLayout, iotValLayout, kernelDev, splitKernelDev } from '../../src/native/bpf/iotracing.js';
 import { dropTracingFrames } from '../../src/actors/tracers/iotracing/capture.js';
 import { assertLayoutMatchesBtf } from '../support/btf-layout.js';
 
@@ -14,6 +14,13 @@ describe('iotracing layouts match the compiled BPF object (BTF)', () => {
   it('struct iot_val', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotValLayout));
   it('struct iot_sleep', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotSleepLayout));
   it('struct iot_blocked', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotBlockedLayout));
+  it('struct iot_file', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotFileLayout));
+  it('struct iot_dirtier', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotDirtierLayout));
+  it('the target-disk knob loads with a full table and refuses more', () => {
+    const disks = Array.from({ length: IOT_MAX_TARGET_DISKS }, (_, i) => kernelDev(7, i));
+    BpfObject.openBuilt(IOTRACING_OBJECT, { rodata: iotracingRodata({ targetDisks: disks }) }).close();
+    assert.throws(() => iotracingRodata({ targetDisks: [...disks, kernelDev(8, 0)] }), RangeError);
+  });
   it('detects drift', () => {
     assert.throws(() => assertLayoutMatchesBtf(IOTRACING_OBJECT, defineLayout('iot_key', { dev: u32, ino: u64 })), assert.AssertionError);
   });
