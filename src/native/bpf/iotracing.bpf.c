@@ -10,7 +10,8 @@
  *  - block_io_start (submitter context: blk_mq_submit_bio) remembers who queued a request
  *    and which file: the page-cache host of the first bio page, else (direct IO, whose pages
  *    are user memory) the regular file of the read/write/fsync-like syscall the submitter
- *    is in (sys_enter records it per thread, sys_exit forgets it). When the submitter is a
+ *    is in (sys_enter records it per thread; it counts while the task's pt_regs still show
+ *    that syscall). When the submitter is a
  *    kernel thread (flusher kworker, jbd2), the request is charged to the process that last
  *    dirtied a page of that inode (writeback_dirty_folio runs in the dirtier's context).
  *    block_rq_issue adds the issue time (and the identity when block_io_start did not run);
@@ -77,8 +78,9 @@ struct {
 	__type(value, struct iot_blocked);
 } blocked SEC(".maps");
 
+/* LRU: entries are never deleted at syscall exit (validated by syscall number instead). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, IOT_MAX_SYSCALL_FILES);
 	__type(key, __u32);
 	__type(value, struct iot_file);
@@ -167,6 +169,14 @@ static __always_inline struct inode *rq_host(struct request *rq)
 	return host;
 }
 
+/* The syscall number the task is in (orig_ax of its user-mode registers). */
+static __always_inline __u32 current_syscall(struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	return regs ? (__u32)BPF_CORE_READ(regs, orig_ax) : (__u32)-1;
+}
+
 /*
  * Who and which file, in the submitting context: the current task and the page-cache
  * host, else the file of the syscall it is in. A kernel thread writing pages back is
@@ -187,7 +197,9 @@ static __always_inline void identify(struct iot_rq *r, struct request *rq)
 		__u32 tid = (__u32)pid_tgid;
 		struct iot_file *f = bpf_map_lookup_elem(&syscall_files, &tid);
 
-		if (f) {
+		/* Only while the task is still in that syscall (no sys_exit program: it ran for
+		 * every syscall on the host); a kernel thread's pt_regs hold no syscall. */
+		if (f && f->nr == current_syscall(task)) {
 			r->ino = f->ino;
 			r->fs_dev = f->fs_dev;
 		}
@@ -339,45 +351,55 @@ static __always_inline bool file_syscall(long id)
 	return false;
 }
 
+/* The regular file on a target disk's file system behind fd, or NULL. */
+static __always_inline struct inode *fd_target_file(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+	struct inode *inode;
+	struct gendisk *disk;
+
+	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (!fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & IOT_S_IFMT) != IOT_S_IFREG)
+		return NULL;
+	/* Files of other disks cannot matter to this capture. */
+	disk = BPF_CORE_READ(inode, i_sb, s_bdev, bd_disk);
+	if (!disk || !disk_targeted(((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor)))
+		return NULL;
+	return inode;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(iot_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-	struct fdtable *fdt;
-	struct file **fds, *file = NULL;
+	struct iot_file v = {}, *old;
 	struct inode *inode;
-	struct iot_file v = {};
 	__u32 tid;
-	long fd;
 
 	if (!file_syscall(id))
 		return 0;
-	fd = (long)BPF_CORE_READ(regs, di);
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	tid = (__u32)bpf_get_current_pid_tgid();
+	old = bpf_map_lookup_elem(&syscall_files, &tid);
+	inode = fd_target_file(task, (long)BPF_CORE_READ(regs, di));
+	if (!inode) {
+		/* e.g. a write to a raw block device after one to a file: never the stale file. */
+		if (old)
+			bpf_map_delete_elem(&syscall_files, &tid);
 		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (!fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return 0;
-	inode = BPF_CORE_READ(file, f_inode);
-	if (!inode || (BPF_CORE_READ(inode, i_mode) & IOT_S_IFMT) != IOT_S_IFREG)
-		return 0;
+	}
 	v.ino = BPF_CORE_READ(inode, i_ino);
 	v.fs_dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&syscall_files, &tid, &v, BPF_ANY);
-	return 0;
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
-{
-	__u32 tid;
-
-	if (!file_syscall(BPF_CORE_READ(regs, orig_ax)))
+	v.nr = (__u32)id;
+	/* A writer loops on one fd: skip the hash update when nothing changed. */
+	if (old && old->ino == v.ino && old->fs_dev == v.fs_dev && old->nr == v.nr)
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_delete_elem(&syscall_files, &tid);
+	bpf_map_update_elem(&syscall_files, &tid, &v, BPF_ANY);
 	return 0;
 }
 

@@ -37,11 +37,14 @@ struct iot_key {
 	__u32 pad;
 };
 
-/* The regular file behind the read/write/fsync-like syscall a task is in (key: tid). */
+/*
+ * The regular file behind the last read/write/fsync-like syscall of a task (key: tid),
+ * valid while the task is still in that syscall (`nr` = its pt_regs orig_ax).
+ */
 struct iot_file {
 	__u64 ino;
 	__u32 fs_dev;
-	__u32 pad;
+	__u32 nr;
 };
 
 /* Who last dirtied a page of an inode (key: the struct inode pointer). */

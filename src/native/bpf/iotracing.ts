@@ -16,7 +16,7 @@ export const IOT_DIRTIERS_MAP = 'dirtiers';
 
 export const iotRqLayout = defineLayout('iot_rq', { ino: u64, queued_ns: u64, issued_ns: u64, dev: u32, tgid: u32, comm: char(16), fs_dev: u32, writeback: u32 });
 export const iotKeyLayout = defineLayout('iot_key', { dev: u32, tgid: u32, ino: u64, fs_dev: u32, pad: u32 });
-export const iotFileLayout = defineLayout('iot_file', { ino: u64, fs_dev: u32, pad: u32 });
+export const iotFileLayout = defineLayout('iot_file', { ino: u64, fs_dev: u32, nr: u32 });
 export const iotDirtierLayout = defineLayout('iot_dirtier', { tgid: u32, pad: u32, comm: char(16) });
 export const iotValLayout = defineLayout('iot_val', {
   read_bytes: u64,
