@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { captureIo, type CaptureOptions, type CaptureResult, type FileStat } from '../../src/actors/tracers/iotracing/capture.js';
 import { resolveTargetDisks } from '../../src/actors/tracers/iotracing/block-topology.js';
 import { BpfObject } from '../../src/native/index.js';
-import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
+import { ContainerResolver } from '../../src/containers/index.js';
+import { containersConfigSchema } from '../../src/containers/config.js';
+import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, TEST_CGROUP_PARENT, waitFor, type TestCgroup, type Workload } from '../support/host.js';
 import { createPartitionedLoopFs, destroyLoopFs, type LoopFs } from './loopdev.js';
 
 const workloadScript = fileURLToPath(new URL('../../../test/fixtures/iotracing/file-io.py', import.meta.url));
@@ -36,7 +38,14 @@ describe('iotracing on a partitioned loop disk', () => {
   });
 
   const capture = (device: { major: number; minor: number }): Promise<CaptureResult> => {
-    const options: CaptureOptions = { seconds: 2.5, device, maxProcesses: 50, maxFilesPerProcess: 50, maxBlockedStacks: 5, blockedMinUs: 1000, pollMs: 200 };
+    const resolver = new ContainerResolver(containersConfigSchema.parse({ plainRoots: [`/${TEST_CGROUP_PARENT}`], scanRoots: [] }));
+    const options: CaptureOptions = {
+      seconds: 2.5, device, maxProcesses: 50, maxFilesPerProcess: 50, maxBlockedStacks: 5, blockedMinUs: 1000, pollMs: 200,
+      containerOf: (pid) => {
+        const c = resolver.ofPid(pid);
+        return c === undefined ? undefined : { id: c.id };
+      },
+    };
     return captureIo((name, o) => BpfObject.openBuilt(name, o), options);
   };
 
@@ -47,6 +56,7 @@ describe('iotracing on a partitioned loop disk', () => {
     const mine = rows.find((r) => r.pid === worker!.pid);
     assert.ok(mine, `${target}: the workload is a row: ${summary}`);
     assert.equal(mine.comm, 'python3');
+    assert.equal(mine.container_id, 'iot-part', `${target}: the workload's test cgroup`);
     const file = (name: string): FileStat => {
       const path = `${p.mnt}/${name}`;
       const f = mine.total_files.find((x) => x.path === path);

@@ -68,6 +68,16 @@ export function iotracingRodata(options: { targetDisks?: readonly number[]; minB
   return { target_disks: table, target_disk_count: disks.length, min_blocked_ns: options.minBlockedNs ?? 0n };
 }
 
+/**
+ * Programs the capture can run without (tracepoint category/name): without them a row keeps
+ * inode 0 for direct IO (`sys_enter`) or leaves flusher writeback with the kworker
+ * (`writeback_dirty_folio`, named writeback_dirty_page before 5.17).
+ */
+export const IOT_OPTIONAL_PROGRAMS: Record<string, [string, string]> = {
+  iot_sys_enter: ['raw_syscalls', 'sys_enter'],
+  iot_dirty_folio: ['writeback', 'writeback_dirty_folio'],
+};
+
 interface MapSource {
   map(name: string): {
     lookupPerCpu(key: Buffer): Buffer[] | undefined;

@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BpfObject, BpfOpenOptions } from '../../../native/index.js';
 import { KernelSymbols } from '../../../native/kallsyms.js';
+import { tracepointUnavailableReason, type TracepointProbe } from '../../../native/bpf/kevents.js';
 import {
   IOTRACING_OBJECT,
+  IOT_OPTIONAL_PROGRAMS,
   iotracingRodata,
   readBlockedRows,
   readFileRows,
@@ -109,10 +111,18 @@ export interface CaptureResult {
 
 const round = (n: number): number => Math.round(n);
 
+/** Optional programs load only where their tracepoint exists (a kernel without one still captures). */
+export function optionalProgramsAutoload(probe?: TracepointProbe): Record<string, boolean> {
+  return Object.fromEntries(Object.entries(IOT_OPTIONAL_PROGRAMS).map(([program, [category, name]]) => [program, tracepointUnavailableReason(category, name, probe) === undefined]));
+}
+
 export async function captureIo(open: BpfOpener, options: CaptureOptions): Promise<CaptureResult> {
   const procRoot = options.procRoot ?? '/proc';
   const target = options.device !== undefined ? resolveTargetDisks(options.device, options.sysRoot) : undefined;
-  const object = await open(IOTRACING_OBJECT, { rodata: iotracingRodata({ targetDisks: target?.kernelDevs ?? [], minBlockedNs: BigInt(options.blockedMinUs) * 1000n }) });
+  const object = await open(IOTRACING_OBJECT, {
+    rodata: iotracingRodata({ targetDisks: target?.kernelDevs ?? [], minBlockedNs: BigInt(options.blockedMinUs) * 1000n }),
+    autoload: optionalProgramsAutoload(),
+  });
   const ioStart = new Map<number, ProcIo>();
   const ioLast = new Map<number, ProcIo>();
   const files = new Map<number, Map<string, OpenFile>>();
