@@ -14,6 +14,7 @@ import { ContainerResolver } from '../../src/containers/index.js';
 import { containersConfigSchema } from '../../src/containers/config.js';
 import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, TEST_CGROUP_PARENT, waitFor, type TestCgroup, type Workload } from '../support/host.js';
 import { createPartitionedLoopFs, destroyLoopFs, type LoopFs } from './loopdev.js';
+import { SysfsFixture } from './sysfs-fixture.js';
 
 const workloadScript = fileURLToPath(new URL('../../../test/fixtures/iotracing/file-io.py', import.meta.url));
 
@@ -37,10 +38,10 @@ describe('iotracing on a partitioned loop disk', () => {
     destroyLoopFs(fs);
   });
 
-  const capture = (device: { major: number; minor: number }): Promise<CaptureResult> => {
+  const capture = (device: { major: number; minor: number }, sysRoot?: string): Promise<CaptureResult> => {
     const resolver = new ContainerResolver(containersConfigSchema.parse({ plainRoots: [`/${TEST_CGROUP_PARENT}`], scanRoots: [] }));
     const options: CaptureOptions = {
-      seconds: 2.5, device, maxProcesses: 50, maxFilesPerProcess: 50, maxBlockedStacks: 5, blockedMinUs: 1000, pollMs: 200,
+      seconds: 2.5, device, ...(sysRoot !== undefined ? { sysRoot } : {}), maxProcesses: 50, maxFilesPerProcess: 50, maxBlockedStacks: 5, blockedMinUs: 1000, pollMs: 200,
       containerOf: (pid) => {
         const c = resolver.ofPid(pid);
         return c === undefined ? undefined : { id: c.id };
@@ -90,5 +91,19 @@ describe('iotracing on a partitioned loop disk', () => {
     const result = await capture({ major: fs!.major, minor: fs!.minor });
     assert.deepEqual(result.capture_disks, [fs!.disk!.name]);
     assertNamesTheProcessAndFiles(result, `partition ${fs!.name}`);
+  });
+
+  it('an md device built on the partition (sysfs fixture: no md in this kernel) captures the partition\'s IO', async (t) => {
+    // md9 (9:9, absent from this host) whose only slave is the real partition: the capture
+    // must record the real disk's requests, i.e. the workload's IO.
+    const sysfs = new SysfsFixture();
+    t.after(() => sysfs.remove());
+    const disk = fs!.disk!;
+    sysfs.device(disk.name, `${disk.major}:${disk.minor}`);
+    sysfs.device(`${disk.name}/${fs!.name}`, `${fs!.major}:${fs!.minor}`, { partition: true });
+    sysfs.device('md9', '9:9', { slaves: [fs!.name] });
+    const result = await capture({ major: 9, minor: 9 }, sysfs.root);
+    assert.deepEqual(result.capture_disks, ['md9', disk.name]);
+    assertNamesTheProcessAndFiles(result, 'md9 over the partition');
   });
 });

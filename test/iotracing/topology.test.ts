@@ -6,29 +6,16 @@
 // partition case runs on a partitioned loop disk in partition.test.ts.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { blockDeviceName, deviceMapperAvailable, mdAvailable, resolveTargetDisks } from '../../src/actors/tracers/iotracing/block-topology.js';
 import { kernelDev } from '../../src/native/bpf/iotracing.js';
+import { SysfsFixture } from './sysfs-fixture.js';
 
-const root = mkdtempSync(join(tmpdir(), 'iot-sysfs-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-
-/** devices/virtual/block/<path> with its dev file, linked from class/block/<name> and dev/block/M:m. */
-function device(path: string, dev: string, options: { partition?: boolean; slaves?: string[] } = {}): void {
-  const dir = join(root, 'devices', 'virtual', 'block', path);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'dev'), `${dev}\n`);
-  if (options.partition === true) writeFileSync(join(dir, 'partition'), '1\n');
-  else mkdirSync(join(dir, 'slaves'), { recursive: true });
-  const name = path.split('/').pop()!;
-  for (const link of [join(root, 'class', 'block', name), join(root, 'dev', 'block', dev)]) {
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(relative(dirname(link), dir), link);
-  }
-  for (const slave of options.slaves ?? []) writeFileSync(join(dir, 'slaves', slave), '');
-}
+const sysfs = new SysfsFixture();
+const root = sysfs.root;
+after(() => sysfs.remove());
+const device = sysfs.device.bind(sysfs);
 
 device('loop7', '7:7');
 device('loop7/loop7p1', '259:3', { partition: true });
@@ -60,10 +47,9 @@ describe('capture target -> disks (sysfs fixture)', () => {
     assert.throws(() => names(1, 99), { code: 'IOTRACING_UNKNOWN_DEVICE' });
   });
   it('a slave cycle (a sysfs bug) is refused, not followed for ever', () => {
-    const cyc = join(root, 'devices', 'virtual', 'block');
     device('dm-7', '253:7', { slaves: ['dm-8'] });
     device('dm-8', '253:8', { slaves: [] });
-    writeFileSync(join(cyc, 'dm-8', 'slaves', 'dm-7'), '');
+    sysfs.addSlave('dm-8', 'dm-7');
     assert.throws(() => names(253, 7), { code: 'IOTRACING_BAD_TOPOLOGY' });
   });
 });
