@@ -9,12 +9,14 @@ import { crashes, defaultTestStorage, fastRestart, savedEvents, startSupervisor,
 const loop = { ...fastRestart, initialDelayMs: 30, maxDelayMs: 30, budgetCount: 1000 };
 
 test('a tracer crashing in a loop cannot fire before its cooldown ends', async (t) => {
-  const { supervisor, events } = await startSupervisor(t, [tracer('firer', 'cooldown-crasher', { cooldownSeconds: 1.5, restart: loop })]);
-  await waitFor('two fires', () => savedEvents(events, 'firer').length >= 2, 10_000);
+  // A 3 s cooldown: each restart starts a new worker, which took ~500 ms on a loaded machine, and
+  // at least five crashes must fall between the two fires for the test to prove anything.
+  const { supervisor, events } = await startSupervisor(t, [tracer('firer', 'cooldown-crasher', { cooldownSeconds: 3, restart: loop })]);
+  await waitFor('two fires', () => savedEvents(events, 'firer').length >= 2, 20_000);
   const fires = savedEvents(events, 'firer').map((e) => e.time);
   const crashCount = crashes(events, 'firer').length;
   assert.ok(crashCount >= 5, `only ${crashCount} crashes: the loop was not tight enough to prove anything`);
-  assert.ok(fires[1]! - fires[0]! >= 1490, `fired again after ${fires[1]! - fires[0]!} ms with a 1500 ms cooldown`);
+  assert.ok(fires[1]! - fires[0]! >= 2990, `fired again after ${fires[1]! - fires[0]!} ms with a 3000 ms cooldown`);
   assert.equal(supervisor.tracerStatus('firer').hits, 2);
   t.diagnostic(`${crashCount} crashes between two fires ${fires[1]! - fires[0]!} ms apart`);
 });
