@@ -7,6 +7,8 @@ import { char, defineLayout, u32, u64 } from '../layout.js';
 export const KEV_EVENTS_RING = 'events';
 export const KEV_HANG_OBJECT = 'kevents_hang';
 export const KEV_OOM_OBJECT = 'kevents_oom';
+/** The pre-6.9 (`int pid` mark_victim) variant; src/actors/tracers/oom/variant.ts picks by BTF. */
+export const KEV_OOM_PID_OBJECT = 'kevents_oom_pid';
 export const KEV_RECLAIM_OBJECT = 'kevents_reclaim';
 
 export const KevKind = { hungTask: 1, oomVictim: 2, directReclaim: 3 } as const;
