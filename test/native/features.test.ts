@@ -10,6 +10,11 @@ import { KernelBtf } from '../../src/native/btf.js';
 import { FEATURES, markVictimShape, probeTracer, TRACER_FEATURES, tracerFeatureReport, hasTracepoint } from '../../src/native/features.js';
 import { bpfObjectPath } from '../../src/paths.js';
 import { fakeKernelBtf, NEW_KERNEL } from '../support/btf-writer.js';
+import { HungtaskTracer } from '../../src/actors/tracers/hungtask/index.js';
+import { hungtaskSettingsSchema, type HungtaskSettings } from '../../src/actors/tracers/hungtask/config.js';
+import { OomTracer } from '../../src/actors/tracers/oom/index.js';
+import { oomSettingsSchema, type OomSettings } from '../../src/actors/tracers/oom/config.js';
+import { testContext } from '../support/tracer-context.js';
 
 describe('kernel BTF reader', () => {
   const host = KernelBtf.load();
@@ -94,5 +99,24 @@ describe('feature verdicts for other kernels (synthetic BTF)', () => {
 
   it('no BTF at all: unavailable, naming the file and the config option', () => {
     assert.match(probeTracer('oom', '/nonexistent/btf').unavailable ?? '', /\/nonexistent\/btf.*CONFIG_DEBUG_INFO_BTF/);
+  });
+});
+
+describe('tracer start on a kernel lacking a feature', () => {
+  const noRingbuf = fakeKernelBtf({ ...NEW_KERNEL, ringbuf: false });
+
+  it('hungtask: unavailable before loading anything, naming the feature and its kernel version', async () => {
+    const tracer = new HungtaskTracer();
+    tracer.spec = { ...tracer.spec, probe: { btfPath: noRingbuf.writeTemp() } };
+    const ctx = testContext<HungtaskSettings>('hungtask', hungtaskSettingsSchema.parse({}), new AbortController().signal);
+    await assert.rejects(tracer.start(ctx), { code: 'TRACER_UNAVAILABLE', message: 'hungtask: this kernel lacks BPF ring buffer map (Linux 5.8+)' });
+    assert.equal(ctx.saved.length, 0);
+  });
+
+  it('oom: the same, through the variant choice', async () => {
+    const tracer = new OomTracer();
+    tracer.spec = { ...tracer.spec, probe: { btfPath: noRingbuf.writeTemp() } };
+    const ctx = testContext<OomSettings>('oom', oomSettingsSchema.parse({}), new AbortController().signal);
+    await assert.rejects(tracer.start(ctx), { code: 'TRACER_UNAVAILABLE', message: 'oom: this kernel lacks BPF ring buffer map (Linux 5.8+)' });
   });
 });

@@ -23,12 +23,12 @@ export function selectOomProgram(base: KeventSpec, btf: KernelBtf): OomProgram {
   const report = tracerFeatureReport('oom', btf);
   if (report.unavailable !== undefined) throw new TracerUnavailableError(report.unavailable);
   const shape = markVictimShape(btf);
-  if (shape === 'task') return { variant: 'task', spec: { ...base, object: KEV_OOM_OBJECT } };
+  if (shape === 'task') return { variant: 'task', spec: { ...base, object: KEV_OOM_OBJECT, featuresChecked: true } };
   const extra = tracerFeatureReport('oom', btf, PID_VARIANT_NEEDS);
   if (extra.unavailable !== undefined) throw new TracerUnavailableError(`${extra.unavailable} (needed by the pre-6.9 mark_victim variant)`);
   return {
     variant: 'pid',
-    spec: { ...base, object: KEV_OOM_PID_OBJECT, tracepoints: [...base.tracepoints, ['signal', 'signal_generate']] },
+    spec: { ...base, object: KEV_OOM_PID_OBJECT, featuresChecked: true, tracepoints: [...base.tracepoints, ['signal', 'signal_generate']] },
   };
 }
 
