@@ -100,8 +100,11 @@ export const TRACER_FEATURES: Readonly<Record<string, readonly FeatureNeed[]>> =
   ],
   hungtask: [{ feature: F.ringbuf }, { feature: F.currentTaskBtf }, { feature: F.tpSchedProcessHang }],
   reclaim: [{ feature: F.ringbuf }, { feature: F.currentTaskBtf }, { feature: F.tpReclaimBegin }, { feature: F.tpReclaimEnd }],
+  // block_io_start (6.5) has no fallback in this object yet: the pre-6.5 variant (request
+  // start from block_rq_insert/block_rq_issue) is to declare itself here with `fallback`
+  // and pick its object with hasTracepoint('block_io_start').
   iotracing: [
-    { feature: F.tpBlockIoStart, fallback: 'block_rq_insert/block_rq_issue mark the request start (the iotracing program variant for kernels before 6.5)' },
+    { feature: F.tpBlockIoStart },
     { feature: F.tpBlockRqIssue },
     { feature: F.tpBlockRqComplete },
     { feature: F.tpSchedSwitch },

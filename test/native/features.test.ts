@@ -73,12 +73,11 @@ describe('feature verdicts for other kernels (synthetic BTF)', () => {
     assert.equal(selectOomProgram(OOM_SPEC, modern).spec.object, 'kevents_oom');
   });
 
-  it('a pre-6.5 kernel without block_io_start: iotracing falls back to block_rq_insert/issue', () => {
+  it('a pre-6.5 kernel without block_io_start: iotracing is unavailable, naming the tracepoint and 6.5', () => {
     const io = tracerFeatureReport('iotracing', old);
-    assert.equal(io.unavailable, undefined);
-    const v = io.verdicts.find((x) => x.id === 'tp_btf:block_io_start');
-    assert.equal(v?.status, 'fallback');
-    assert.match(v?.fallback ?? '', /block_rq_insert/);
+    assert.equal(io.unavailable, 'iotracing: this kernel lacks tracepoint block_io_start (tp_btf) (Linux 6.5+)');
+    assert.equal(io.verdicts.find((x) => x.id === 'tp_btf:block_io_start')?.status, 'missing');
+    assert.equal(hasTracepoint('block_io_start', '/sys/kernel/btf/vmlinux'), true);
   });
 
   it('a 5.15-like kernel: the unavailable reason names every missing feature with its version', () => {
@@ -86,7 +85,7 @@ describe('feature verdicts for other kernels (synthetic BTF)', () => {
     const wr = tracerFeatureReport('waitrate', k515);
     assert.equal(wr.unavailable,
       'waitrate: this kernel lacks sched_switch passes prev_state (Linux 5.18+), task CPU in thread_info.cpu (Linux 5.16+), bpf_map_lookup_percpu_elem() helper (Linux 5.19+)');
-    assert.match(tracerFeatureReport('iotracing', k515).unavailable ?? '', /prev_state \(Linux 5\.18\+\)$/);
+    assert.match(tracerFeatureReport('iotracing', k515).unavailable ?? '', /block_io_start \(tp_btf\) \(Linux 6\.5\+\), sched_switch passes prev_state \(Linux 5\.18\+\)$/);
   });
 
   it('a kernel without ring buffers: the event tracers are unavailable, saying so', () => {
