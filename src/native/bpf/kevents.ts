@@ -1,7 +1,8 @@
 // TS side of kevents.h and the kevents_{hang,oom,reclaim}.bpf.c objects (layout checked
 // against BTF by test/kevents/layout.test.ts), plus the availability probe each event
 // tracer runs before loading (a missing tracepoint means `unavailable`, not a crash).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { KernelBtf } from '../btf.js';
 import { char, defineLayout, u32, u64 } from '../layout.js';
 
 export const KEV_EVENTS_RING = 'events';
@@ -50,11 +51,12 @@ export function tracepointUnavailableReason(category: string, name: string, prob
     return `tracepoint ${category}/${name} is not in this kernel (${tracefs}/events/${category}/${name} missing)`;
   }
   if (!existsSync(btf)) return `no kernel BTF at ${btf}: tp_btf programs cannot attach`;
-  if (!btfHasName(btf, `btf_trace_${name}`)) return `kernel BTF has no btf_trace_${name}`;
+  let known: boolean;
+  try {
+    known = KernelBtf.load(btf).hasTracepoint(name);
+  } catch (err) {
+    return `kernel BTF at ${btf} is unreadable: ${(err as Error).message}`;
+  }
+  if (!known) return `kernel BTF has no btf_trace_${name}`;
   return undefined;
-}
-
-/** Cheap check: the name, NUL-terminated, appears in the BTF string section (read once, not kept). */
-function btfHasName(path: string, name: string): boolean {
-  return readFileSync(path).includes(Buffer.from(`\0${name}\0`, 'latin1'));
 }
