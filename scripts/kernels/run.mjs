@@ -5,7 +5,10 @@
 // installed on the host. The initramfs holds busybox-static, the built objects and a
 // static libbpf loader (scripts/kernels/bpf-load-probe.c) that prints one RESULT line per
 // object. Prints JSON on stdout:
-//   { kernel, release, vmlinux, seconds, results: { "<object>.bpf.o": { load, attach, errno?, why?, prog? } } }
+//   { kernel, release, vmlinux, seconds, results: { "<object>.bpf.o": { load, attach, errno?, why?, prog? } },
+//     oom: { "<kevents_oom*>.bpf.o": { child, killed, cgroup, events, pid, comm, cgroup_v2, total_vm } } }
+// (the oom part: a real OOM kill in a memory-limited cgroup of the guest, as each OOM
+// program variant reported it).
 // Options: --keep (keep the work dir; its path goes to stderr), --work <dir> (reuse one:
 // skips the download and unpacking when the files are there).
 // Needs: apt-get (bookworm archive), dpkg-deb, gcc with libbpf-dev/libelf-dev/zlib1g-dev
@@ -80,7 +83,7 @@ function extractVmlinux(bzImage, out) {
 }
 
 function buildLoader(out) {
-  run('gcc', ['-O2', '-static', '-o', out, join(here, 'bpf-load-probe.c'), '-lbpf', '-lelf', '-lz']);
+  run('gcc', ['-O2', '-Wall', '-static', '-o', out, join(here, 'bpf-load-probe.c'), '-lbpf', '-lelf', '-lz']);
 }
 
 const INIT = `#!/bin/busybox sh
@@ -93,6 +96,13 @@ mount -t tracefs tracefs /sys/kernel/tracing
 mount -t bpf bpf /sys/fs/bpf
 echo "KERNEL $(uname -r)"
 /bin/bpf-load-probe /objs/*.bpf.o
+# A real OOM kill in a 16 MiB memory cgroup, seen by each OOM program variant.
+mount -t cgroup2 none /sys/fs/cgroup && echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+for o in kevents_oom kevents_oom_pid; do
+  mkdir /sys/fs/cgroup/$o && echo 16M > /sys/fs/cgroup/$o/memory.max && echo 0 > /sys/fs/cgroup/$o/memory.swap.max 2>/dev/null
+  /bin/bpf-load-probe --oom /sys/fs/cgroup/$o /objs/$o.bpf.o
+done
+echo OOM-END
 poweroff -f
 `;
 
@@ -126,11 +136,14 @@ function boot(vmlinuz, initrd) {
 
 function parseResults(console) {
   const results = {};
+  const oom = {};
   let release;
   for (const raw of console.split(/\r?\n/)) {
     const line = raw.trim();
     const k = /KERNEL (\S+)/.exec(line);
     if (k) release = k[1];
+    const o = /OOM (\S+\.bpf\.o) (.*)$/.exec(line);
+    if (o) oom[o[1]] = Object.fromEntries(o[2].split(' ').map((kv) => kv.split('=')).map(([k, ...v]) => [k, v.join('=')]));
     const m = /RESULT (\S+) (.*)$/.exec(line);
     if (!m) continue;
     const rest = m[2];
@@ -144,7 +157,7 @@ function parseResults(console) {
       ...(why ? { why } : {}),
     };
   }
-  return { release, results, complete: console.includes('RESULT-END') };
+  return { release, results, oom, complete: console.includes('OOM-END') };
 }
 
 const started = Date.now();
@@ -172,7 +185,7 @@ try {
   if (!parsed.complete) throw new Error(`the guest did not finish; console tail:\n${console.slice(-3000)}`);
   process.stdout.write(`${JSON.stringify({
     kernel: pkg, release: parsed.release, vmlinux, bootSeconds: Math.round((Date.now() - bootStarted) / 1000),
-    seconds: Math.round((Date.now() - started) / 1000), results: parsed.results,
+    seconds: Math.round((Date.now() - started) / 1000), results: parsed.results, oom: parsed.oom,
   }, null, 2)}\n`);
 } finally {
   if (keep || workArg >= 0) log(`work dir kept: ${work}`);

@@ -3,7 +3,9 @@
 // (scripts/kernels/run.mjs). What really loads and attaches there must be what
 // `doctor --btf <that kernel's vmlinux>` predicts from its BTF alone: every tracer it says
 // can run has all its objects (after the variant choice) loading and attaching, and every
-// tracer it says cannot run has one that the kernel refuses. About 45 s on this VM.
+// tracer it says cannot run has one that the kernel refuses. Then a real OOM kill in the
+// guest: both OOM programs (task and pre-6.9 pid variant) name the victim, its comm and its
+// cgroup on that kernel. About 60 s on this VM.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +33,8 @@ interface QemuRun {
   seconds: number;
   bootSeconds: number;
   results: Record<string, QemuResult>;
+  /** A real OOM kill in a 16 MiB cgroup of the guest, as each OOM program reported it. */
+  oom: Record<string, Record<string, string>>;
 }
 
 describe('Debian 6.1 under qemu: BPF objects vs doctor\'s prediction', () => {
@@ -71,5 +75,17 @@ describe('Debian 6.1 under qemu: BPF objects vs doctor\'s prediction', () => {
     const oom = prediction.tracers.find((t) => t.name === 'oom')!;
     assert.deepEqual(oom.bpfObjects, [markVictimShape(btf) === 'task' ? 'kevents_oom' : 'kevents_oom_pid']);
     assert.equal(run.results['kevents_oom_pid.bpf.o']?.attach, 'ok', 'the pre-6.9 OOM variant attaches on 6.1');
+
+    for (const object of ['kevents_oom.bpf.o', 'kevents_oom_pid.bpf.o']) {
+      const o = run.oom[object];
+      assert.ok(o, `${object}: no OOM line from the guest`);
+      console.log(`OOM on ${run.release} via ${object}: ${JSON.stringify(o)}`);
+      assert.equal(o.killed, 'SIGKILL', `${object}: the allocator was OOM-killed`);
+      assert.equal(o.events, '1', `${object}: one event`);
+      assert.equal(o.pid, o.child, `${object}: the victim's pid, not zero`);
+      assert.equal(o.comm, 'oomvictim');
+      assert.equal(o.cgroup_v2, o.cgroup, `${object}: the victim's cgroup (inode of the limited cgroup)`);
+      assert.ok(Number(o.total_vm) > 0);
+    }
   });
 });
