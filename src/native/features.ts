@@ -23,8 +23,8 @@ function tracepoint(name: string, since: string): KernelFeature {
 
 /** Everything any built-in BPF object needs, by id. */
 export const FEATURES = {
+  tpBtf: { id: 'tp_btf', title: 'BTF-typed tracepoint programs (tp_btf)', since: '5.5', present: (b) => b.hasEnumValue('bpf_attach_type', 'BPF_TRACE_RAW_TP') },
   ringbuf: { id: 'ringbuf', title: 'BPF ring buffer map', since: '5.8', present: (b) => b.hasEnumValue('bpf_map_type', 'BPF_MAP_TYPE_RINGBUF') },
-  currentTaskBtf: { id: 'get_current_task_btf', title: 'bpf_get_current_task_btf() helper', since: '5.11', present: (b) => b.hasEnumValue('bpf_func_id', 'BPF_FUNC_get_current_task_btf') },
   percpuLookup: { id: 'map_lookup_percpu_elem', title: 'bpf_map_lookup_percpu_elem() helper', since: '5.19', present: (b) => b.hasEnumValue('bpf_func_id', 'BPF_FUNC_map_lookup_percpu_elem') },
   threadInfoCpu: { id: 'thread_info.cpu', title: 'task CPU in thread_info.cpu', since: '5.16', present: (b) => b.structHasMember('thread_info', 'cpu') },
   switchPrevState: {
@@ -93,17 +93,18 @@ const F = FEATURES;
  */
 export const TRACER_FEATURES: Readonly<Record<string, readonly FeatureNeed[]>> = {
   oom: [
+    { feature: F.tpBtf },
     { feature: F.ringbuf },
-    { feature: F.currentTaskBtf },
     { feature: F.tpMarkVictim },
     { feature: F.markVictimTask, fallback: 'pre-6.9 variant kevents_oom_pid: the victim pid from the mark_victim event, its name and cgroups from the SIGKILL the OOM killer sent it (signal_generate)' },
   ],
-  hungtask: [{ feature: F.ringbuf }, { feature: F.currentTaskBtf }, { feature: F.tpSchedProcessHang }],
-  reclaim: [{ feature: F.ringbuf }, { feature: F.currentTaskBtf }, { feature: F.tpReclaimBegin }, { feature: F.tpReclaimEnd }],
+  hungtask: [{ feature: F.tpBtf }, { feature: F.ringbuf }, { feature: F.tpSchedProcessHang }],
+  reclaim: [{ feature: F.tpBtf }, { feature: F.ringbuf }, { feature: F.tpReclaimBegin }, { feature: F.tpReclaimEnd }],
   // block_io_start (6.5) has no fallback in this object yet: the pre-6.5 variant (request
   // start from block_rq_insert/block_rq_issue) is to declare itself here with `fallback`
   // and pick its object with hasTracepoint('block_io_start').
   iotracing: [
+    { feature: F.tpBtf },
     { feature: F.tpBlockIoStart },
     { feature: F.tpBlockRqIssue },
     { feature: F.tpBlockRqComplete },
@@ -112,6 +113,7 @@ export const TRACER_FEATURES: Readonly<Record<string, readonly FeatureNeed[]>> =
     { feature: F.tpSchedWakeup },
   ],
   waitrate: [
+    { feature: F.tpBtf },
     { feature: F.tpSchedSwitch },
     { feature: F.switchPrevState },
     { feature: F.tpSchedWakeup },

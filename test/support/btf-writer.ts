@@ -117,6 +117,7 @@ export function fakeKernelBtf(o: FakeKernelOptions): BtfWriter {
   const task = w.struct('task_struct', [['pid', int], ['tgid', int], ['__state', uint]]);
   const taskPtr = w.ptr(task);
   w.struct('thread_info', o.threadInfoCpu ? [['flags', uint], ['cpu', uint]] : [['flags', uint]]);
+  w.enum('bpf_attach_type', ['BPF_CGROUP_INET_INGRESS', 'BPF_TRACE_RAW_TP']);
   w.enum('bpf_map_type', ['BPF_MAP_TYPE_UNSPEC', 'BPF_MAP_TYPE_HASH', ...(o.ringbuf ? ['BPF_MAP_TYPE_RINGBUF'] : [])]);
   w.enum('bpf_func_id', ['BPF_FUNC_unspec', 'BPF_FUNC_get_current_task_btf', ...(o.percpuLookup ? ['BPF_FUNC_map_lookup_percpu_elem'] : [])]);
   const uid = w.typedef('uid_t', uint);

@@ -32,8 +32,6 @@ static __always_inline __u64 task_cgroup_memory(struct task_struct *p)
 /* Fills e (zeroed first) with the identity of `subject` and of current (the trigger). */
 static __always_inline void kev_fill(struct kev_event *e, __u32 kind, struct task_struct *subject)
 {
-	struct task_struct *cur = (struct task_struct *)bpf_get_current_task_btf();
-
 	__builtin_memset(e, 0, sizeof(*e));
 	e->time_ns = bpf_ktime_get_ns();
 	e->kind = kind;
@@ -42,7 +40,8 @@ static __always_inline void kev_fill(struct kev_event *e, __u32 kind, struct tas
 	BPF_CORE_READ_STR_INTO(&e->comm, subject, comm);
 	e->cgroup_v2 = task_cgroup_v2(subject);
 	e->cgroup_memory = task_cgroup_memory(subject);
-	e->trigger_pid = BPF_CORE_READ(cur, pid);
+	/* Not bpf_get_current_task_btf() (5.11): the low half is current->pid on any kernel. */
+	e->trigger_pid = (__u32)bpf_get_current_pid_tgid();
 	bpf_get_current_comm(e->trigger_comm, sizeof(e->trigger_comm));
 }
 

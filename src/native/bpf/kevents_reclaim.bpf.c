@@ -44,7 +44,8 @@ int BPF_PROG(kev_reclaim_end, unsigned long nr_reclaimed)
 	bpf_map_delete_elem(&reclaimers, &pid);
 	if (ns < threshold_ns)
 		return 0;
-	e = kev_reserve(KEV_DIRECT_RECLAIM, (struct task_struct *)bpf_get_current_task_btf());
+	/* bpf_get_current_task() (4.8), not the _btf one (5.11): every read of it is CO-RE. */
+	e = kev_reserve(KEV_DIRECT_RECLAIM, (struct task_struct *)bpf_get_current_task());
 	if (!e)
 		return 0;
 	e->value = ns;
