@@ -34,7 +34,7 @@ export interface DoctorOptions {
 
 function loadBtf(path: string): { btf: KernelBtf | undefined; check: CheckResult } {
   try {
-    const btf = KernelBtf.load(path);
+    const btf = KernelBtf.shared(path);
     return { btf, check: check('host.btf_types', 'kernel BTF readable', 'ok', `${btf.typeCount} types in ${path}`) };
   } catch (err) {
     return { btf: undefined, check: check('host.btf_types', 'kernel BTF readable', 'fail', (err as Error).message, 'point --btf at /sys/kernel/btf/vmlinux of that kernel, or at its vmlinux') };

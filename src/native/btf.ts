@@ -79,6 +79,20 @@ export class KernelBtf {
     return new KernelBtf(blob.readUInt32BE(0) === 0x7f454c46 ? elfSection(blob, '.BTF', path) : blob, path);
   }
 
+  /**
+   * KernelBtf.load, shared for a few seconds: a tracer's start and doctor ask several
+   * questions in a row (one per tracepoint), each of which would otherwise read and index
+   * the file again (~0.3 s). The blob (~6 MB) is then dropped, not kept for the process.
+   */
+  static shared(path = '/sys/kernel/btf/vmlinux'): KernelBtf {
+    const hit = recent.get(path);
+    if (hit !== undefined) return hit;
+    const btf = KernelBtf.load(path);
+    recent.set(path, btf);
+    setTimeout(() => recent.delete(path), SHARE_MS).unref();
+    return btf;
+  }
+
   static fromBuffer(blob: Buffer, source = 'buffer'): KernelBtf {
     return new KernelBtf(blob, source);
   }
@@ -222,6 +236,9 @@ export class KernelBtf {
     return args.slice(1);
   }
 }
+
+const SHARE_MS = 5000;
+const recent = new Map<string, KernelBtf>();
 
 /** The bytes of an ELF64 little-endian section by name (vmlinux's .BTF). */
 function elfSection(elf: Buffer, wanted: string, path: string): Buffer {

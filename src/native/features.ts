@@ -156,12 +156,9 @@ export function noBtfReport(tracer: string, why: string): TracerFeatureReport {
   return { tracer, verdicts: [], unavailable: `${tracer}: ${why}` };
 }
 
-/**
- * The kernel BTF at `path`. Not cached: a tracer asks once at start and should not keep
- * the ~6 MB blob for its lifetime; doctor loads it once and passes it around.
- */
+/** The kernel BTF at `path`, shared for a few seconds only (KernelBtf.shared): not kept for a tracer's lifetime. */
 export function kernelBtf(path: string = DEFAULT_BTF_PATH): KernelBtf {
-  return KernelBtf.load(path);
+  return KernelBtf.shared(path);
 }
 
 /** Convenience for other tracers' code (iotracing's pre-6.5 fallback): tp_btf can attach to `name`. */

@@ -53,7 +53,7 @@ export function tracepointUnavailableReason(category: string, name: string, prob
   if (!existsSync(btf)) return `no kernel BTF at ${btf}: tp_btf programs cannot attach`;
   let known: boolean;
   try {
-    known = KernelBtf.load(btf).hasTracepoint(name);
+    known = KernelBtf.shared(btf).hasTracepoint(name);
   } catch (err) {
     return `kernel BTF at ${btf} is unreadable: ${(err as Error).message}`;
   }
