@@ -29,7 +29,11 @@ if (files.length === 0) {
   console.error(`[test] no test file matches ${filters.join(' ') || '(all)'}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+// Two reporters: spec as the run goes, then the summary (every failed and skipped test by name,
+// and a plain `tests: N passed, N failed, N skipped` closing line).
+const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout',
+  `--test-reporter=${join(root, 'scripts/summary-reporter.mjs')}`, '--test-reporter-destination=stdout'];
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...reporters, ...files], {
   cwd: root,
   stdio: 'inherit',
 });

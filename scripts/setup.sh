@@ -32,6 +32,7 @@ declare -A WHY=(
   [stress-ng]="CPU and syscall workloads for tracer tests"
   [fio]="disk-saturation workloads for iotracing tests"
   [e2fsprogs]="mkfs.ext4 for loop-device test file systems"
+  [fdisk]="sfdisk writes the partition table of the partitioned loop device in the iotracing tests"
   [linux-perf]="perf bench sched pipe for overhead benchmarks"
   [chromium]="headless browser driven by playwright-core in the flame-graph viewer test (test/flame/viewer.test.ts)"
   [qemu-system-x86]="boots Debian's 6.1 kernel (TCG) to check which BPF objects load there (test/kernels/qemu.test.ts)"

@@ -4,7 +4,10 @@
   # The sources are built by `node scripts/build.mjs addon` (node-gyp rebuild --nodedir=/usr).
   "target_defaults": {
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-    "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
+    # NODE_ADDON_API_CPP_EXCEPTIONS_ALL: node-addon-api's callback wrappers also catch
+    # std::exception (std::bad_alloc from a vector) and turn it into a JS Error, where
+    # otherwise it would reach std::terminate and abort the whole agent.
+    "defines": ["NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NAPI_VERSION=8"],
     "cflags!": ["-fno-exceptions"],
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
     "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]

@@ -80,14 +80,20 @@ export class BpfMap {
    * Reads (and with `delete`, drains) the map in batches of `batchSize` (default 256)
    * through BPF_MAP_LOOKUP(_AND_DELETE)_BATCH, falling back to key iteration where the
    * map type has no batch ops. Per-CPU maps: `value` is every CPU slot concatenated
-   * (possibleCpus × round_up(valueSize, 8) bytes).
+   * (possibleCpus × round_up(valueSize, 8) bytes). A read that would hold more than
+   * `maxBytes` (default 256 MiB, keys + values + one batch of scratch) throws
+   * BPF_MAP_READ_TOO_LARGE; when draining, the rows already deleted are lost with it.
    */
-  lookupBatch(options: { delete?: boolean; batchSize?: number } = {}): Array<{ key: Buffer; value: Buffer }> {
+  lookupBatch(options: { delete?: boolean; batchSize?: number; maxBytes?: number } = {}): Array<{ key: Buffer; value: Buffer }> {
     const batchSize = options.batchSize ?? 256;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new BpfError('BPF_INVALID_ARGUMENT', `map ${this.name}: batchSize must be a positive integer, got ${batchSize}`);
     }
-    return this.#unpack(native(() => this.object.mapLookupBatch(this.name, options.delete === true, batchSize)));
+    const maxBytes = options.maxBytes;
+    if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
+      throw new BpfError('BPF_INVALID_ARGUMENT', `map ${this.name}: maxBytes must be a positive integer, got ${maxBytes}`);
+    }
+    return this.#unpack(native(() => this.object.mapLookupBatch(this.name, options.delete === true, batchSize, maxBytes)));
   }
 
   /** The instruction pointers of stack `id` in a BPF_MAP_TYPE_STACK_TRACE map, up to the first 0; [] when the id is absent. */

@@ -25,6 +25,7 @@ function tracepoint(name: string, since: string): KernelFeature {
 export const FEATURES = {
   tpBtf: { id: 'tp_btf', title: 'BTF-typed tracepoint programs (tp_btf)', since: '5.5', present: (b) => b.hasEnumValue('bpf_attach_type', 'BPF_TRACE_RAW_TP') },
   ringbuf: { id: 'ringbuf', title: 'BPF ring buffer map', since: '5.8', present: (b) => b.hasEnumValue('bpf_map_type', 'BPF_MAP_TYPE_RINGBUF') },
+  currentTaskBtf: { id: 'get_current_task_btf', title: 'bpf_get_current_task_btf() helper', since: '5.11', present: (b) => b.hasEnumValue('bpf_func_id', 'BPF_FUNC_get_current_task_btf') },
   percpuLookup: { id: 'map_lookup_percpu_elem', title: 'bpf_map_lookup_percpu_elem() helper', since: '5.19', present: (b) => b.hasEnumValue('bpf_func_id', 'BPF_FUNC_map_lookup_percpu_elem') },
   threadInfoCpu: { id: 'thread_info.cpu', title: 'task CPU in thread_info.cpu', since: '5.16', present: (b) => b.structHasMember('thread_info', 'cpu') },
   switchPrevState: {
@@ -49,6 +50,10 @@ export const FEATURES = {
   tpSignalGenerate: tracepoint('signal_generate', '3.x'),
   tpReclaimBegin: tracepoint('mm_vmscan_direct_reclaim_begin', '2.6.x'),
   tpReclaimEnd: tracepoint('mm_vmscan_direct_reclaim_end', '2.6.x'),
+  tpMemcgReclaimBegin: tracepoint('mm_vmscan_memcg_reclaim_begin', '2.6.x'),
+  tpMemcgReclaimEnd: tracepoint('mm_vmscan_memcg_reclaim_end', '2.6.x'),
+  tpSysEnter: tracepoint('sys_enter', '3.x'),
+  tpWritebackDirtyFolio: tracepoint('writeback_dirty_folio', '5.17'),
 } satisfies Record<string, KernelFeature>;
 
 /** How oom/mark_victim hands over its victim: the task (6.9+, and backports) or its pid (older). */
@@ -99,18 +104,25 @@ export const TRACER_FEATURES: Readonly<Record<string, readonly FeatureNeed[]>> =
     { feature: F.markVictimTask, fallback: 'pre-6.9 variant kevents_oom_pid: the victim pid from the mark_victim event, its name and cgroups from the SIGKILL the OOM killer sent it (signal_generate)' },
   ],
   hungtask: [{ feature: F.tpBtf }, { feature: F.ringbuf }, { feature: F.tpSchedProcessHang }],
-  reclaim: [{ feature: F.tpBtf }, { feature: F.ringbuf }, { feature: F.tpReclaimBegin }, { feature: F.tpReclaimEnd }],
+  reclaim: [
+    { feature: F.tpBtf }, { feature: F.ringbuf }, { feature: F.tpReclaimBegin }, { feature: F.tpReclaimEnd },
+    { feature: F.tpMemcgReclaimBegin }, { feature: F.tpMemcgReclaimEnd },
+  ],
   // block_io_start (6.5) has no fallback in this object yet: the pre-6.5 variant (request
   // start from block_rq_insert/block_rq_issue) is to declare itself here with `fallback`
   // and pick its object with hasTracepoint('block_io_start').
   iotracing: [
     { feature: F.tpBtf },
+    { feature: F.currentTaskBtf },
     { feature: F.tpBlockIoStart },
     { feature: F.tpBlockRqIssue },
     { feature: F.tpBlockRqComplete },
     { feature: F.tpSchedSwitch },
     { feature: F.switchPrevState },
     { feature: F.tpSchedWakeup },
+    // IOT_OPTIONAL_PROGRAMS (src/native/bpf/iotracing.ts): not loaded when their tracepoint is absent.
+    { feature: F.tpSysEnter, fallback: 'direct-IO rows keep inode 0 (the file of the syscall is not tracked)' },
+    { feature: F.tpWritebackDirtyFolio, fallback: 'flusher writeback stays charged to the kworker, not the dirtier' },
   ],
   waitrate: [
     { feature: F.tpBtf },

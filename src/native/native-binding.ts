@@ -34,8 +34,11 @@ export interface NativeBpfObject {
   mapKeys(map: string): PackedRows;
   /** Entries by key iteration. */
   mapEntries(map: string): PackedRows;
-  /** Entries by BPF_MAP_LOOKUP(_AND_DELETE)_BATCH, or key iteration where unsupported. */
-  mapLookupBatch(map: string, del: boolean, batchSize: number): PackedRows;
+  /**
+   * Entries by BPF_MAP_LOOKUP(_AND_DELETE)_BATCH, or key iteration where unsupported.
+   * More than `maxBytes` (default 256 MiB) of rows and scratch throws BPF_MAP_READ_TOO_LARGE.
+   */
+  mapLookupBatch(map: string, del: boolean, batchSize: number, maxBytes?: number): PackedRows;
   ringOpen(map: string, onRecords: (records: Buffer[]) => void, periodic: boolean, periodMs: number): number;
   ringConsume(ring: number): number;
   ringDelivered(ring: number): number;

@@ -50,6 +50,9 @@ test('an event tracer stores tracer_type "event"', async (t) => {
   const { supervisor, events } = await startSupervisor(t, [tracerSpec({ name: 'kernel-event', modulePath })], defaultTestStorage(tempDir(t)));
   await waitFor('the event', () => savedEvents(events, 'kernel-event').length >= 1);
   assert.equal(savedEvents(events, 'kernel-event')[0]!.tracerType, 'event');
+  // The batch above is what the supervisor relayed to storage; query only once storage has
+  // acknowledged it (on a loaded machine the query could otherwise run first and find nothing).
+  await waitFor('storage to acknowledge it', () => events.some((e) => e.type === 'stored' && e.tracer === 'kernel-event'));
   const { events: stored } = await supervisor.query({ tracer: 'kernel-event' });
   assert.deepEqual(stored.map((e) => e.tracer_type), ['event']);
 });

@@ -7,7 +7,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { captureProfile, type ProfileCapture } from '../../src/capture/capture-profile.js';
 import { closeCapturePool } from '../../src/capture/symbolize-pool.js';
 import { KERNEL_STACK_LOST_LABEL, USER_STACK_LOST_LABEL } from '../../src/capture/symbolize.js';
-import { createTestCgroup, moveToCgroup, onlineCpus, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload, TEST_CGROUP_PARENT } from '../support/host.js';
+import { createTestCgroup, favourOnCpu, moveToCgroup, onlineCpus, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload, TEST_CGROUP_PARENT } from '../support/host.js';
 import { buildSpinBinary, SPIN_CALLER, SPIN_FUNCTION, type SpinBinary } from './spin-binary.js';
 
 const flameLabels = (r: ProfileCapture): Set<string> => new Set(r.flamedata.map((f) => f.label));
@@ -125,7 +125,8 @@ describe('captureProfile', () => {
     let inside: Workload;
     let outside: Workload;
     before(() => {
-      cg = createTestCgroup('capture-profile');
+      cg = createTestCgroup('capture-profile', { v1: ['cpu'] });
+      favourOnCpu(cg); // samples of the inside loop must not depend on how loaded the machine is
       inside = spawnWorkload(spin.copy('at-cap-in'));
       workloads.push(inside);
       moveToCgroup(inside.pid, cg);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { closeCapturePool } from '../../src/capture/index.js';
 import { cpuIdleSettingsSchema, type CpuIdleSettings } from '../../src/actors/tracers/cpuidle/config.js';
 import { CPUIDLE_HUATUO_FIELDS, CpuIdleTracer, type CpuIdleEventData, type CpuIdleTick } from '../../src/actors/tracers/cpuidle/index.js';
-import { createTestCgroup, TEST_CGROUP_PARENT, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
+import { createTestCgroup, favourOnCpu, TEST_CGROUP_PARENT, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
 import { testContext, type TestContext } from '../support/tracer-context.js';
 
 const NAME = 'cputracers-busy';
@@ -65,6 +65,7 @@ describe('cpuidle tracer', () => {
 
   it('captures a spike in a quota-limited container once, with the right percents; a second spike in the cooldown does not', async () => {
     cg = createTestCgroup(NAME, { v1: ['cpu', 'cpuacct'] });
+    favourOnCpu(cg); // the loop gets its quota however loaded the machine is
     writeFileSync(join(cg.v1Paths.cpu!, 'cpu.cfs_period_us'), '100000');
     writeFileSync(join(cg.v1Paths.cpu!, 'cpu.cfs_quota_us'), '50000');
     const readings: Reading[] = [];

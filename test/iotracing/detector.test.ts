@@ -1,6 +1,7 @@
 // The iotracing detector against replayed /proc/diskstats fixtures (test/fixtures/iotracing/
 // diskstats.0..3, 5 s apart): util / bps / await rules need two consecutive intervals, md
-// devices and excluded devices are skipped, NVMe util alone does not fire.
+// devices are watched (their capture records the disks below them), excluded devices are
+// skipped, NVMe util alone does not fire.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -43,8 +44,7 @@ describe('iotracing detector', () => {
     for (let i = 0; i < 4; i++) found.push(detector.observe(snapshot(i), i * 5000).anomalies.map((a) => `${a.device}:${a.type}`));
     assert.deepEqual(found[0], [], 'baseline');
     assert.deepEqual(found[1], [], 'one interval is not enough');
-    assert.deepEqual(found[2]?.sort(), ['nvme0n1:write_bps', 'sda:ioutil', 'vdb:write_await']);
-    assert.ok(!found.flat().some((f) => f.startsWith('md0')), 'md devices are never watched');
+    assert.deepEqual(found[2]?.sort(), ['md0:ioutil', 'nvme0n1:write_bps', 'sda:ioutil', 'vdb:write_await'], 'md is watched: its capture records the disks below it');
     assert.ok(!found.flat().some((f) => f.startsWith('loop0')), 'loop0 was over for one interval only');
   });
 
@@ -63,8 +63,9 @@ describe('iotracing detector', () => {
     assert.deepEqual(detector.observe(snapshot(3), 15_000).anomalies, []);
   });
 
-  it('device include / exclude regexes; md* always excluded', () => {
-    assert.equal(deviceSelected('md127', { include: ['^md'], exclude: [] }), false);
+  it('device include / exclude regexes; md* watched unless excluded', () => {
+    assert.equal(deviceSelected('md127', { include: [], exclude: [] }), true);
+    assert.equal(deviceSelected('md127', { include: [], exclude: ['^md'] }), false, "HUATUO's md exclusion, by config");
     assert.equal(deviceSelected('sda', { include: ['^nvme'], exclude: [] }), false);
     assert.equal(deviceSelected('nvme0n1', { include: ['^nvme'], exclude: [] }), true);
     assert.equal(deviceSelected('loop3', { include: [], exclude: ['^loop'] }), false);

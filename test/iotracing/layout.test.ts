@@ -4,8 +4,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defineLayout, u32, u64 } from '../../src/native/layout.js';
 import { BpfObject } from '../../src/native/index.js';
-import { IOTRACING_OBJECT, IOT_MAX_BLOCKED, IOT_MAX_FILES, IOT_STAT_NR, iotBlockedLayout, iotKeyLayout, iotRqLayout, iotSleepLayout, iotValLayout, kernelDev, splitKernelDev } from '../../src/native/bpf/iotracing.js';
-import { dropTracingFrames } from '../../src/actors/tracers/iotracing/capture.js';
+import { IOTRACING_OBJECT, IOT_MAX_BLOCKED, IOT_MAX_FILES, IOT_MAX_TARGET_DISKS, IOT_STAT_NR, iotBlockedLayout, iotDirtierLayout, iotFileLayout, iotKeyLayout, iotracingRodata, iotRqLayout, iotSleepLayout, iotValLayout, kernelDev, splitKernelDev } from '../../src/native/bpf/iotracing.js';
+import { dropTracingFrames, optionalProgramsAutoload } from '../../src/actors/tracers/iotracing/capture.js';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assertLayoutMatchesBtf } from '../support/btf-layout.js';
 
 describe('iotracing layouts match the compiled BPF object (BTF)', () => {
@@ -14,6 +17,30 @@ describe('iotracing layouts match the compiled BPF object (BTF)', () => {
   it('struct iot_val', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotValLayout));
   it('struct iot_sleep', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotSleepLayout));
   it('struct iot_blocked', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotBlockedLayout));
+  it('struct iot_file', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotFileLayout));
+  it('struct iot_dirtier', () => assertLayoutMatchesBtf(IOTRACING_OBJECT, iotDirtierLayout));
+  it('the target-disk knob loads with a full table and refuses more', () => {
+    const disks = Array.from({ length: IOT_MAX_TARGET_DISKS }, (_, i) => kernelDev(7, i));
+    BpfObject.openBuilt(IOTRACING_OBJECT, { rodata: iotracingRodata({ targetDisks: disks }) }).close();
+    assert.throws(() => iotracingRodata({ targetDisks: [...disks, kernelDev(8, 0)] }), RangeError);
+  });
+  it('optional programs (file of the syscall, dirtier) load only where their tracepoint exists', () => {
+    assert.deepEqual(optionalProgramsAutoload(), { iot_sys_enter: true, iot_dirty_folio: true }, 'both exist on this kernel');
+    const root = mkdtempSync(join(tmpdir(), 'iot-tracefs-'));
+    try {
+      mkdirSync(join(root, 'events', 'block'), { recursive: true });
+      const autoload = optionalProgramsAutoload({ tracefsRoot: root });
+      assert.deepEqual(autoload, { iot_sys_enter: false, iot_dirty_folio: false });
+      const o = BpfObject.openBuilt(IOTRACING_OBJECT, { autoload });
+      try {
+        assert.deepEqual(o.programs().filter((p) => p.id > 0).map((p) => p.name).sort(), ['iot_io_start', 'iot_rq_complete', 'iot_rq_issue', 'iot_switch', 'iot_wakeup']);
+      } finally {
+        o.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
   it('detects drift', () => {
     assert.throws(() => assertLayoutMatchesBtf(IOTRACING_OBJECT, defineLayout('iot_key', { dev: u32, ino: u64 })), assert.AssertionError);
   });

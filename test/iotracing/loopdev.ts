@@ -2,7 +2,7 @@
 // order matters: throttles are removed BEFORE throttled processes are killed (a throttled
 // process cannot die until its IO completes), file systems are thawed before unmounting.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,6 +22,8 @@ export interface LoopFs {
   major: number;
   minor: number;
   mnt: string;
+  /** The partitioned loop disk (createPartitionedLoopFs), whose partition 1 is mounted. */
+  disk?: { device: string; name: string; major: number; minor: number };
 }
 
 export function createLoopFs(prefix: string, sizeMb = 256): LoopFs {
@@ -41,6 +43,45 @@ export function createLoopFs(prefix: string, sizeMb = 256): LoopFs {
   return fs;
 }
 
+function devNumbers(name: string): { major: number; minor: number } {
+  const [major, minor] = readFileSync(`/sys/class/block/${name}/dev`, 'utf8').trim().split(':').map(Number);
+  return { major: major!, minor: minor! };
+}
+
+/**
+ * A loop disk with an MBR (sfdisk) holding one Linux partition (from sector 2048), attached
+ * with `losetup -P` (+ `partx -a` where the kernel cannot parse MBRs), ext4 on partition 1, mounted. device/name/major/minor are the partition's.
+ */
+export function createPartitionedLoopFs(prefix: string, sizeMb = 256): LoopFs {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const image = join(dir, 'disk.img');
+  let fs: LoopFs | undefined;
+  try {
+    run('truncate', ['-s', `${sizeMb}M`, image]);
+    // The table goes into the image before attaching: -P then scans it at once.
+    const r = spawnSync('sfdisk', ['-q', image], { input: 'label: dos\nstart=2048, type=83\n', encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`sfdisk ${image} failed (${r.status}): ${r.stderr}`);
+    const diskDevice = run('losetup', ['-f', '--show', '-P', image]);
+    const diskName = diskDevice.replace('/dev/', '');
+    fs = { dir, image, device: diskDevice, name: diskName, ...devNumbers(diskName), mnt: join(dir, 'mnt') };
+    fs.disk = { device: diskDevice, name: diskName, major: fs.major, minor: fs.minor };
+    const partName = `${diskName}p1`;
+    // A kernel without the MBR parser (CONFIG_MSDOS_PARTITION unset, as here) scans nothing:
+    // partx reads the table in user space and adds the partition with the BLKPG ioctl.
+    if (!existsSync(`/sys/class/block/${partName}`)) run('partx', ['-a', diskDevice]);
+    for (let i = 0; i < 50 && !existsSync(`/dev/${partName}`); i++) spawnSync('sleep', ['0.1']);
+    Object.assign(fs, { device: `/dev/${partName}`, name: partName, ...devNumbers(partName) });
+    run('mkfs.ext4', ['-q', '-F', fs.device]);
+    mkdirSync(fs.mnt);
+    run('mount', [fs.device, fs.mnt]);
+  } catch (err) {
+    if (fs !== undefined) destroyLoopFs(fs);
+    else rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return fs;
+}
+
 /** Idempotent: thaw, unmount, detach, remove the directory. */
 export function destroyLoopFs(fs: LoopFs | undefined): void {
   if (fs === undefined) return;
@@ -50,7 +91,7 @@ export function destroyLoopFs(fs: LoopFs | undefined): void {
   }
   // Still busy (a leftover writer): detach lazily so the loop device is freed once it exits.
   if (spawnSync('mountpoint', ['-q', fs.mnt]).status === 0) spawnSync('umount', ['-l', fs.mnt]);
-  spawnSync('losetup', ['-d', fs.device]);
+  spawnSync('losetup', ['-d', fs.disk?.device ?? fs.device]);
   rmSync(fs.dir, { recursive: true, force: true });
 }
 

@@ -49,7 +49,7 @@ try {
   const perProgram = new Map<string, { runs: bigint; ns: bigint }>();
   for (let i = 0; i < runs; i++) {
     without.push(ddSeconds(target));
-    const o = BpfObject.openBuilt(IOTRACING_OBJECT, { rodata: iotracingRodata({ targetDev: kernelDev(fs.major, fs.minor), minBlockedNs: 1_000_000n }) });
+    const o = BpfObject.openBuilt(IOTRACING_OBJECT, { rodata: iotracingRodata({ targetDisks: [kernelDev(fs.major, fs.minor)], minBlockedNs: 1_000_000n }) });
     try {
       o.attach();
       withCapture.push(ddSeconds(target));

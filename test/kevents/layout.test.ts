@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEV_HANG_OBJECT, KEV_OOM_OBJECT, KEV_OOM_PID_OBJECT, KEV_RECLAIM_OBJECT, KevKind, kevEventLayout, kevReclaimStartLayout, tracepointUnavailableReason } from '../../src/native/bpf/kevents.js';
+import { KEV_HANG_OBJECT, KEV_OOM_OBJECT, KEV_OOM_PID_OBJECT, KEV_RECLAIM_OBJECT, KevKind, kevEventLayout, kevMemcgWindowLayout, kevReclaimStartLayout, tracepointUnavailableReason } from '../../src/native/bpf/kevents.js';
 import { parseMeminfo, MEMINFO_KEYS } from '../../src/actors/tracers/oom/meminfo.js';
-import { reclaimEventData } from '../../src/actors/tracers/reclaim/index.js';
+import { MemcgCooldown, reclaimEventData } from '../../src/actors/tracers/reclaim/index.js';
 import { assertLayoutMatchesBtf } from '../support/btf-layout.js';
 
 describe('kevents layouts and helpers', () => {
@@ -15,6 +15,7 @@ describe('kevents layouts and helpers', () => {
     it(`struct kev_event in ${object}`, () => assertLayoutMatchesBtf(object, kevEventLayout));
   }
   it('struct kev_reclaim_start', () => assertLayoutMatchesBtf(KEV_RECLAIM_OBJECT, kevReclaimStartLayout));
+  it('struct kev_memcg_window', () => assertLayoutMatchesBtf(KEV_RECLAIM_OBJECT, kevMemcgWindowLayout));
 
   it('tracepoint probe: present on this kernel, missing in a fake tracefs, missing BTF type', () => {
     assert.equal(tracepointUnavailableReason('sched', 'sched_switch'), undefined);
@@ -39,6 +40,18 @@ describe('kevents layouts and helpers', () => {
 
   it('reclaim document', () => {
     const e = kevEventLayout.decode(kevEventLayout.encode({ time_ns: 1n, cgroup_v2: 5n, cgroup_memory: 0n, value: 950_000_000n, extra: 42n, kind: KevKind.directReclaim, pid: 10, tgid: 9, trigger_pid: 10, comm: 'alloc', trigger_comm: 'alloc' }));
-    assert.deepEqual(reclaimEventData(e, 'c1'), { pid: 10, tgid: 9, comm: 'alloc', container_id: 'c1', reclaim_duration_ns: 950_000_000, nr_reclaimed_pages: 42 });
+    assert.deepEqual(reclaimEventData(e, 'c1'), { pid: 10, tgid: 9, comm: 'alloc', container_id: 'c1', scope: 'direct', reclaim_duration_ns: 950_000_000, nr_reclaimed_pages: 42 });
+    const m = kevEventLayout.decode(kevEventLayout.encode({ time_ns: 1n, cgroup_v2: 5n, cgroup_memory: 77n, value: 120_000_000n, extra: 900n, kind: KevKind.memcgReclaim, pid: 10, tgid: 9, trigger_pid: 10, comm: 'cat', trigger_comm: 'cat' }));
+    assert.deepEqual(reclaimEventData(m, 'c1', { memcgWindowMs: 1000 }), {
+      pid: 10, tgid: 9, comm: 'cat', container_id: 'c1', scope: 'memcg', reclaim_duration_ns: 120_000_000, nr_reclaimed_pages: 900, window_ns: 1_000_000_000, memory_cgroup_id: '77',
+    });
+  });
+
+  it('memcg cooldown: one event per cgroup per cooldown', () => {
+    const c = new MemcgCooldown(60_000);
+    assert.equal(c.admit(7n, 1000), true);
+    assert.equal(c.admit(7n, 30_000), false);
+    assert.equal(c.admit(8n, 30_000), true, 'another cgroup is independent');
+    assert.equal(c.admit(7n, 61_001), true);
   });
 });

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { memburstSettingsSchema } from '../../src/actors/tracers/memburst/config.js';
 import { MemburstTracer, type MemburstEventData } from '../../src/actors/tracers/memburst/index.js';
 import { readMemSample } from '../../src/actors/tracers/memburst/meminfo.js';
-import { spawnWorkload, waitFor, type Workload } from '../support/host.js';
+import { createTestCgroup, favourOnCpu, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
 import { CooldownLedger, testContext } from '../support/tracer-context.js';
 import { compileFixture } from '../dload/workloads.js';
 
@@ -23,8 +23,10 @@ const STEP_MIB = 1024;
  */
 const WINDOW_SAMPLES = 25;
 const workloads: Workload[] = [];
+let growerCgroup: TestCgroup | undefined;
 after(async () => {
   for (const w of workloads) await w.kill();
+  await removeTestCgroup(growerCgroup);
 });
 
 interface Grower {
@@ -37,6 +39,13 @@ async function startGrower(): Promise<Grower> {
   const binary = compileFixture('memburst', 'grow');
   const w = spawnWorkload(binary, [String(STEP_MIB), String(BASE_MIB)], { stdio: ['pipe', 'pipe', 'inherit'] });
   workloads.push(w);
+  // Touching 1 GiB is ~262 k page faults: 20–40 s of wall time on a machine loaded to 20
+  // runnable tasks, longer than the window, so the burst never fitted in it. A cgroup of its own
+  // (v1 cpu only: to memburst it stays a host process) with the largest cpu.shares gets the
+  // grower its CPU whatever else runs.
+  growerCgroup = createTestCgroup('memburst-grow', { v1: ['cpu'] });
+  favourOnCpu(growerCgroup);
+  moveToCgroup(w.pid, growerCgroup);
   const lines: string[] = [];
   createInterface({ input: w.child.stdout! }).on('line', (l) => lines.push(l));
   await waitFor(() => lines.includes('ready'), { timeoutMs: 10_000, what: 'the grower' });
@@ -45,7 +54,7 @@ async function startGrower(): Promise<Grower> {
     async send(cmd) {
       const before = lines.length;
       w.child.stdin!.write(cmd);
-      await waitFor(() => lines.length > before, { timeoutMs: 10_000, what: `the grower's answer to ${cmd}` });
+      await waitFor(() => lines.length > before, { timeoutMs: 30_000, what: `the grower's answer to ${cmd}` });
       return lines[before]!;
     },
   };

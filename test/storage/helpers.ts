@@ -9,6 +9,7 @@ import { repoRoot } from '../../src/paths.js';
 import { storageConfigSchema, type StorageConfig, type StorageConfigInput } from '../../src/storage/config.js';
 import type { EventInput, StorageReply, StorageRequest } from '../../src/storage/protocol.js';
 import { EventStore, storeOptionsFrom } from '../../src/storage/store.js';
+import { EsShipper } from '../../src/storage/shipper.js';
 import { eventDataJson } from '../../src/storage/document.js';
 
 const deferred = new WeakMap<TestContext, (() => unknown)[]>();
@@ -160,4 +161,24 @@ export class ActorHandle {
     await stopped;
     return await this.exited;
   }
+}
+
+/** A store in a temp dir with an EsShipper on it, shipping to `url`; both closed after the test. */
+export function startShipper(t: TestContext, url: string, es: Partial<NonNullable<StorageConfigInput['elasticsearch']>> = {}): { store: EventStore; shipper: EsShipper } {
+  const input: StorageConfigInput = {
+    path: tempDir(t),
+    elasticsearch: { urls: [url], maxLatencyMs: 100, backoff: { initialMs: 50, maxMs: 400 }, requestTimeoutMs: 5000, ...es },
+  };
+  const store = openStore(t, input);
+  const cfg = config(input);
+  const shipper = new EsShipper(store, cfg.elasticsearch!, { log: () => {} });
+  store.onStored = () => shipper.notify();
+  defer(t, () => shipper.stop());
+  shipper.start();
+  return { store, shipper };
+}
+
+/** Waits until the outbox is empty (every stored event shipped). */
+export async function drained(store: EventStore, what: string, timeoutMs = 15_000): Promise<void> {
+  await waitUntil(() => store.backlog === 0, timeoutMs, what);
 }

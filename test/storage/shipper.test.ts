@@ -1,33 +1,13 @@
-// The ES shipper against the loopback fake (and, opt-in, a real cluster).
+// The ES shipper against the loopback fake (the real-cluster run is opt-in: test/opt-in/real-elasticsearch.optin.ts).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client } from '@elastic/elasticsearch';
-import { EsShipper } from '../../src/storage/shipper.js';
-import type { EventStore } from '../../src/storage/store.js';
-import type { StorageConfigInput } from '../../src/storage/config.js';
 import { FakeElasticsearch } from '../support/fake-es.js';
-import { config, defer, makeEvents, openStore, tempDir, waitUntil } from './helpers.js';
-
-const quiet = (): void => {};
+import { defer, drained, makeEvents, startShipper as setup, waitUntil } from './helpers.js';
 
 async function startFake(t: TestContext): Promise<FakeElasticsearch> {
   const fake = await FakeElasticsearch.start();
   defer(t, () => fake.close());
   return fake;
-}
-
-function setup(t: TestContext, url: string, es: Partial<NonNullable<StorageConfigInput['elasticsearch']>> = {}): { store: EventStore; shipper: EsShipper } {
-  const input: StorageConfigInput = {
-    path: tempDir(t),
-    elasticsearch: { urls: [url], maxLatencyMs: 100, backoff: { initialMs: 50, maxMs: 400 }, requestTimeoutMs: 5000, ...es },
-  };
-  const store = openStore(t, input);
-  const cfg = config(input);
-  const shipper = new EsShipper(store, cfg.elasticsearch!, { log: quiet });
-  store.onStored = () => shipper.notify();
-  defer(t, () => shipper.stop());
-  shipper.start();
-  return { store, shipper };
 }
 
 /** Every stored id is in the fake exactly once, and nothing else is. */
@@ -38,9 +18,6 @@ function assertExactlyOnce(fake: FakeElasticsearch, ids: string[]): void {
   for (const id of ids) assert.equal(fake.stats.createdById.get(id), 1, `${id} created once`);
 }
 
-async function drained(store: EventStore, what: string, timeoutMs = 15_000): Promise<void> {
-  await waitUntil(() => store.backlog === 0, timeoutMs, what);
-}
 
 test('ships into daily indices after installing the template; cursor persisted', async (t) => {
   const fake = await startFake(t);
@@ -208,29 +185,4 @@ test(`ES down for ${outageSeconds} s while events flow (refused → 503 → reco
   assert.equal(store.backlog, 0);
   assertExactlyOnce(fake, ids);
   assert.ok(shipper.counters.failedRequests > 0);
-});
-
-const realUrl = process.env.AUTOTRACER_TEST_ES_URL;
-test('against a real Elasticsearch cluster (opt-in)', async (t) => {
-  if (!realUrl) {
-    t.skip('set AUTOTRACER_TEST_ES_URL to run against a real cluster');
-    return;
-  }
-  const prefix = `autotracer-test-${Date.now()}`;
-  const client = new Client({ node: realUrl, maxRetries: 0 });
-  defer(t, async () => {
-    await client.indices.delete({ index: `${prefix}-*` }, { ignore: [404] });
-    await client.indices.deleteIndexTemplate({ name: `${prefix}-events` }, { ignore: [404] });
-    await client.close();
-  });
-  const { store, shipper } = setup(t, realUrl, { indexPrefix: prefix });
-  const ids = (await store.storeBatch(makeEvents(50))).tracerIds;
-  await drained(store, 'drained into the real cluster', 30_000);
-  assert.equal(shipper.counters.deadLettered, 0);
-  await client.indices.refresh({ index: `${prefix}-*` });
-  const { count } = await client.count({ index: `${prefix}-*` });
-  assert.equal(count, ids.length);
-  const mapping = await client.indices.getMapping({ index: `${prefix}-*` });
-  const props = Object.values(mapping)[0]?.mappings.properties;
-  assert.equal(props?.tracer_time?.type, 'date');
 });

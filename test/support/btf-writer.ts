@@ -129,6 +129,11 @@ export function fakeKernelBtf(o: FakeKernelOptions): BtfWriter {
   for (const tp of ['block_rq_insert', 'block_rq_issue', 'block_rq_complete']) w.tracepoint(tp, [rq]);
   if (o.blockIoStart) w.tracepoint('block_io_start', [rq]);
   w.tracepoint('mm_vmscan_direct_reclaim_begin', [int, uint]);
-  w.tracepoint('mm_vmscan_direct_reclaim_end', [w.int('long unsigned int', 8)]);
+  const ulong = w.int('long unsigned int', 8);
+  w.tracepoint('mm_vmscan_direct_reclaim_end', [ulong]);
+  w.tracepoint('mm_vmscan_memcg_reclaim_begin', [int, uint]);
+  w.tracepoint('mm_vmscan_memcg_reclaim_end', [ulong]);
+  w.tracepoint('sys_enter', [w.ptr(w.struct('pt_regs', [])), w.int('long int', 8)]);
+  w.tracepoint('writeback_dirty_folio', [w.ptr(w.struct('folio', [])), w.ptr(w.struct('address_space', []))]);
   return w;
 }

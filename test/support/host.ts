@@ -58,6 +58,20 @@ export function createTestCgroup(name: string, options: { v1?: string[] } = {}):
   return { name, v2Path, v1Paths, id: cgroupIdOfPath(v2Path) };
 }
 
+/**
+ * Gives the cgroup (and its test parent) the largest v1 cpu.shares, 262144 against the host's
+ * 1024, so its tasks get their CPU whatever else runs on this shared machine (a build, another
+ * suite, a CPU hog): a host task then gets ~0.4 % of a CPU while the test's tasks are runnable.
+ * Tests whose assertions are about the CPU their own workload got (samples of a busy loop, a
+ * quota-bounded spike, who waits for whom) need it; niceness cannot do it, because CFS weighs
+ * the group, not the task, against the host's tasks. Needs the cgroup in the v1 cpu hierarchy.
+ */
+export function favourOnCpu(cg: TestCgroup): void {
+  const cpuDir = cg.v1Paths.cpu;
+  if (cpuDir === undefined) throw new Error(`test cgroup ${cg.name} is not in the v1 cpu hierarchy: create it with { v1: ['cpu', ...] }`);
+  for (const dir of [dirname(cpuDir), cpuDir]) writeFileSync(join(dir, 'cpu.shares'), '262144');
+}
+
 /** Moves `pid` into the cgroup in every hierarchy it was created in. */
 export function moveToCgroup(pid: number, cg: TestCgroup): void {
   for (const dir of allPaths(cg)) writeFileSync(join(dir, 'cgroup.procs'), `${pid}\n`);

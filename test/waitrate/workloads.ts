@@ -2,7 +2,7 @@
 // the resolver finds accounting) under autotracer-test/, CPU hogs pinned to one CPU, and
 // the kernel's own per-task run-queue wait (/proc/<pid>/task/<tid>/schedstat field 2).
 import { readdirSync, readFileSync } from 'node:fs';
-import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, type TestCgroup, type Workload } from '../support/host.js';
+import { createTestCgroup, favourOnCpu, moveToCgroup, removeTestCgroup, spawnWorkload, type TestCgroup, type Workload } from '../support/host.js';
 
 export const HOG_SCRIPT = new URL('../../../test/fixtures/waitrate/hog.sh', import.meta.url).pathname;
 
@@ -13,7 +13,11 @@ export interface TestContainer {
 
 /** A test container (v2 + v1 cpu, cpuacct) whose path is autotracer-test/<name>. */
 export function createContainer(name: string): TestContainer {
-  return { cg: createTestCgroup(name, { v1: ['cpu', 'cpuacct'] }), workloads: [] };
+  const cg = createTestCgroup(name, { v1: ['cpu', 'cpuacct'] });
+  // Host tasks on the pinned CPU would otherwise show up as the test's external wait (measured:
+  // inner 32.5 % vs external 34.2 % with a g++ build beside the suite).
+  favourOnCpu(cg);
+  return { cg, workloads: [] };
 }
 
 /** Starts a busy loop pinned to `cpu` and moves it into the container. */

@@ -86,7 +86,7 @@ class Addon : public Napi::Addon<Addon> {
 
   Napi::Value PossibleCpus(const Napi::CallbackInfo& info) {
     int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) ThrowBpfError(info.Env(), "BPF_INVALID_ARGUMENT", WithErrno("libbpf_num_possible_cpus failed", -cpus), -cpus);
+    if (cpus <= 0) ThrowBpfError(info.Env(), "BPF_CPU_COUNT_UNAVAILABLE", WithErrno("cannot read the possible CPU count (/sys/devices/system/cpu/possible)", -cpus), -cpus);
     return Napi::Number::New(info.Env(), cpus);
   }
 

@@ -344,7 +344,7 @@ Napi::Value BpfObjectWrap::Maps(const Napi::CallbackInfo& info) {
   uint32_t n = 0;
   bpf_map* map;
   bpf_object__for_each_map(map, object_) {
-    MapShape shape = ShapeOf(map);
+    MapShape shape = ShapeOf(env, map);
     const char* type = libbpf_bpf_map_type_str(static_cast<bpf_map_type>(shape.type));
     Napi::Object item = Napi::Object::New(env);
     item.Set("name", shape.name);
@@ -532,13 +532,13 @@ Napi::Value BpfObjectWrap::Detach(const Napi::CallbackInfo& info) {
 
 Napi::Value BpfObjectWrap::MapLookupMethod(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  MapShape map = ShapeOf(FindMap(info.Env(), StringArg(info, 0, "map")));
+  MapShape map = ShapeOf(info.Env(), FindMap(info.Env(), StringArg(info, 0, "map")));
   return MapLookup(info.Env(), map, BufferArg(info, 1, "key"));
 }
 
 Napi::Value BpfObjectWrap::MapUpdateMethod(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  MapShape map = ShapeOf(FindMap(info.Env(), StringArg(info, 0, "map")));
+  MapShape map = ShapeOf(info.Env(), FindMap(info.Env(), StringArg(info, 0, "map")));
   uint64_t flags = static_cast<uint64_t>(IntegerArg(info, 3, "flags", 0, 2));
   MapUpdate(info.Env(), map, BufferArg(info, 1, "key"), BufferArg(info, 2, "value"), flags);
   return info.Env().Undefined();
@@ -546,26 +546,28 @@ Napi::Value BpfObjectWrap::MapUpdateMethod(const Napi::CallbackInfo& info) {
 
 Napi::Value BpfObjectWrap::MapDeleteMethod(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  MapShape map = ShapeOf(FindMap(info.Env(), StringArg(info, 0, "map")));
+  MapShape map = ShapeOf(info.Env(), FindMap(info.Env(), StringArg(info, 0, "map")));
   return Napi::Boolean::New(info.Env(), MapDelete(info.Env(), map, BufferArg(info, 1, "key")));
 }
 
 Napi::Value BpfObjectWrap::MapKeysMethod(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  return MapKeys(info.Env(), ShapeOf(FindMap(info.Env(), StringArg(info, 0, "map"))));
+  return MapKeys(info.Env(), ShapeOf(info.Env(), FindMap(info.Env(), StringArg(info, 0, "map"))));
 }
 
 Napi::Value BpfObjectWrap::MapEntriesMethod(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  return MapEntries(info.Env(), ShapeOf(FindMap(info.Env(), StringArg(info, 0, "map"))));
+  return MapEntries(info.Env(), ShapeOf(info.Env(), FindMap(info.Env(), StringArg(info, 0, "map"))));
 }
 
 Napi::Value BpfObjectWrap::MapLookupBatchMethod(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
-  MapShape map = ShapeOf(FindMap(info.Env(), StringArg(info, 0, "map")));
+  MapShape map = ShapeOf(info.Env(), FindMap(info.Env(), StringArg(info, 0, "map")));
   bool del = info[1].ToBoolean().Value();
   uint32_t batchSize = static_cast<uint32_t>(IntegerArg(info, 2, "batchSize", 1, 1 << 20));
-  return MapLookupBatch(info.Env(), map, del, batchSize);
+  size_t maxBytes = info[3].IsUndefined() ? kDefaultMaxReadBytes
+                                          : static_cast<size_t>(IntegerArg(info, 3, "maxBytes", 1, int64_t(1) << 40));
+  return MapLookupBatch(info.Env(), map, del, batchSize, maxBytes);
 }
 
 Napi::Value BpfObjectWrap::RingOpen(const Napi::CallbackInfo& info) {

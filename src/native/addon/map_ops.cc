@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -45,6 +46,13 @@ std::vector<std::vector<uint8_t>> CollectKeys(Napi::Env env, const MapShape& map
   return keys;
 }
 
+[[noreturn]] void TooLarge(Napi::Env env, const MapShape& map, size_t maxBytes) {
+  ThrowBpfError(env, "BPF_MAP_READ_TOO_LARGE",
+                Describe(map) + ": reading it needs more than the cap of " + std::to_string(maxBytes) +
+                    " bytes; read it in parts or raise maxBytes",
+                ENOMEM);
+}
+
 bool BatchUnsupported(int err) { return err == EINVAL || err == kENOTSUPP || err == EOPNOTSUPP || err == ENOSYS; }
 
 }  // namespace
@@ -54,7 +62,7 @@ bool IsPerCpuType(uint32_t type) {
          type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
-MapShape ShapeOf(const bpf_map* map) {
+MapShape ShapeOf(Napi::Env env, const bpf_map* map) {
   MapShape shape;
   shape.name = bpf_map__name(map);
   shape.fd = bpf_map__fd(map);
@@ -63,9 +71,19 @@ MapShape ShapeOf(const bpf_map* map) {
   shape.valueSize = bpf_map__value_size(map);
   shape.maxEntries = bpf_map__max_entries(map);
   shape.perCpu = IsPerCpuType(shape.type);
-  int cpus = libbpf_num_possible_cpus();
-  shape.rawValueSize = shape.perCpu ? ((shape.valueSize + 7) / 8 * 8) * static_cast<size_t>(cpus > 0 ? cpus : 1)
-                                    : shape.valueSize;
+  shape.rawValueSize = shape.valueSize;
+  if (shape.perCpu) {
+    // The kernel writes one slot per *possible* CPU: a buffer sized for fewer would be
+    // overrun, so an unreadable CPU count is an error, never a guess.
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) {
+      ThrowBpfError(env, "BPF_CPU_COUNT_UNAVAILABLE",
+                    WithErrno(Describe(shape) + ": cannot read the possible CPU count (/sys/devices/system/cpu/possible)",
+                              cpus < 0 ? -cpus : EINVAL),
+                    cpus < 0 ? -cpus : EINVAL);
+    }
+    shape.rawValueSize = ((shape.valueSize + 7) / 8 * 8) * static_cast<size_t>(cpus);
+  }
   return shape;
 }
 
@@ -110,8 +128,14 @@ namespace {
 // instead of paying one N-API Buffer per key and per value.
 class PackedRows {
  public:
-  explicit PackedRows(const MapShape& map) : map_(map) {}
+  PackedRows(Napi::Env env, const MapShape& map, size_t maxBytes) : env_(env), map_(map), maxBytes_(maxBytes) {}
+  size_t RowBytes(bool withValue) const { return map_.keySize + (withValue ? map_.rawValueSize : 0); }
+  // Throws BPF_MAP_READ_TOO_LARGE before a buffer of `bytes` more would pass the cap.
+  void Reserve(size_t bytes) const {
+    if (keys_.size() + values_.size() + bytes > maxBytes_) TooLarge(env_, map_, maxBytes_);
+  }
   void Add(const uint8_t* key, const uint8_t* value) {
+    Reserve(RowBytes(value != nullptr));
     keys_.insert(keys_.end(), key, key + map_.keySize);
     if (value != nullptr) values_.insert(values_.end(), value, value + map_.rawValueSize);
     count_++;
@@ -126,7 +150,9 @@ class PackedRows {
   }
 
  private:
+  Napi::Env env_;
   const MapShape& map_;
+  size_t maxBytes_;
   std::vector<uint8_t> keys_, values_;
   uint32_t count_ = 0;
 };
@@ -134,14 +160,14 @@ class PackedRows {
 }  // namespace
 
 Napi::Array MapKeys(Napi::Env env, const MapShape& map) {
-  PackedRows rows(map);
+  PackedRows rows(env, map, kDefaultMaxReadBytes);
   for (auto& key : CollectKeys(env, map)) rows.Add(key.data(), nullptr);
   return rows.ToJs(env);
 }
 
 Napi::Array MapEntries(Napi::Env env, const MapShape& map) {
   auto keys = CollectKeys(env, map);
-  PackedRows rows(map);
+  PackedRows rows(env, map, kDefaultMaxReadBytes);
   std::vector<uint8_t> value(map.rawValueSize ? map.rawValueSize : 1);
   for (auto& key : keys) {
     if (bpf_map_lookup_elem(map.fd, key.data(), value.data()) != 0) {
@@ -154,14 +180,18 @@ Napi::Array MapEntries(Napi::Env env, const MapShape& map) {
   return rows.ToJs(env);
 }
 
-Napi::Array MapLookupBatch(Napi::Env env, const MapShape& map, bool del, uint32_t batchSize) {
-  PackedRows rows(map);
+Napi::Array MapLookupBatch(Napi::Env env, const MapShape& map, bool del, uint32_t batchSize, size_t maxBytes) {
+  PackedRows rows(env, map, maxBytes);
   // The batch cursor is opaque: a key for arrays, a bucket index for hash maps.
   std::vector<uint8_t> inBatch(map.keySize > 8 ? map.keySize : 8), outBatch(inBatch.size());
   bool first = true;
   uint32_t size = batchSize;
   ClearLibbpfLog();
   for (;;) {
+    // The scratch buffers of one batch count against the cap too: a bucket bigger than
+    // the batch doubles `size`, which must not grow into an allocation that fails.
+    if (first) size = static_cast<uint32_t>(std::max<size_t>(1, std::min<size_t>(size, maxBytes / rows.RowBytes(true))));
+    rows.Reserve(static_cast<size_t>(size) * rows.RowBytes(true));
     std::vector<uint8_t> keys(static_cast<size_t>(size) * map.keySize);
     std::vector<uint8_t> values(static_cast<size_t>(size) * map.rawValueSize);
     uint32_t count = size;
@@ -171,6 +201,7 @@ Napi::Array MapLookupBatch(Napi::Env env, const MapShape& map, bool del, uint32_
                  : bpf_map_lookup_batch(map.fd, in, outBatch.data(), keys.data(), values.data(), &count, &opts);
     int err = rc == 0 ? 0 : errno;
     if (err == ENOSPC && count == 0 && size < (1u << 20)) {
+      rows.Reserve(static_cast<size_t>(size) * 2 * rows.RowBytes(true));
       size *= 2;  // one hash bucket holds more entries than the batch: retry bigger
       continue;
     }

@@ -17,7 +17,12 @@ struct MapShape {
   size_t rawValueSize;  // bytes the kernel reads/writes per value (per-CPU: all slots)
 };
 
-MapShape ShapeOf(const bpf_map* map);
+// Throws BPF_CPU_COUNT_UNAVAILABLE for a per-CPU map when the possible CPU count cannot be read.
+MapShape ShapeOf(Napi::Env env, const bpf_map* map);
+
+// What one read (keys, entries, batch) may hold in memory unless the caller says otherwise:
+// a read that would need more throws BPF_MAP_READ_TOO_LARGE instead of exhausting memory.
+constexpr size_t kDefaultMaxReadBytes = size_t(256) << 20;
 bool IsPerCpuType(uint32_t type);
 
 Napi::Value MapLookup(Napi::Env env, const MapShape& map, Napi::Buffer<uint8_t> key);
@@ -27,6 +32,8 @@ bool MapDelete(Napi::Env env, const MapShape& map, Napi::Buffer<uint8_t> key);
 // (values: rawValueSize bytes each; empty for MapKeys).
 Napi::Array MapKeys(Napi::Env env, const MapShape& map);
 Napi::Array MapEntries(Napi::Env env, const MapShape& map);
-Napi::Array MapLookupBatch(Napi::Env env, const MapShape& map, bool del, uint32_t batchSize);
+// Rows already drained (del) when the cap is hit are lost with the error; size maxBytes so
+// that a full map fits when draining.
+Napi::Array MapLookupBatch(Napi::Env env, const MapShape& map, bool del, uint32_t batchSize, size_t maxBytes);
 
 }  // namespace autotracer

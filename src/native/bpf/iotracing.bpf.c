@@ -2,16 +2,27 @@
 /*
  * iotracing capture (attached for `duration` seconds after a disk anomaly), tracepoints
  * only (this kernel has no kprobes/fentry):
- *  - block_io_start (submitter context: blk_mq_submit_bio) remembers who queued a request;
- *    block_rq_issue fills in the device, the inode and, when block_io_start did not run
- *    (IO accounting off), the issuing task; block_rq_complete adds the completed bytes and
- *    q2c/d2c latencies to files[(dev, tgid, inode)].
+ *  - Requests are filtered by their *disk* (rq->q->disk), never by rq->part: on 6.5+
+ *    block_io_start fires before blk_account_io_start sets rq->part, so a partition filter
+ *    saw a request as the whole disk at start and as the partition at issue. The TS side
+ *    turns a partition / dm / md target into the disks below it (target_disks). A row's
+ *    device is the bio's block device (bio->bi_bdev: the partition), the same at every hook.
+ *  - block_io_start (submitter context: blk_mq_submit_bio) remembers who queued a request
+ *    and which file: the page-cache host of the first bio page, else (direct IO, whose pages
+ *    are user memory) the regular file of the read/write/fsync-like syscall the submitter
+ *    is in (sys_enter records it per thread; it counts while the task's pt_regs still show
+ *    that syscall). When the submitter is a
+ *    kernel thread (flusher kworker, jbd2), the request is charged to the process that last
+ *    dirtied a page of that inode (writeback_dirty_folio runs in the dirtier's context).
+ *    block_rq_issue adds the issue time (and the identity when block_io_start did not run);
+ *    block_rq_complete adds the completed bytes and q2c/d2c latencies to
+ *    files[(dev, tgid, inode, fs_dev)].
  *  - sched_switch with prev in TASK_UNINTERRUPTIBLE (not TASK_IDLE) remembers the switch-out time;
  *    sched_wakeup closes the sleep and keeps each task's longest one, with its kernel stack
  *    taken there (bpf_get_task_stack of the woken task, which has not run yet, so its saved
  *    stack is still the blocked one). Taking it at wakeup, and only for a new longest sleep
  *    of at least min_blocked_ns, avoids one stack walk per (mostly short) IO sleep.
- * Losses (full maps, lost stacks) are counted in `stats`, never silent.
+ * Losses (full maps, lost stacks, unattributed kernel-thread IO) are counted in `stats`.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,9 +40,13 @@
 #define IOT_REQ_OP_READ 0
 #define IOT_REQ_OP_WRITE 1
 #define IOT_PAGE_MAPPING_FLAGS 3UL
+#define IOT_PF_KTHREAD 0x00200000
+#define IOT_S_IFMT 00170000
+#define IOT_S_IFREG 0100000
 
-/* Only this device (kernel dev_t) when non-zero. */
-const volatile __u32 target_dev = 0;
+/* Only requests of these disks (kernel dev_t of the whole disk); every disk when the count is 0. */
+const volatile __u32 target_disks[IOT_MAX_TARGET_DISKS] = {};
+const volatile __u32 target_disk_count = 0;
 /* Sleeps shorter than this are not recorded (ns). */
 const volatile __u64 min_blocked_ns = 0;
 
@@ -63,6 +78,21 @@ struct {
 	__type(value, struct iot_blocked);
 } blocked SEC(".maps");
 
+/* LRU: entries are never deleted at syscall exit (validated by syscall number instead). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IOT_MAX_SYSCALL_FILES);
+	__type(key, __u32);
+	__type(value, struct iot_file);
+} syscall_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IOT_MAX_DIRTIERS);
+	__type(key, __u64);
+	__type(value, struct iot_dirtier);
+} dirtiers SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, IOT_STAT_NR);
@@ -70,25 +100,51 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-static __always_inline __u32 rq_dev(struct request *rq)
+static __always_inline __u32 rq_disk(struct request *rq)
 {
-	struct block_device *part = rq->part;
-	struct gendisk *disk;
+	struct gendisk *disk = rq->q->disk;
 
-	if (part)
-		return part->bd_dev;
-	disk = rq->q->disk;
 	if (!disk)
 		return 0;
 	return ((__u32)disk->major << 20) | (__u32)disk->first_minor;
 }
 
+static __always_inline bool disk_targeted(__u32 disk)
+{
+	__u32 i;
+
+	if (target_disk_count == 0)
+		return true;
+	for (i = 0; i < IOT_MAX_TARGET_DISKS; i++) {
+		if (i >= target_disk_count)
+			break;
+		if (target_disks[i] == disk)
+			return true;
+	}
+	return false;
+}
+
+/* The partition (or whole disk) the IO was submitted to: bio->bi_bdev, set before any hook. */
+static __always_inline __u32 rq_dev(struct request *rq)
+{
+	struct bio *bio = rq->bio;
+	struct block_device *bdev = bio ? BPF_CORE_READ(bio, bi_bdev) : NULL;
+
+	if (!bdev)
+		bdev = rq->part;
+	if (bdev)
+		return BPF_CORE_READ(bdev, bd_dev);
+	return rq_disk(rq);
+}
+
 /*
- * The inode of the page cache page behind the request's first bio vector. Fragile by
- * nature: direct IO (user pages: anonymous mapping), metadata and swap give 0 or a value
- * we discard; the TS side then names files through /proc/<pid>/fd instead.
+ * The regular file owning the page cache page behind the request's first bio vector, or
+ * NULL. Direct IO carries user pages: anonymous (flagged mapping) or, for a MAP_SHARED
+ * buffer, shmem pages whose host is a tmpfs inode: a file system without a block device is
+ * never the target of block IO, so such hosts are refused. Buffer-head metadata (host: the
+ * block device inode) is not a regular file either.
  */
-static __always_inline __u64 rq_inode(struct request *rq)
+static __always_inline struct inode *rq_host(struct request *rq)
 {
 	struct bio *bio = rq->bio;
 	struct bio_vec *vec;
@@ -97,26 +153,71 @@ static __always_inline __u64 rq_inode(struct request *rq)
 	struct inode *host;
 
 	if (!bio)
-		return 0;
+		return NULL;
 	vec = bio->bi_io_vec;
 	if (!vec)
-		return 0;
+		return NULL;
 	page = BPF_CORE_READ(vec, bv_page);
 	if (!page)
-		return 0;
+		return NULL;
 	mapping = (unsigned long)BPF_CORE_READ(page, mapping);
 	if (!mapping || (mapping & IOT_PAGE_MAPPING_FLAGS))
-		return 0;
+		return NULL;
 	host = BPF_CORE_READ((struct address_space *)mapping, host);
-	if (!host)
-		return 0;
-	return BPF_CORE_READ(host, i_ino);
+	if (!host || (BPF_CORE_READ(host, i_mode) & IOT_S_IFMT) != IOT_S_IFREG || !BPF_CORE_READ(host, i_sb, s_bdev))
+		return NULL;
+	return host;
 }
 
-static __always_inline void remember_submitter(struct iot_rq *r)
+/* The syscall number the task is in (orig_ax of its user-mode registers). */
+static __always_inline __u32 current_syscall(struct task_struct *task)
 {
-	r->tgid = bpf_get_current_pid_tgid() >> 32;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	return regs ? (__u32)BPF_CORE_READ(regs, orig_ax) : (__u32)-1;
+}
+
+/*
+ * Who and which file, in the submitting context: the current task and the page-cache
+ * host, else the file of the syscall it is in. A kernel thread writing pages back is
+ * replaced by the process that dirtied them, when that was seen during the capture.
+ */
+static __always_inline void identify(struct iot_rq *r, struct request *rq)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct inode *host = rq_host(rq);
+
+	r->tgid = pid_tgid >> 32;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	if (host) {
+		r->ino = BPF_CORE_READ(host, i_ino);
+		r->fs_dev = BPF_CORE_READ(host, i_sb, s_dev);
+	} else {
+		__u32 tid = (__u32)pid_tgid;
+		struct iot_file *f = bpf_map_lookup_elem(&syscall_files, &tid);
+
+		/* Only while the task is still in that syscall (no sys_exit program: it ran for
+		 * every syscall on the host); a kernel thread's pt_regs hold no syscall. */
+		if (f && f->nr == current_syscall(task)) {
+			r->ino = f->ino;
+			r->fs_dev = f->fs_dev;
+		}
+	}
+	if (!(task->flags & IOT_PF_KTHREAD))
+		return;
+	if (host) {
+		__u64 key = (__u64)host;
+		struct iot_dirtier *d = bpf_map_lookup_elem(&dirtiers, &key);
+
+		if (d) {
+			r->tgid = d->tgid;
+			__builtin_memcpy(r->comm, d->comm, sizeof(r->comm));
+			r->writeback = 1;
+			return;
+		}
+	}
+	percpu_slot_add(&stats, IOT_STAT_KTHREAD_UNATTRIBUTED, 1);
 }
 
 SEC("tp_btf/block_io_start")
@@ -124,13 +225,12 @@ int BPF_PROG(iot_io_start, struct request *rq)
 {
 	__u64 key = (__u64)rq;
 	struct iot_rq r = {};
-	__u32 dev = rq_dev(rq);
 
-	if (target_dev && dev != target_dev)
+	if (!disk_targeted(rq_disk(rq)))
 		return 0;
-	r.dev = dev;
+	r.dev = rq_dev(rq);
 	r.queued_ns = bpf_ktime_get_ns();
-	remember_submitter(&r);
+	identify(&r, rq);
 	if (bpf_map_update_elem(&inflight, &key, &r, BPF_ANY))
 		percpu_slot_add(&stats, IOT_STAT_INFLIGHT_FULL, 1);
 	return 0;
@@ -140,17 +240,17 @@ SEC("tp_btf/block_rq_issue")
 int BPF_PROG(iot_rq_issue, struct request *rq)
 {
 	__u64 key = (__u64)rq;
-	struct iot_rq *r = bpf_map_lookup_elem(&inflight, &key);
-	__u32 dev = rq_dev(rq);
+	struct iot_rq *r;
 
-	if (target_dev && dev != target_dev)
+	if (!disk_targeted(rq_disk(rq)))
 		return 0;
+	r = bpf_map_lookup_elem(&inflight, &key);
 	if (!r) {
 		struct iot_rq fresh = {};
 
 		/* Accounting off, or a requeue: the issuer is the best submitter we have. */
-		fresh.dev = dev;
-		remember_submitter(&fresh);
+		fresh.dev = rq_dev(rq);
+		identify(&fresh, rq);
 		if (bpf_map_update_elem(&inflight, &key, &fresh, BPF_ANY)) {
 			percpu_slot_add(&stats, IOT_STAT_INFLIGHT_FULL, 1);
 			return 0;
@@ -159,15 +259,13 @@ int BPF_PROG(iot_rq_issue, struct request *rq)
 		if (!r)
 			return 0;
 	}
-	r->dev = dev;
 	r->issued_ns = bpf_ktime_get_ns();
-	r->ino = rq_inode(rq);
 	return 0;
 }
 
 static __always_inline void account(struct iot_rq *r, __u32 op, __u64 bytes, __u64 q2c, __u64 d2c, bool final)
 {
-	struct iot_key key = { .dev = r->dev, .tgid = r->tgid, .ino = r->ino };
+	struct iot_key key = { .dev = r->dev, .tgid = r->tgid, .ino = r->ino, .fs_dev = r->fs_dev };
 	struct iot_val *v = bpf_map_lookup_elem(&files, &key);
 
 	if (!v) {
@@ -183,10 +281,13 @@ static __always_inline void account(struct iot_rq *r, __u32 op, __u64 bytes, __u
 			return;
 	}
 	/* Shared across CPUs: atomic adds. */
-	if (op == IOT_REQ_OP_READ)
+	if (op == IOT_REQ_OP_READ) {
 		__sync_fetch_and_add(&v->read_bytes, bytes);
-	else
+	} else {
 		__sync_fetch_and_add(&v->write_bytes, bytes);
+		if (r->writeback)
+			__sync_fetch_and_add(&v->writeback_bytes, bytes);
+	}
 	if (!final)
 		return;
 	__sync_fetch_and_add(&v->ios, 1);
@@ -208,7 +309,7 @@ int BPF_PROG(iot_rq_complete, struct request *rq, blk_status_t error, unsigned i
 	bool final;
 
 	if (!r) {
-		if (!target_dev || rq_dev(rq) == target_dev)
+		if (disk_targeted(rq_disk(rq)))
 			percpu_slot_add(&stats, IOT_STAT_UNTRACKED_DONE, 1);
 		return 0;
 	}
@@ -225,6 +326,103 @@ int BPF_PROG(iot_rq_complete, struct request *rq, blk_status_t error, unsigned i
 	}
 	if (final)
 		bpf_map_delete_elem(&inflight, &key);
+	return 0;
+}
+
+/* Syscalls whose first argument is the fd of the file they read, write or flush (x86_64). */
+static __always_inline bool file_syscall(long id)
+{
+	switch (id) {
+	case 0:		/* read */
+	case 1:		/* write */
+	case 17:	/* pread64 */
+	case 18:	/* pwrite64 */
+	case 19:	/* readv */
+	case 20:	/* writev */
+	case 74:	/* fsync */
+	case 75:	/* fdatasync */
+	case 277:	/* sync_file_range */
+	case 295:	/* preadv */
+	case 296:	/* pwritev */
+	case 327:	/* preadv2 */
+	case 328:	/* pwritev2 */
+		return true;
+	}
+	return false;
+}
+
+/* The regular file on a target disk's file system behind fd, or NULL. */
+static __always_inline struct inode *fd_target_file(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+	struct inode *inode;
+	struct gendisk *disk;
+
+	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (!fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & IOT_S_IFMT) != IOT_S_IFREG)
+		return NULL;
+	/* Files of other disks cannot matter to this capture. */
+	disk = BPF_CORE_READ(inode, i_sb, s_bdev, bd_disk);
+	if (!disk || !disk_targeted(((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor)))
+		return NULL;
+	return inode;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(iot_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct iot_file v = {}, *old;
+	struct inode *inode;
+	__u32 tid;
+
+	if (!file_syscall(id))
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	old = bpf_map_lookup_elem(&syscall_files, &tid);
+	inode = fd_target_file(task, (long)BPF_CORE_READ(regs, di));
+	if (!inode) {
+		/* e.g. a write to a raw block device after one to a file: never the stale file. */
+		if (old)
+			bpf_map_delete_elem(&syscall_files, &tid);
+		return 0;
+	}
+	v.ino = BPF_CORE_READ(inode, i_ino);
+	v.fs_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	v.nr = (__u32)id;
+	/* A writer loops on one fd: skip the hash update when nothing changed. */
+	if (old && old->ino == v.ino && old->fs_dev == v.fs_dev && old->nr == v.nr)
+		return 0;
+	bpf_map_update_elem(&syscall_files, &tid, &v, BPF_ANY);
+	return 0;
+}
+
+/* Runs in the task dirtying the folio: remember it per inode for the flusher's IO later. */
+SEC("tp_btf/writeback_dirty_folio")
+int BPF_PROG(iot_dirty_folio, struct folio *folio, struct address_space *mapping)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct iot_dirtier *d, v = {};
+	__u64 key;
+
+	if (task->flags & IOT_PF_KTHREAD || !mapping)
+		return 0;
+	key = (__u64)BPF_CORE_READ(mapping, host);
+	if (!key)
+		return 0;
+	d = bpf_map_lookup_elem(&dirtiers, &key);
+	if (d && d->tgid == tgid)
+		return 0;
+	v.tgid = tgid;
+	bpf_get_current_comm(v.comm, sizeof(v.comm));
+	bpf_map_update_elem(&dirtiers, &key, &v, BPF_ANY);
 	return 0;
 }
 
@@ -296,5 +494,7 @@ const struct iot_key *unused_iot_key __attribute__((unused));
 const struct iot_val *unused_iot_val __attribute__((unused));
 const struct iot_sleep *unused_iot_sleep __attribute__((unused));
 const struct iot_blocked *unused_iot_blocked __attribute__((unused));
+const struct iot_file *unused_iot_file __attribute__((unused));
+const struct iot_dirtier *unused_iot_dirtier __attribute__((unused));
 
 char LICENSE[] SEC("license") = "GPL";

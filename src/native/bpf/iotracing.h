@@ -12,22 +12,46 @@
 #define IOT_MAX_SLEEPERS 8192
 #define IOT_MAX_BLOCKED 4096
 #define IOT_STACK_DEPTH 32
+#define IOT_MAX_TARGET_DISKS 16	/* the target disk plus the disks under a dm/md target */
+#define IOT_MAX_SYSCALL_FILES 8192
+#define IOT_MAX_DIRTIERS 16384
 
 /* Per-request state from submission to completion (key: the struct request pointer). */
 struct iot_rq {
-	__u64 ino;		/* inode of the first bio page's mapping host, 0 = unknown/direct */
+	__u64 ino;		/* the file: page-cache host, else the submitting syscall's fd; 0 = unknown */
 	__u64 queued_ns;	/* when the submitter created it (block_io_start), 0 = unseen */
 	__u64 issued_ns;	/* handed to the driver (block_rq_issue) */
-	__u32 dev;		/* kernel dev_t: major << 20 | minor */
-	__u32 tgid;		/* submitter */
+	__u32 dev;		/* kernel dev_t (major << 20 | minor) of the bio's block device: the partition */
+	__u32 tgid;		/* submitter, or the process that dirtied the pages a flusher writes */
 	char comm[IOT_COMM_LEN];
+	__u32 fs_dev;		/* s_dev of the file's file system (kernel dev_t), 0 = unknown */
+	__u32 writeback;	/* 1: submitted by a kernel thread on behalf of `tgid` (it dirtied the pages) */
 };
 
-/* Aggregation key: one row per (device, process, inode). */
+/* Aggregation key: one row per (device, process, file). */
 struct iot_key {
 	__u32 dev;
 	__u32 tgid;
 	__u64 ino;
+	__u32 fs_dev;
+	__u32 pad;
+};
+
+/*
+ * The regular file behind the last read/write/fsync-like syscall of a task (key: tid),
+ * valid while the task is still in that syscall (`nr` = its pt_regs orig_ax).
+ */
+struct iot_file {
+	__u64 ino;
+	__u32 fs_dev;
+	__u32 nr;
+};
+
+/* Who last dirtied a page of an inode (key: the struct inode pointer). */
+struct iot_dirtier {
+	__u32 tgid;
+	__u32 pad;
+	char comm[IOT_COMM_LEN];
 };
 
 struct iot_val {
@@ -38,6 +62,7 @@ struct iot_val {
 	__u64 d2c_ns_sum;
 	__u64 q2c_ns_max;
 	__u64 d2c_ns_max;
+	__u64 writeback_bytes;	/* of write_bytes: written by a flusher thread for this process */
 	char comm[IOT_COMM_LEN];
 };
 
@@ -68,7 +93,8 @@ enum iot_stat {
 	IOT_STAT_SLEEPERS_FULL = 3,
 	IOT_STAT_BLOCKED_FULL = 4,
 	IOT_STAT_STACK_LOST = 5,
-	IOT_STAT_NR = 6,
+	IOT_STAT_KTHREAD_UNATTRIBUTED = 6,	/* a kernel thread's IO whose dirtier was not seen */
+	IOT_STAT_NR = 7,
 };
 
 #endif

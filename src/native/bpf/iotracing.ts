@@ -10,8 +10,14 @@ export const IOT_STATS_MAP = 'stats';
 export const IOT_MAX_FILES = 4096;
 export const IOT_MAX_BLOCKED = 4096;
 
-export const iotRqLayout = defineLayout('iot_rq', { ino: u64, queued_ns: u64, issued_ns: u64, dev: u32, tgid: u32, comm: char(16) });
-export const iotKeyLayout = defineLayout('iot_key', { dev: u32, tgid: u32, ino: u64 });
+export const IOT_MAX_TARGET_DISKS = 16;
+export const IOT_SYSCALL_FILES_MAP = 'syscall_files';
+export const IOT_DIRTIERS_MAP = 'dirtiers';
+
+export const iotRqLayout = defineLayout('iot_rq', { ino: u64, queued_ns: u64, issued_ns: u64, dev: u32, tgid: u32, comm: char(16), fs_dev: u32, writeback: u32 });
+export const iotKeyLayout = defineLayout('iot_key', { dev: u32, tgid: u32, ino: u64, fs_dev: u32, pad: u32 });
+export const iotFileLayout = defineLayout('iot_file', { ino: u64, fs_dev: u32, nr: u32 });
+export const iotDirtierLayout = defineLayout('iot_dirtier', { tgid: u32, pad: u32, comm: char(16) });
 export const iotValLayout = defineLayout('iot_val', {
   read_bytes: u64,
   write_bytes: u64,
@@ -20,6 +26,7 @@ export const iotValLayout = defineLayout('iot_val', {
   d2c_ns_sum: u64,
   q2c_ns_max: u64,
   d2c_ns_max: u64,
+  writeback_bytes: u64,
   comm: char(16),
 });
 export const IOT_STACK_DEPTH = 32;
@@ -36,8 +43,8 @@ export const iotBlockedLayout = defineLayout('iot_blocked', {
   stack: array(u64, IOT_STACK_DEPTH),
 });
 
-export const IotStat = { inflightFull: 0, filesFull: 1, untrackedDone: 2, sleepersFull: 3, blockedFull: 4, stackLost: 5 } as const;
-export const IOT_STAT_NR = 6;
+export const IotStat = { inflightFull: 0, filesFull: 1, untrackedDone: 2, sleepersFull: 3, blockedFull: 4, stackLost: 5, kthreadUnattributed: 6 } as const;
+export const IOT_STAT_NR = 7;
 export type IotStatName = keyof typeof IotStat;
 export type IotStats = Record<IotStatName, number>;
 
@@ -49,9 +56,27 @@ export function splitKernelDev(dev: number): { major: number; minor: number } {
   return { major: dev >>> 20, minor: dev & 0xfffff };
 }
 
-export function iotracingRodata(options: { targetDev?: number; minBlockedNs?: bigint } = {}): Record<string, number | bigint> {
-  return { target_dev: options.targetDev ?? 0, min_blocked_ns: options.minBlockedNs ?? 0n };
+/**
+ * Knobs: `targetDisks` are kernel dev_t values of whole disks (a partition target is its
+ * disk, a dm/md target adds the disks below it: block-topology.ts); [] = every disk.
+ */
+export function iotracingRodata(options: { targetDisks?: readonly number[]; minBlockedNs?: bigint } = {}): Record<string, number | bigint | Buffer> {
+  const disks = options.targetDisks ?? [];
+  if (disks.length > IOT_MAX_TARGET_DISKS) throw new RangeError(`iotracing: at most ${IOT_MAX_TARGET_DISKS} target disks, got ${disks.length}`);
+  const table = Buffer.alloc(IOT_MAX_TARGET_DISKS * 4);
+  disks.forEach((dev, i) => table.writeUInt32LE(dev >>> 0, i * 4));
+  return { target_disks: table, target_disk_count: disks.length, min_blocked_ns: options.minBlockedNs ?? 0n };
 }
+
+/**
+ * Programs the capture can run without (tracepoint category/name): without them a row keeps
+ * inode 0 for direct IO (`sys_enter`) or leaves flusher writeback with the kworker
+ * (`writeback_dirty_folio`, named writeback_dirty_page before 5.17).
+ */
+export const IOT_OPTIONAL_PROGRAMS: Record<string, [string, string]> = {
+  iot_sys_enter: ['raw_syscalls', 'sys_enter'],
+  iot_dirty_folio: ['writeback', 'writeback_dirty_folio'],
+};
 
 interface MapSource {
   map(name: string): {
@@ -61,9 +86,14 @@ interface MapSource {
 }
 
 export interface FileIoRow {
+  /** Kernel dev_t of the bio's block device (a partition when the IO went to one). */
   dev: number;
   tgid: number;
   ino: bigint;
+  /** Kernel dev_t of the file's file system (st_dev), 0 = unknown. */
+  fsDev: number;
+  /** Of writeBytes: written back by a kernel thread for this process (it dirtied the pages). */
+  writebackBytes: bigint;
   readBytes: bigint;
   writeBytes: bigint;
   ios: bigint;
@@ -82,6 +112,8 @@ export function readFileRows(object: MapSource): FileIoRow[] {
       dev: k.dev,
       tgid: k.tgid,
       ino: k.ino,
+      fsDev: k.fs_dev,
+      writebackBytes: v.writeback_bytes,
       readBytes: v.read_bytes,
       writeBytes: v.write_bytes,
       ios: v.ios,

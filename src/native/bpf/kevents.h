@@ -9,11 +9,13 @@
 
 #define KEV_COMM_LEN 16
 #define KEV_MAX_RECLAIMERS 4096
+#define KEV_MAX_MEMCG_WINDOWS 4096
 
 enum kev_kind {
 	KEV_HUNG_TASK = 1,
 	KEV_OOM_VICTIM = 2,
 	KEV_DIRECT_RECLAIM = 3,
+	KEV_MEMCG_RECLAIM = 4,	/* value: reclaim ns in the window; extra: pages reclaimed in it */
 };
 
 struct kev_event {
@@ -34,6 +36,18 @@ struct kev_reclaim_start {
 	__u64 start_ns;
 	__u32 order;
 	__u32 pad;
+};
+
+/*
+ * Memory-cgroup limit reclaim, summed per memory cgroup over a window: one pass of
+ * try_to_free_mem_cgroup_pages is short (µs..ms), a container at its limit does thousands.
+ */
+struct kev_memcg_window {
+	__u64 start_ns;		/* window start (first reclaim end in it) */
+	__u64 stall_ns;		/* reclaim time of the cgroup's tasks in this window */
+	__u64 nr_reclaimed;	/* pages reclaimed in this window */
+	__u32 reclaims;		/* reclaim passes in this window */
+	__u32 reported;		/* 1 once this window produced its event */
 };
 
 #endif

@@ -12,7 +12,7 @@ export const KEV_OOM_OBJECT = 'kevents_oom';
 export const KEV_OOM_PID_OBJECT = 'kevents_oom_pid';
 export const KEV_RECLAIM_OBJECT = 'kevents_reclaim';
 
-export const KevKind = { hungTask: 1, oomVictim: 2, directReclaim: 3 } as const;
+export const KevKind = { hungTask: 1, oomVictim: 2, directReclaim: 3, memcgReclaim: 4 } as const;
 
 export const kevEventLayout = defineLayout('kev_event', {
   time_ns: u64,
@@ -28,10 +28,12 @@ export const kevEventLayout = defineLayout('kev_event', {
   trigger_comm: char(16),
 });
 export const kevReclaimStartLayout = defineLayout('kev_reclaim_start', { start_ns: u64, order: u32, pad: u32 });
+export const kevMemcgWindowLayout = defineLayout('kev_memcg_window', { start_ns: u64, stall_ns: u64, nr_reclaimed: u64, reclaims: u32, reported: u32 });
 export type KevEvent = ReturnType<typeof kevEventLayout.decode>;
 
-export function kevReclaimRodata(thresholdNs: bigint): Record<string, bigint> {
-  return { threshold_ns: thresholdNs };
+/** Knobs of kevents_reclaim.bpf.c: the direct-reclaim threshold and the memcg window rule. */
+export function kevReclaimRodata(thresholdNs: bigint, memcg: { thresholdNs: bigint; windowNs: bigint }): Record<string, bigint> {
+  return { threshold_ns: thresholdNs, memcg_threshold_ns: memcg.thresholdNs, memcg_window_ns: memcg.windowNs };
 }
 
 export interface TracepointProbe {

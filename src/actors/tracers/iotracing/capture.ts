@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BpfObject, BpfOpenOptions } from '../../../native/index.js';
 import { KernelSymbols } from '../../../native/kallsyms.js';
+import { tracepointUnavailableReason, type TracepointProbe } from '../../../native/bpf/kevents.js';
 import {
   IOTRACING_OBJECT,
+  IOT_OPTIONAL_PROGRAMS,
   iotracingRodata,
-  kernelDev,
   readBlockedRows,
   readFileRows,
   readIotStats,
@@ -18,15 +19,22 @@ import {
   type FileIoRow,
   type IotStats,
 } from '../../../native/bpf/iotracing.js';
+import { resolveTargetDisks } from './block-topology.js';
 import { deviceName, listPids, openFiles, readComm, readProcIo, type OpenFile, type ProcIo } from './procfs.js';
 
 export type BpfOpener = (name: string, options: BpfOpenOptions) => BpfObject | Promise<BpfObject>;
 
 export interface CaptureOptions {
   seconds: number;
-  /** Only this device (major:minor); undefined = every device. */
+  /**
+   * Only the IO of this device (major:minor); undefined = every device. A partition means its
+   * disk's requests, a dm/md device the requests of the disks below it (block-topology.ts);
+   * rows still name the partition each IO was submitted to.
+   */
   device?: { major: number; minor: number };
   procRoot?: string;
+  /** sysfs root for the device topology (tests: a sysfs-shaped fixture). */
+  sysRoot?: string;
   signal?: AbortSignal;
   maxProcesses: number;
   maxFilesPerProcess: number;
@@ -42,14 +50,16 @@ export interface FileStat {
   major: number;
   minor: number;
   dev_name: string;
-  /** 0 = not known (direct IO, metadata, or pages without a file mapping). */
+  /** 0 = not known (metadata, swap, or IO outside a read/write/fsync-like syscall). */
   inode: number;
-  /** The file's path when the inode was found among the process's open files, else null. */
+  /** The file's path when (file system, inode) was found among open files seen during the capture, else null. */
   path: string | null;
-  /** Open files of the process on this device (for inode 0: what the direct IO most likely hit). */
+  /** When path is null: open files of the process on this device (what the IO most likely hit). */
   candidate_paths: string[];
   disk_read_bytes: number;
   disk_write_bytes: number;
+  /** Of disk_write_bytes: written back by a kernel flusher for this process, which dirtied the pages. */
+  disk_writeback_bytes: number;
   disk_read_bps: number;
   disk_write_bps: number;
   ios: number;
@@ -91,6 +101,8 @@ export interface BlockedStack {
 
 export interface CaptureResult {
   duration_seconds: number;
+  /** The whole disks whose requests were recorded ([] = every disk). */
+  capture_disks: string[];
   process_file_io_stats: ProcessIoStat[];
   io_blocked_stacks: BlockedStack[];
   /** BPF loss counters (0 = nothing lost). */
@@ -99,10 +111,18 @@ export interface CaptureResult {
 
 const round = (n: number): number => Math.round(n);
 
+/** Optional programs load only where their tracepoint exists (a kernel without one still captures). */
+export function optionalProgramsAutoload(probe?: TracepointProbe): Record<string, boolean> {
+  return Object.fromEntries(Object.entries(IOT_OPTIONAL_PROGRAMS).map(([program, [category, name]]) => [program, tracepointUnavailableReason(category, name, probe) === undefined]));
+}
+
 export async function captureIo(open: BpfOpener, options: CaptureOptions): Promise<CaptureResult> {
   const procRoot = options.procRoot ?? '/proc';
-  const targetDev = options.device !== undefined ? kernelDev(options.device.major, options.device.minor) : 0;
-  const object = await open(IOTRACING_OBJECT, { rodata: iotracingRodata({ targetDev, minBlockedNs: BigInt(options.blockedMinUs) * 1000n }) });
+  const target = options.device !== undefined ? resolveTargetDisks(options.device, options.sysRoot) : undefined;
+  const object = await open(IOTRACING_OBJECT, {
+    rodata: iotracingRodata({ targetDisks: target?.kernelDevs ?? [], minBlockedNs: BigInt(options.blockedMinUs) * 1000n }),
+    autoload: optionalProgramsAutoload(),
+  });
   const ioStart = new Map<number, ProcIo>();
   const ioLast = new Map<number, ProcIo>();
   const files = new Map<number, Map<string, OpenFile>>();
@@ -144,6 +164,7 @@ export async function captureIo(open: BpfOpener, options: CaptureOptions): Promi
     const blocked = blockedStacks(object, options);
     return {
       duration_seconds: Math.round(elapsedS * 1000) / 1000,
+      capture_disks: target?.disks.map((d) => d.name) ?? [],
       process_file_io_stats: aggregate(rows, { ioStart, ioLast, files, comms, elapsedS, options }),
       io_blocked_stacks: blocked,
       capture_stats: stats,
@@ -233,28 +254,44 @@ interface AggregateInput {
   options: CaptureOptions;
 }
 
+const fileKey = (major: number, minor: number, ino: bigint): string => `${major}:${minor}:${ino}`;
+
+/** (file system major:minor, inode) -> path, over every regular file seen open. */
+function pathIndex(files: Map<number, Map<string, OpenFile>>): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const perProcess of files.values()) {
+    for (const f of perProcess.values()) if (f.rdevMajor === undefined) index.set(fileKey(f.major, f.minor, f.ino), f.path);
+  }
+  return index;
+}
+
 function aggregate(rows: FileIoRow[], input: AggregateInput): ProcessIoStat[] {
   const { elapsedS, options } = input;
   const perSecond = (bytes: number): number => round(bytes / Math.max(elapsedS, 0.001));
   const byTgid = new Map<number, FileIoRow[]>();
   for (const r of rows) byTgid.set(r.tgid, [...(byTgid.get(r.tgid) ?? []), r]);
+  // Any process's open file names (file system, inode): a file written by one process and
+  // flushed by another, or closed by the writer before the last poll, is still named.
+  const paths = pathIndex(input.files);
   const processes: ProcessIoStat[] = [];
   for (const [tgid, list] of byTgid) {
     const open = [...(input.files.get(tgid)?.values() ?? [])];
     const fileStats: FileStat[] = list.map((r) => {
       const { major, minor } = splitKernelDev(r.dev);
-      const onDevice = open.filter((f) => (f.major === major && f.minor === minor) || (f.rdevMajor === major && f.rdevMinor === minor));
-      const byInode = r.ino !== 0n ? onDevice.find((f) => f.ino === r.ino && f.rdevMajor === undefined) : undefined;
+      const fs = r.fsDev !== 0 ? splitKernelDev(r.fsDev) : { major, minor };
+      const onDevice = open.filter((f) => (f.major === fs.major && f.minor === fs.minor) || (f.rdevMajor === major && f.rdevMinor === minor));
+      const path = r.ino !== 0n ? (paths.get(fileKey(fs.major, fs.minor, r.ino)) ?? null) : null;
       const ios = Number(r.ios);
       return {
         major,
         minor,
         dev_name: deviceName(major, minor),
         inode: Number(r.ino),
-        path: byInode?.path ?? null,
-        candidate_paths: byInode !== undefined ? [] : onDevice.map((f) => f.path),
+        path,
+        candidate_paths: path !== null ? [] : onDevice.map((f) => f.path),
         disk_read_bytes: Number(r.readBytes),
         disk_write_bytes: Number(r.writeBytes),
+        disk_writeback_bytes: Number(r.writebackBytes),
         disk_read_bps: perSecond(Number(r.readBytes)),
         disk_write_bps: perSecond(Number(r.writeBytes)),
         ios,

@@ -15,7 +15,7 @@ export const iotracingSettingsSchema = z.strictObject({
     .strictObject({
       /** Device-name regexes; when non-empty only matching devices are watched. */
       include: z.array(regexSchema).default([]),
-      /** Device-name regexes never watched (md* is always excluded, as in HUATUO). */
+      /** Device-name regexes never watched (["^md"] = HUATUO's md exclusion). */
       exclude: z.array(regexSchema).default([]),
     })
     .prefault({}),

@@ -89,8 +89,13 @@ export interface DeviceFilter {
   exclude: readonly string[];
 }
 
+/**
+ * HUATUO never watches md*: its capture filtered by the md's own dev_t, which (bio-based)
+ * has no requests. Here a capture of md or dm records the disks below it
+ * (block-topology.ts), so both are watched like any device; `exclude: ["^md"]` restores
+ * HUATUO's behaviour.
+ */
 export function deviceSelected(name: string, filter: DeviceFilter): boolean {
-  if (name.startsWith('md')) return false;
   if (filter.exclude.some((p) => new RegExp(p).test(name))) return false;
   return filter.include.length === 0 || filter.include.some((p) => new RegExp(p).test(name));
 }

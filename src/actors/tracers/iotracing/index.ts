@@ -8,7 +8,7 @@ import { tracepointUnavailableReason } from '../../../native/bpf/kevents.js';
 import { TracerUnavailableError } from '../../errors.js';
 import { assertKernelFeatures } from '../kernel-features.js';
 import { Flag, registerTracer, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
-import { captureIo, type CaptureResult } from './capture.js';
+import { captureIo, optionalProgramsAutoload, type CaptureResult } from './capture.js';
 import type { IotracingSettings } from './config.js';
 import { IoDetector, type Anomaly, type IoStatus } from './detector.js';
 import { readDiskstats } from './diskstats.js';
@@ -47,7 +47,7 @@ async function assertCaptureLoads(ctx: TracerContext<IotracingSettings>): Promis
     if (reason !== undefined) throw new TracerUnavailableError(`iotracing: ${reason}`);
   }
   try {
-    (await ctx.loadBpf(IOTRACING_OBJECT, { rodata: iotracingRodata() })).close();
+    (await ctx.loadBpf(IOTRACING_OBJECT, { rodata: iotracingRodata(), autoload: optionalProgramsAutoload() })).close();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && BPF_UNAVAILABLE.has(code)) {
