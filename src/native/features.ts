@@ -21,7 +21,11 @@ function tracepoint(name: string, since: string): KernelFeature {
   return { id: `tp_btf:${name}`, title: `tracepoint ${name} (tp_btf)`, since, present: (btf) => btf.hasTracepoint(name) };
 }
 
-/** Everything any built-in BPF object needs, by id. */
+/**
+ * Everything any built-in BPF object needs, by id. tpBlockRqInsert (iotracing's pre-6.5
+ * request start) and taskGetCgroup1 (v1 cgroup ids in BPF) are here for variants that
+ * other changes add; no tracer lists them yet.
+ */
 export const FEATURES = {
   tpBtf: { id: 'tp_btf', title: 'BTF-typed tracepoint programs (tp_btf)', since: '5.5', present: (b) => b.hasEnumValue('bpf_attach_type', 'BPF_TRACE_RAW_TP') },
   ringbuf: { id: 'ringbuf', title: 'BPF ring buffer map', since: '5.8', present: (b) => b.hasEnumValue('bpf_map_type', 'BPF_MAP_TYPE_RINGBUF') },
