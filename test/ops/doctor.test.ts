@@ -225,6 +225,20 @@ describe('doctor', () => {
       assert.match(bad.stderr, /storage: nope: unknown key|storage\.nope: unknown key/);
     });
 
+    it('--btf: the table says it is a prediction, shows the fallback and the OOM program, exit 1 for the missing feature', async (t) => {
+      const dir = temp(t);
+      const config = join(dir, 'config.json');
+      writeFileSync(config, JSON.stringify(await baseConfig(t)));
+      const btf = fakeKernelBtf({ ...NEW_KERNEL, markVictim: 'pid', blockIoStart: false }).writeTemp();
+      const r = spawnSync(process.execPath, [runner, config, `--btf=${btf}`], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`^Prediction for the kernel whose BTF is ${btf} \\(nothing loaded\\)$`, 'm'));
+      assert.match(r.stdout, /^iotracing\s+yes\s+NO\s+kernel: tracepoint block_io_start \(tp_btf\): missing: needs Linux 6\.5\+/m);
+      assert.match(r.stdout, /^ {4}fallback: oom\/mark_victim passes the victim task: missing \(Linux 6\.9\+\): fallback: pre-6\.9 variant kevents_oom_pid/m);
+      assert.match(r.stdout, /^ {4}program: mark_victim passes only the victim pid \(before 6\.9\): kevents_oom_pid/m);
+      assert.doesNotMatch(r.stdout, /^Agent$/m);
+    });
+
     it('as nobody: privileges fail and every BPF tracer cannot run, exit 1', async (t) => {
       // nobody cannot read /root or a 0700 temp dir: give it a world-readable copy of the config.
       const dir = temp(t);
