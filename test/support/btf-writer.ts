@@ -1,9 +1,15 @@
 // Writes small synthetic kernel BTF blobs (the raw /sys/kernel/btf/vmlinux format), so tests
 // can show what the feature probes say about kernels this VM does not run: an older
 // mark_victim(int pid), no block_io_start, no ring buffer... Only the kinds the probes read.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** Temp dirs of writeTemp(), removed when the test process exits (a few KiB each). */
+const written: string[] = [];
+process.once('exit', () => {
+  for (const dir of written) rmSync(dir, { recursive: true, force: true });
+});
 
 const KIND = { int: 1, ptr: 2, struct: 4, enum: 6, typedef: 8, func: 12, funcProto: 13 } as const;
 
@@ -87,9 +93,11 @@ export class BtfWriter {
     return Buffer.concat([hdr, types, strings]);
   }
 
-  /** Writes the blob to a fresh temp dir; returns its path. */
+  /** Writes the blob to a fresh temp dir (removed at process exit); returns its path. */
   writeTemp(name = 'vmlinux.btf'): string {
-    const path = join(mkdtempSync(join(tmpdir(), 'autotracer-btf-')), name);
+    const dir = mkdtempSync(join(tmpdir(), 'autotracer-btf-'));
+    written.push(dir);
+    const path = join(dir, name);
     writeFileSync(path, this.build());
     return path;
   }
