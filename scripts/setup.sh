@@ -35,6 +35,8 @@ declare -A WHY=(
   [fdisk]="sfdisk writes the partition table of the partitioned loop device in the iotracing tests"
   [linux-perf]="perf bench sched pipe for overhead benchmarks"
   [chromium]="headless browser driven by playwright-core in the flame-graph viewer test (test/flame/viewer.test.ts)"
+  [qemu-system-x86]="boots Debian's 6.1 kernel (TCG) to check which BPF objects load there (test/kernels/qemu.test.ts)"
+  [lz4]="unpacks the vmlinux of that kernel's bzImage for its BTF (scripts/kernels/run.mjs)"
 )
 missing=()
 for pkg in "${!WHY[@]}"; do

@@ -22,9 +22,13 @@ export interface TracerResult {
   /** One line per failed requirement (empty when canRun). */
   reasons: string[];
   checks: CheckResult[];
+  /** The BPF objects it loads on this kernel (after any BTF-driven variant choice). */
+  bpfObjects: string[];
 }
 
 export interface DoctorReport {
+  /** Set when the report predicts for another kernel's BTF file (`doctor --btf`). */
+  predictedFor?: string;
   host: CheckResult[];
   agent: CheckResult[];
   tracers: TracerResult[];
@@ -71,7 +75,9 @@ function checkRows(checks: readonly CheckResult[]): string[] {
 }
 
 export function renderTable(report: DoctorReport): string {
-  const out: string[] = ['Host', ...checkRows(report.host), '', 'Agent', ...checkRows(report.agent), '', 'Tracers'];
+  const out: string[] = report.predictedFor !== undefined
+    ? [`Prediction for the kernel whose BTF is ${report.predictedFor} (nothing loaded)`, ...checkRows(report.host), '', 'Tracers']
+    : ['Host', ...checkRows(report.host), '', 'Agent', ...checkRows(report.agent), '', 'Tracers'];
   const rows = table([
     ['TRACER', 'ENABLED', 'CAN RUN', 'WHY NOT'],
     ...report.tracers.map((t) => [t.name, t.enabled ? 'yes' : 'no', t.canRun ? 'yes' : 'NO', t.reasons[0] ?? '']),
@@ -82,6 +88,9 @@ export function renderTable(report: DoctorReport): string {
     for (const extra of t.reasons.slice(1)) out.push(`${' '.repeat(4)}also: ${extra}`);
     const hints = new Set(t.checks.filter((c) => c.status === 'fail' && c.hint !== undefined).map((c) => c.hint!));
     for (const hint of hints) out.push(`    hint: ${hint}`);
+    for (const c of t.checks) if (c.id.startsWith('feature.') && c.status === 'warn') out.push(`    fallback: ${c.title.replace(/^kernel: /, '')}: ${c.detail}`);
+    const variant = t.checks.find((c) => c.id.startsWith('variant.') && c.status === 'ok');
+    if (variant !== undefined) out.push(`    program: ${variant.detail}`);
   });
   const down = report.tracers.filter((t) => t.enabled && !t.canRun).map((t) => t.name);
   out.push('', report.exitCode === 0

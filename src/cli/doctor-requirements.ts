@@ -77,7 +77,10 @@ export const tracerRequirements: Readonly<Record<string, TracerRequirements>> = 
   oom: { bpfObjects: [KEV_OOM_OBJECT], tracepoints: [['oom', 'mark_victim']], perfEvent: false, cgroups: 'none', files: [{ path: '/proc/meminfo', why: 'memory at the OOM kill' }] },
   reclaim: {
     bpfObjects: [KEV_RECLAIM_OBJECT],
-    tracepoints: [['vmscan', 'mm_vmscan_direct_reclaim_begin'], ['vmscan', 'mm_vmscan_direct_reclaim_end']],
+    tracepoints: [
+      ['vmscan', 'mm_vmscan_direct_reclaim_begin'], ['vmscan', 'mm_vmscan_direct_reclaim_end'],
+      ['vmscan', 'mm_vmscan_memcg_reclaim_begin'], ['vmscan', 'mm_vmscan_memcg_reclaim_end'],
+    ],
     perfEvent: false, cgroups: 'none', files: [],
   },
   waitrate: {

@@ -7,6 +7,8 @@ import { bpfObjectPath } from '../paths.js';
 import { firstLine, tracepointCheck, type DoctorEnv } from './doctor-host.js';
 import { check, type CheckResult, type TracerResult } from './doctor-report.js';
 import type { RequiredFile, TracerRequirements } from './doctor-requirements.js';
+import { featureChecks, objectChoice } from './doctor-features.js';
+import type { KernelBtf } from '../native/btf.js';
 
 /** Results shared by several tracers are computed once per doctor run. */
 export class CheckCache {
@@ -74,6 +76,13 @@ export interface TracerContextFacts {
   cgroupV2: boolean;
   cgroupAny: boolean;
   perfEvent: () => CheckResult;
+  /** The kernel BTF the feature checks read; undefined when it cannot be read (host.btf says why). */
+  btf: KernelBtf | undefined;
+  /**
+   * Predicting for another kernel (`doctor --btf <file>`): only BTF-derived checks count;
+   * nothing is loaded and no host file or tracepoint directory is looked at.
+   */
+  predict: boolean;
 }
 
 export function evaluateTracer(
@@ -85,29 +94,45 @@ export function evaluateTracer(
   cache: CheckCache,
 ): TracerResult {
   const checks: CheckResult[] = [];
+  let bpfObjects: string[] = [];
   if (requirements === undefined) {
     // A tracer added without a requirement list (e.g. fresh from `new-tracer`): load its
     // namesake object if there is one; say that the rest is unchecked.
     checks.push(check(`tracer.${name}.requirements`, 'requirements declared', 'warn', 'no entry in src/cli/doctor-requirements.ts: only its namesake BPF object is checked',
       'add the tracer to src/cli/doctor-requirements.ts'));
-    if (existsSync(bpfObjectPath(name))) checks.push(cache.get(`bpf.${name}`, () => bpfLoadCheck(name)));
+    if (existsSync(bpfObjectPath(name))) {
+      bpfObjects = [name];
+      if (!facts.predict) checks.push(cache.get(`bpf.${name}`, () => bpfLoadCheck(name)));
+    }
   } else {
     const procRoot = typeof (settings as { procRoot?: unknown } | undefined)?.procRoot === 'string' ? (settings as { procRoot: string }).procRoot : facts.env.procRoot;
-    for (const file of requirements.files) checks.push(fileCheck(file, procRoot));
-    for (const tp of requirements.tracepoints) checks.push(cache.get(`tracepoint.${tp.join('/')}`, () => tracepointCheck(facts.env, facts.tracefs, tp)));
-    if (requirements.perfEvent) checks.push(cache.get('host.perf_event', facts.perfEvent));
-    switch (requirements.cgroups) {
-      case 'v2':
-        checks.push(facts.cgroupV2 ? check('cgroup.v2', 'cgroup v2', 'ok', 'mounted') : check('cgroup.v2', 'cgroup v2', 'fail', 'no cgroup2 mount', 'mount -t cgroup2 none /sys/fs/cgroup/unified'));
-        break;
-      case 'any':
-        checks.push(facts.cgroupAny ? check('cgroup.any', 'a cgroup hierarchy', 'ok', 'mounted') : check('cgroup.any', 'a cgroup hierarchy', 'fail', 'no cgroup v1 or v2 mount', 'mount -t cgroup2 none /sys/fs/cgroup'));
-        break;
-      case 'none':
-        break;
+    let objects = [...requirements.bpfObjects];
+    if (facts.btf !== undefined) {
+      checks.push(...featureChecks(name, facts.btf));
+      const choice = objectChoice(name, facts.btf, objects);
+      if (choice !== undefined) {
+        checks.push(choice.check);
+        objects = choice.objects;
+      }
     }
-    for (const object of requirements.bpfObjects) checks.push(cache.get(`bpf.${object}`, () => bpfLoadCheck(object)));
+    bpfObjects = objects;
+    if (!facts.predict) {
+      for (const file of requirements.files) checks.push(fileCheck(file, procRoot));
+      for (const tp of requirements.tracepoints) checks.push(cache.get(`tracepoint.${tp.join('/')}`, () => tracepointCheck(facts.env, facts.tracefs, tp)));
+      if (requirements.perfEvent) checks.push(cache.get('host.perf_event', facts.perfEvent));
+      switch (requirements.cgroups) {
+        case 'v2':
+          checks.push(facts.cgroupV2 ? check('cgroup.v2', 'cgroup v2', 'ok', 'mounted') : check('cgroup.v2', 'cgroup v2', 'fail', 'no cgroup2 mount', 'mount -t cgroup2 none /sys/fs/cgroup/unified'));
+          break;
+        case 'any':
+          checks.push(facts.cgroupAny ? check('cgroup.any', 'a cgroup hierarchy', 'ok', 'mounted') : check('cgroup.any', 'a cgroup hierarchy', 'fail', 'no cgroup v1 or v2 mount', 'mount -t cgroup2 none /sys/fs/cgroup'));
+          break;
+        case 'none':
+          break;
+      }
+      for (const object of objects) checks.push(cache.get(`bpf.${object}`, () => bpfLoadCheck(object)));
+    }
   }
   const failed = checks.filter((c) => c.status === 'fail');
-  return { name, enabled, canRun: failed.length === 0, reasons: failed.map((c) => `${c.title}: ${c.detail}`), checks };
+  return { name, enabled, canRun: failed.length === 0, reasons: failed.map((c) => `${c.title}: ${c.detail}`), checks, bpfObjects };
 }

@@ -166,10 +166,11 @@ export function buildProgram(done: (status: number) => void): Command {
     .command('doctor')
     .description('can each tracer run here? checks BTF, tracepoints, program types, cgroups, permissions, paths')
     .option('--json', 'JSON report', false)
-    .action(async (opts: { json: boolean }, cmd: Command) => {
+    .option('--btf <file>', "predict for another kernel from its BTF (/sys/kernel/btf/vmlinux or vmlinux of that kernel); loads nothing")
+    .action(async (opts: { json: boolean; btf?: string }, cmd: Command) => {
       const { runDoctorCommand } = await import('./commands/ops.js');
       const config = globals(cmd).config;
-      done(await runDoctorCommand({ ...(config !== undefined ? { config } : {}), json: opts.json }));
+      done(await runDoctorCommand({ ...(config !== undefined ? { config } : {}), json: opts.json, ...(opts.btf !== undefined ? { btf: opts.btf } : {}) }));
     });
 
   program

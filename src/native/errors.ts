@@ -70,3 +70,13 @@ export function native<T>(fn: () => T): T {
     throw toBpfError(err);
   }
 }
+
+export type BtfErrorCode = 'BTF_MISSING' | 'BTF_INVALID';
+
+/** Kernel BTF that cannot be read (src/native/btf.ts): absent, or not BTF at all. */
+export class BtfError extends CodedError {
+  declare readonly code: BtfErrorCode;
+  constructor(code: BtfErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

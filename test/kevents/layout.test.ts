@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEV_HANG_OBJECT, KEV_OOM_OBJECT, KEV_RECLAIM_OBJECT, KevKind, kevEventLayout, kevMemcgWindowLayout, kevReclaimStartLayout, tracepointUnavailableReason } from '../../src/native/bpf/kevents.js';
+import { KEV_HANG_OBJECT, KEV_OOM_OBJECT, KEV_OOM_PID_OBJECT, KEV_RECLAIM_OBJECT, KevKind, kevEventLayout, kevMemcgWindowLayout, kevReclaimStartLayout, tracepointUnavailableReason } from '../../src/native/bpf/kevents.js';
 import { parseMeminfo, MEMINFO_KEYS } from '../../src/actors/tracers/oom/meminfo.js';
 import { MemcgCooldown, reclaimEventData } from '../../src/actors/tracers/reclaim/index.js';
 import { assertLayoutMatchesBtf } from '../support/btf-layout.js';
 
 describe('kevents layouts and helpers', () => {
-  for (const object of [KEV_HANG_OBJECT, KEV_OOM_OBJECT, KEV_RECLAIM_OBJECT]) {
+  for (const object of [KEV_HANG_OBJECT, KEV_OOM_OBJECT, KEV_OOM_PID_OBJECT, KEV_RECLAIM_OBJECT]) {
     it(`struct kev_event in ${object}`, () => assertLayoutMatchesBtf(object, kevEventLayout));
   }
   it('struct kev_reclaim_start', () => assertLayoutMatchesBtf(KEV_RECLAIM_OBJECT, kevReclaimStartLayout));

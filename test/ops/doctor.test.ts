@@ -18,6 +18,7 @@ import { tracerRequirements } from '../../src/cli/doctor-requirements.js';
 import type { DoctorReport } from '../../src/cli/doctor-report.js';
 import { FakeElasticsearch } from '../support/fake-es.js';
 import { startAgent } from '../http/support.js';
+import { fakeKernelBtf, NEW_KERNEL } from '../support/btf-writer.js';
 
 /**
  * Lets other users reach `file`: every directory above it without search permission for
@@ -79,6 +80,46 @@ describe('doctor', () => {
     assert.equal(byId(report, 'agent.elasticsearch')?.status, 'skip');
     assert.match(byId(report, 'agent.storage')!.detail, /will be created/);
     assert.equal(report.exitCode, 0);
+  });
+
+  it('reports each tracer\'s kernel features from BTF and the OOM program it picks here', async (t) => {
+    const report = await doctorReport(parseAgentConfig(await baseConfig(t)), { tracers: ['oom', 'iotracing', 'waitrate', 'hungtask'] });
+    for (const name of ['oom', 'iotracing', 'waitrate', 'hungtask']) {
+      const features = tracer(report, name).checks.filter((c) => c.id.startsWith(`feature.${name}.`));
+      assert.ok(features.length >= 3, `${name} lists its features`);
+      assert.deepEqual(features.filter((c) => c.status !== 'ok'), [], `${name}: every feature present on 6.18`);
+    }
+    assert.ok(tracer(report, 'iotracing').checks.some((c) => c.id === 'feature.iotracing.tp_btf:block_io_start' && c.detail === 'present (Linux 6.5+)'));
+    assert.match(tracer(report, 'oom').checks.find((c) => c.id === 'variant.oom')!.detail, /victim task: kevents_oom$/);
+    assert.deepEqual(tracer(report, 'oom').bpfObjects, ['kevents_oom']);
+  });
+
+  it('--btf predicts for another kernel: a pre-6.9 one gets the OOM pid variant, a 5.15 one loses iotracing and waitrate, naming why', async (t) => {
+    const pre69 = fakeKernelBtf({ ...NEW_KERNEL, markVictim: 'pid', blockIoStart: false }).writeTemp();
+    const config = parseAgentConfig(await baseConfig(t, { tracers: { waitrate: { enabled: true } } }));
+    const report = await doctorReport(config, { kernelBtf: pre69 });
+    assert.equal(report.predictedFor, pre69);
+    assert.deepEqual(report.agent, []);
+    const oom = tracer(report, 'oom');
+    assert.equal(oom.canRun, true);
+    assert.deepEqual(oom.bpfObjects, ['kevents_oom_pid']);
+    assert.equal(oom.checks.find((c) => c.id === 'feature.oom.mark_victim.task')?.status, 'warn', 'a fallback, not a failure');
+    assert.match(oom.checks.find((c) => c.id === 'variant.oom')!.detail, /only the victim pid \(before 6\.9\): kevents_oom_pid/);
+    assert.ok(oom.checks.every((c) => !c.id.startsWith('bpf.')), 'nothing is loaded when predicting');
+    const io = tracer(report, 'iotracing');
+    assert.equal(io.canRun, false);
+    assert.deepEqual(io.reasons, ['kernel: tracepoint block_io_start (tp_btf): missing: needs Linux 6.5+ (or a backport)']);
+    assert.equal(report.exitCode, 1);
+
+    const k515 = fakeKernelBtf({ markVictim: 'pid', blockIoStart: false, ringbuf: true, switchPrevState: false, percpuLookup: false, threadInfoCpu: false }).writeTemp();
+    const old = await doctorReport(config, { kernelBtf: k515, tracers: ['waitrate', 'hungtask'] });
+    assert.deepEqual(tracer(old, 'waitrate').reasons.map((r) => /^kernel: (.*): missing/.exec(r)?.[1]), [
+      'sched_switch passes prev_state', 'task CPU in thread_info.cpu', 'bpf_map_lookup_percpu_elem() helper',
+    ]);
+    assert.equal(tracer(old, 'hungtask').canRun, true);
+    const unreadable = await doctorReport(config, { kernelBtf: join(temp(t), 'nope'), tracers: ['oom'] });
+    assert.equal(unreadable.host[0]?.status, 'fail');
+    assert.equal(unreadable.exitCode, 1);
   });
 
   it('a tracepoint missing from tracefs makes its tracer unable to run, with a hint; exit 1 only when that tracer is enabled', async (t) => {
@@ -182,6 +223,20 @@ describe('doctor', () => {
       const bad = spawnSync(process.execPath, [runner, config], { encoding: 'utf8', timeout: 60_000 });
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /storage: nope: unknown key|storage\.nope: unknown key/);
+    });
+
+    it('--btf: the table says it is a prediction, shows the fallback and the OOM program, exit 1 for the missing feature', async (t) => {
+      const dir = temp(t);
+      const config = join(dir, 'config.json');
+      writeFileSync(config, JSON.stringify(await baseConfig(t)));
+      const btf = fakeKernelBtf({ ...NEW_KERNEL, markVictim: 'pid', blockIoStart: false }).writeTemp();
+      const r = spawnSync(process.execPath, [runner, config, `--btf=${btf}`], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`^Prediction for the kernel whose BTF is ${btf} \\(nothing loaded\\)$`, 'm'));
+      assert.match(r.stdout, /^iotracing\s+yes\s+NO\s+kernel: tracepoint block_io_start \(tp_btf\): missing: needs Linux 6\.5\+/m);
+      assert.match(r.stdout, /^ {4}fallback: oom\/mark_victim passes the victim task: missing \(Linux 6\.9\+\): fallback: pre-6\.9 variant kevents_oom_pid/m);
+      assert.match(r.stdout, /^ {4}program: mark_victim passes only the victim pid \(before 6\.9\): kevents_oom_pid/m);
+      assert.doesNotMatch(r.stdout, /^Agent$/m);
     });
 
     it('as nobody: privileges fail and every BPF tracer cannot run, exit 1', async (t) => {

@@ -4,7 +4,7 @@
 import { CliError } from '../errors.js';
 
 interface DoctorModule {
-  runDoctor(opts: { config?: string; json: boolean }): Promise<number>;
+  runDoctor(opts: { config?: string; json: boolean; btf?: string }): Promise<number>;
 }
 
 interface NewTracerModule {
@@ -25,7 +25,7 @@ async function load<T>(specifier: string, command: string): Promise<T> {
   }
 }
 
-export async function runDoctorCommand(opts: { config?: string; json: boolean }): Promise<number> {
+export async function runDoctorCommand(opts: { config?: string; json: boolean; btf?: string }): Promise<number> {
   const mod = await load<DoctorModule>('../doctor.js', 'doctor');
   return mod.runDoctor(opts);
 }

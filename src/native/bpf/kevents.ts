@@ -1,12 +1,15 @@
 // TS side of kevents.h and the kevents_{hang,oom,reclaim}.bpf.c objects (layout checked
 // against BTF by test/kevents/layout.test.ts), plus the availability probe each event
 // tracer runs before loading (a missing tracepoint means `unavailable`, not a crash).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { KernelBtf } from '../btf.js';
 import { char, defineLayout, u32, u64 } from '../layout.js';
 
 export const KEV_EVENTS_RING = 'events';
 export const KEV_HANG_OBJECT = 'kevents_hang';
 export const KEV_OOM_OBJECT = 'kevents_oom';
+/** The pre-6.9 (`int pid` mark_victim) variant; src/actors/tracers/oom/variant.ts picks by BTF. */
+export const KEV_OOM_PID_OBJECT = 'kevents_oom_pid';
 export const KEV_RECLAIM_OBJECT = 'kevents_reclaim';
 
 export const KevKind = { hungTask: 1, oomVictim: 2, directReclaim: 3, memcgReclaim: 4 } as const;
@@ -50,11 +53,12 @@ export function tracepointUnavailableReason(category: string, name: string, prob
     return `tracepoint ${category}/${name} is not in this kernel (${tracefs}/events/${category}/${name} missing)`;
   }
   if (!existsSync(btf)) return `no kernel BTF at ${btf}: tp_btf programs cannot attach`;
-  if (!btfHasName(btf, `btf_trace_${name}`)) return `kernel BTF has no btf_trace_${name}`;
+  let known: boolean;
+  try {
+    known = KernelBtf.shared(btf).hasTracepoint(name);
+  } catch (err) {
+    return `kernel BTF at ${btf} is unreadable: ${(err as Error).message}`;
+  }
+  if (!known) return `kernel BTF has no btf_trace_${name}`;
   return undefined;
-}
-
-/** Cheap check: the name, NUL-terminated, appears in the BTF string section (read once, not kept). */
-function btfHasName(path: string, name: string): boolean {
-  return readFileSync(path).includes(Buffer.from(`\0${name}\0`, 'latin1'));
 }

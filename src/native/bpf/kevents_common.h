@@ -29,13 +29,9 @@ static __always_inline __u64 task_cgroup_memory(struct task_struct *p)
 	return BPF_CORE_READ(cg, kn, id);
 }
 
-static __always_inline struct kev_event *kev_reserve(__u32 kind, struct task_struct *subject)
+/* Fills e (zeroed first) with the identity of `subject` and of current (the trigger). */
+static __always_inline void kev_fill(struct kev_event *e, __u32 kind, struct task_struct *subject)
 {
-	struct kev_event *e = RINGBUF_RESERVE_OR_COUNT(events, events_drops, sizeof(*e));
-	struct task_struct *cur = (struct task_struct *)bpf_get_current_task_btf();
-
-	if (!e)
-		return NULL;
 	__builtin_memset(e, 0, sizeof(*e));
 	e->time_ns = bpf_ktime_get_ns();
 	e->kind = kind;
@@ -44,8 +40,17 @@ static __always_inline struct kev_event *kev_reserve(__u32 kind, struct task_str
 	BPF_CORE_READ_STR_INTO(&e->comm, subject, comm);
 	e->cgroup_v2 = task_cgroup_v2(subject);
 	e->cgroup_memory = task_cgroup_memory(subject);
-	e->trigger_pid = BPF_CORE_READ(cur, pid);
+	/* Not bpf_get_current_task_btf() (5.11): the low half is current->pid on any kernel. */
+	e->trigger_pid = (__u32)bpf_get_current_pid_tgid();
 	bpf_get_current_comm(e->trigger_comm, sizeof(e->trigger_comm));
+}
+
+static __always_inline struct kev_event *kev_reserve(__u32 kind, struct task_struct *subject)
+{
+	struct kev_event *e = RINGBUF_RESERVE_OR_COUNT(events, events_drops, sizeof(*e));
+
+	if (e)
+		kev_fill(e, kind, subject);
 	return e;
 }
 

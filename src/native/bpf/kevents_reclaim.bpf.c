@@ -82,7 +82,8 @@ int BPF_PROG(kev_reclaim_end, unsigned long nr_reclaimed)
 
 	if (ns == 0 || ns < threshold_ns)
 		return 0;
-	e = kev_reserve(KEV_DIRECT_RECLAIM, (struct task_struct *)bpf_get_current_task_btf());
+	/* bpf_get_current_task() (4.8), not the _btf one (5.11): every read of it is CO-RE. */
+	e = kev_reserve(KEV_DIRECT_RECLAIM, (struct task_struct *)bpf_get_current_task());
 	if (!e)
 		return 0;
 	e->value = ns;
@@ -101,7 +102,7 @@ int BPF_PROG(kev_memcg_reclaim_begin, int order, gfp_t gfp_flags)
 SEC("tp_btf/mm_vmscan_memcg_reclaim_end")
 int BPF_PROG(kev_memcg_reclaim_end, unsigned long nr_reclaimed)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task(); /* not _btf (5.11) */
 	struct kev_memcg_window fresh = {}, *w;
 	struct kev_event *e;
 	__u64 now, key, ns = reclaim_end(&memcg_reclaimers);

@@ -9,6 +9,7 @@ import type { BpfObject } from '../../../native/index.js';
 import type { ContainerRef } from '../../../storage/protocol.js';
 import { TracerUnavailableError } from '../../errors.js';
 import type { TracerContext } from '../../tracer-api.js';
+import { assertKernelFeatures } from '../kernel-features.js';
 
 const BPF_UNAVAILABLE = new Set(['BPF_LOAD_FAILED', 'BPF_ATTACH_FAILED', 'BPF_ATTACH_UNSUPPORTED']);
 
@@ -20,6 +21,8 @@ export interface KeventSpec {
   rodata?: Record<string, number | bigint>;
   /** Overrides for tests (a fake tracefs/BTF to exercise `unavailable`). */
   probe?: TracepointProbe;
+  /** The kernel features were already probed from BTF (the oom variant choice does it). */
+  featuresChecked?: boolean;
 }
 
 /** Throws TracerUnavailableError naming the first missing tracepoint. */
@@ -32,6 +35,7 @@ export function assertTracepoints(spec: KeventSpec): void {
 
 /** Runs the event object until ctx.signal aborts; BPF load/attach refusal -> unavailable. */
 export async function runKevent(ctx: TracerContext<unknown>, spec: KeventSpec, onEvent: (e: KevEvent) => Promise<void>, onAttached?: (o: BpfObject) => void): Promise<void> {
+  if (spec.featuresChecked !== true) assertKernelFeatures(spec.tracer, spec.probe?.btfPath);
   assertTracepoints(spec);
   try {
     await runKevStream((name, options) => ctx.loadBpf(name, options), {

@@ -6,6 +6,7 @@ import { ContainerResolver } from '../../../containers/index.js';
 import { IOTRACING_OBJECT, iotracingRodata } from '../../../native/bpf/iotracing.js';
 import { tracepointUnavailableReason } from '../../../native/bpf/kevents.js';
 import { TracerUnavailableError } from '../../errors.js';
+import { assertKernelFeatures } from '../kernel-features.js';
 import { Flag, registerTracer, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { captureIo, optionalProgramsAutoload, type CaptureResult } from './capture.js';
 import type { IotracingSettings } from './config.js';
@@ -40,6 +41,7 @@ const TRACEPOINTS: Array<[string, string]> = [
  * the tracepoints must exist and the verifier must accept the capture object (loaded, not attached).
  */
 async function assertCaptureLoads(ctx: TracerContext<IotracingSettings>): Promise<void> {
+  assertKernelFeatures('iotracing');
   for (const [category, name] of TRACEPOINTS) {
     const reason = tracepointUnavailableReason(category, name);
     if (reason !== undefined) throw new TracerUnavailableError(`iotracing: ${reason}`);

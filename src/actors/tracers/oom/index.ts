@@ -1,6 +1,8 @@
 // oom event (tracer_type "event"): oom/mark_victim names the victim task; BPF reads its v2
 // and v1-memory cgroup ids before it exits, so its container is known even when /proc is
 // already gone. The document's container is the victim's. docs/kevents.md.
+// Before 6.9 mark_victim passes only a pid: variant.ts picks the program from kernel BTF,
+// and what BPF could not learn there (no SIGKILL seen) is read from /proc/<pid> here.
 import { ContainerResolver } from '../../../containers/index.js';
 import { KEV_OOM_OBJECT, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
@@ -8,6 +10,8 @@ import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tra
 import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../hungtask/kevent-support.js';
 import type { OomSettings } from './config.js';
 import { readMeminfo } from './meminfo.js';
+import { readComm } from '../iotracing/procfs.js';
+import { selectOomProgramFromBtf, type OomVariant } from './variant.js';
 
 export interface OomEventData {
   victim: {
@@ -31,18 +35,23 @@ const PAGE = 4096;
 export class OomTracer implements Tracer<OomSettings> {
   onAttached: ((o: BpfObject) => void) | undefined;
   spec: KeventSpec = OOM_SPEC;
+  /** The program variant chosen at start (tests and logs). */
+  variant: OomVariant | undefined;
 
   async start(ctx: TracerContext<OomSettings>): Promise<void> {
     const s = ctx.config;
     const resolver = new ContainerResolver(s.containers);
-    await runKevent(ctx as TracerContext<unknown>, this.spec, async (e: KevEvent) => {
+    const program = selectOomProgramFromBtf(this.spec);
+    this.variant = program.variant;
+    ctx.logger.info(`oom: mark_victim passes the victim ${program.variant === 'task' ? 'task' : 'pid'}: using ${program.spec.object}`);
+    await runKevent(ctx as TracerContext<unknown>, program.spec, async (e: KevEvent) => {
       const meminfo = readMeminfo(s.procRoot); // first: closest to the moment of the kill
       const container = containerOf(resolver, e);
       const data: OomEventData = {
         victim: {
           pid: e.pid,
-          tgid: e.tgid,
-          comm: e.comm,
+          tgid: e.tgid !== 0 ? e.tgid : e.pid,
+          comm: e.comm !== '' ? e.comm : readComm(s.procRoot, e.pid) ?? '',
           container_id: container?.id ?? null,
           container_hostname: container?.hostname ?? null,
           cgroup_id: e.cgroup_v2.toString(),

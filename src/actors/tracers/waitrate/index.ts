@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerResolver, type Container } from '../../../containers/index.js';
 import { TracerUnavailableError } from '../../errors.js';
+import { assertKernelFeatures } from '../kernel-features.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { captureCompetitors } from './capture.js';
 import type { Threshold, WaitrateSettings } from './config.js';
@@ -46,6 +47,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
     const settings = ctx.config;
     const open: BpfOpener = (name, options) => ctx.loadBpf(name, options);
     const resolver = (this.resolver = new ContainerResolver(settings.containers));
+    assertKernelFeatures('waitrate');
     let counters: WaitrateCounters;
     try {
       counters = await WaitrateCounters.open(open, { trackRoot: settings.trackRoot, maxCgroups: settings.maxCgroups });

@@ -1,0 +1,53 @@
+// The kernel-feature part of `autotracer doctor`: for each tracer, every feature it needs
+// read from kernel BTF (present / missing / fallback, with the kernel version that brought
+// it) and the BPF program variant it will load here. The same code answers for another
+// kernel when given that kernel's BTF file (`doctor --btf <file>`), which is how the qemu
+// test (test/kernels) compares the prediction with what really loads on Debian's 6.1.
+import { selectOomProgram } from '../actors/tracers/oom/variant.js';
+import { KEV_OOM_OBJECT } from '../native/bpf/kevents.js';
+import type { KernelBtf } from '../native/btf.js';
+import { markVictimShape, TRACER_FEATURES, tracerFeatureReport, type FeatureVerdict } from '../native/features.js';
+import { check, type CheckResult } from './doctor-report.js';
+
+function featureCheck(tracer: string, v: FeatureVerdict): CheckResult {
+  const id = `feature.${tracer}.${v.id}`;
+  const title = `kernel: ${v.title}`;
+  switch (v.status) {
+    case 'present':
+      return check(id, title, 'ok', `present (Linux ${v.since}+)`);
+    case 'fallback':
+      return check(id, title, 'warn', `missing (Linux ${v.since}+): fallback: ${v.fallback ?? ''}`, 'nothing to do: the tracer runs with the fallback');
+    case 'missing':
+      return check(id, title, 'fail', `missing: needs Linux ${v.since}+ (or a backport)`, `run a kernel that has it; \`autotracer doctor --json\` lists every feature of ${tracer}`);
+  }
+}
+
+/** One check per declared feature of `tracer` (none for a tracer without BPF needs). */
+export function featureChecks(tracer: string, btf: KernelBtf): CheckResult[] {
+  if (TRACER_FEATURES[tracer] === undefined) return [];
+  return tracerFeatureReport(tracer, btf).verdicts.map((v) => featureCheck(tracer, v));
+}
+
+export interface ObjectChoice {
+  objects: string[];
+  check: CheckResult;
+}
+
+/**
+ * Where a tracer picks its BPF object by kernel shape, which one it picks here; undefined
+ * for tracers with a single object. The choice is the tracer's own code (oom/variant.ts).
+ */
+export function objectChoice(tracer: string, btf: KernelBtf, declared: readonly string[]): ObjectChoice | undefined {
+  if (tracer !== 'oom') return undefined;
+  const shape = markVictimShape(btf);
+  try {
+    const chosen = selectOomProgram({ tracer, tracepoints: [['oom', 'mark_victim']], object: KEV_OOM_OBJECT }, btf);
+    const objects = declared.map((o) => (o === KEV_OOM_OBJECT ? chosen.spec.object : o));
+    const detail = chosen.variant === 'task'
+      ? `mark_victim passes the victim task: ${chosen.spec.object}`
+      : `mark_victim passes ${shape === 'pid' ? 'only the victim pid (before 6.9)' : 'an unknown argument shape'}: ${chosen.spec.object} (victim identity from its SIGKILL)`;
+    return { objects, check: check('variant.oom', 'program variant', 'ok', detail) };
+  } catch (err) {
+    return { objects: [...declared], check: check('variant.oom', 'program variant', 'fail', (err as Error).message, 'see the missing kernel features above') };
+  }
+}
