@@ -7,6 +7,7 @@ import { detectCgroupMounts, type CgroupMounts } from '../containers/index.js';
 import { tracepointUnavailableReason } from '../native/bpf/kevents.js';
 import { PROFILE_OBJECT, PROFILE_PROGRAM } from '../native/bpf/profile.js';
 import { BpfObject } from '../native/index.js';
+import { deviceMapperAvailable, mdAvailable } from '../actors/tracers/iotracing/block-topology.js';
 import { check, type CheckResult } from './doctor-report.js';
 
 /** Where the doctor looks; tests point parts of it at fakes to exercise failures. */
@@ -149,6 +150,23 @@ export function perfEventCheck(): CheckResult {
   } finally {
     object?.close();
   }
+}
+
+/**
+ * Stacked block devices (device-mapper, md): iotracing resolves an anomaly on /dev/dm-* or md*
+ * to the disks below it. A kernel without them is not a fault (nothing to resolve), but an
+ * operator expecting LVM or RAID should learn here that this kernel cannot have any.
+ */
+export function stackedBlockDevicesCheck(env: DoctorEnv): CheckResult {
+  const dm = deviceMapperAvailable(env.procRoot);
+  const md = mdAvailable(env.procRoot);
+  const present = [dm ? 'device-mapper' : '', md ? 'md' : ''].filter(Boolean);
+  const missing = [dm ? '' : 'device-mapper (dm-*)', md ? '' : 'md (software RAID)'].filter(Boolean);
+  return missing.length === 0
+    ? check('host.block_stacking', 'stacked block devices', 'ok', 'device-mapper and md registered: iotracing resolves dm-*/md* to their disks')
+    : check('host.block_stacking', 'stacked block devices', 'warn',
+      `${missing.join(' and ')} not in ${env.procRoot}/devices${present.length > 0 ? ` (${present.join(', ')} present)` : ''}: no such devices can exist on this kernel; iotracing watches plain disks and partitions`,
+      'only matters for LVM/dm-crypt/RAID hosts: use a kernel with CONFIG_BLK_DEV_DM / CONFIG_BLK_DEV_MD');
 }
 
 export function firstLine(s: string): string {

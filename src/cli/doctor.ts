@@ -13,7 +13,7 @@ import { loadAgentConfig } from '../config/load.js';
 import type { AgentConfig, TracerEntryConfig } from '../config/schema.js';
 import { elasticsearchCheck, httpPortCheck, storagePathCheck } from './doctor-agent.js';
 import {
-  bpffsCheck, btfCheck, cgroupChecks, defaultDoctorEnv, findTracefs, lockdownCheck, perfEventCheck, privilegesCheck, tracefsCheck, tracepointCheck,
+  bpffsCheck, btfCheck, cgroupChecks, stackedBlockDevicesCheck, defaultDoctorEnv, findTracefs, lockdownCheck, perfEventCheck, privilegesCheck, tracefsCheck, tracepointCheck,
   type DoctorEnv,
 } from './doctor-host.js';
 import { exitCodeOf, renderJson, renderTable, type DoctorReport } from './doctor-report.js';
@@ -72,6 +72,7 @@ export async function doctorReport(config: AgentConfig, options: DoctorOptions =
     bpffsCheck(env),
     ...allTracepoints(requirements).map((tp) => cache.get(`tracepoint.${tp.join('/')}`, () => tracepointCheck(env, tracefs, tp))),
     cache.get('host.perf_event', perfEventCheck),
+    stackedBlockDevicesCheck(env),
     ...cgroups.checks,
   ];
   const agent = [storagePathCheck(config.storage.path), await elasticsearchCheck(config), await httpPortCheck(config)];

@@ -77,6 +77,9 @@ describe('doctor', () => {
     }
     assert.equal(tracer(report, 'waitrate').enabled, false); // opt-in by default
     assert.equal(byId(report, 'host.perf_event')?.status, 'ok');
+    // This kernel has neither device-mapper nor md (CONFIG_MD unset): said, as a warning.
+    assert.equal(byId(report, 'host.block_stacking')?.status, 'warn');
+    assert.match(byId(report, 'host.block_stacking')!.detail, /device-mapper \(dm-\*\) and md \(software RAID\) not in \/proc\/devices/);
     assert.equal(byId(report, 'agent.elasticsearch')?.status, 'skip');
     assert.match(byId(report, 'agent.storage')!.detail, /will be created/);
     assert.equal(report.exitCode, 0);
