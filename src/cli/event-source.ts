@@ -103,6 +103,11 @@ function storeError(db: string, err: unknown): Error {
       return new CliError('CLI_USAGE', `--db ${db}: ${message}`, 'pass the directory that holds events.mdb (the agent\'s storage.path)', { cause: err });
     case 'STORAGE_BAD_CURSOR':
       return new CliError('CLI_USAGE', message, 'pass a cursor printed by an earlier `autotracer events --db` on the same store', { cause: err });
+    case 'STORAGE_CORRUPT':
+    case 'STORAGE_UNREADABLE':
+    case 'STORAGE_NO_SPACE':
+      // Found before lmdb mapped the file (storage/preflight.ts): one line, the code first.
+      return new CliError('CLI_IO', `--db ${db}: ${code}: ${message}`, `\`autotracer store check --db ${db}\` tells what is wrong; docs/faults.md#storage`, { cause: err });
     default:
       return new CliError('CLI_IO', `--db ${db}: ${message}`, undefined, { cause: err });
   }
