@@ -3,7 +3,7 @@
 // has one writer and any number of reader processes). Same queries, same documents.
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { EventDocument, EventQuery } from '../storage/protocol.js';
+import type { EventDocument, EventQuery, SkippedRecord } from '../storage/protocol.js';
 import type { EventStore as Store } from '../storage/store.js';
 import { AgentClient } from './client.js';
 import { clientContext, loadConfigOption, type GlobalOptions } from './context.js';
@@ -12,6 +12,8 @@ import { CliError } from './errors.js';
 export interface EventPage {
   events: EventDocument[];
   cursor?: string;
+  /** Records of this page that could not be read: left out, reported by the caller. */
+  skipped?: SkippedRecord[];
 }
 
 export interface EventSource {
@@ -46,7 +48,7 @@ class HttpEventSource implements EventSource {
         order: q.reverse === false ? 'asc' : 'desc',
       },
     });
-    return { events: res.data, ...(res.cursor !== undefined ? { cursor: res.cursor } : {}) };
+    return { events: res.data, ...(res.cursor !== undefined ? { cursor: res.cursor } : {}), ...(res.skipped !== undefined ? { skipped: res.skipped } : {}) };
   }
 
   async get(id: string): Promise<EventDocument | undefined> {

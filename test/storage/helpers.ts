@@ -1,4 +1,5 @@
 // Shared test helpers for the storage area (not a test file itself).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -160,4 +161,49 @@ export class ActorHandle {
     await stopped;
     return await this.exited;
   }
+}
+
+/**
+ * A real small filesystem for faults that need one (full disk): a tmpfs of `size` (e.g.
+ * '4m') under a temp dir. Unmounted (lazily if busy) and removed in teardown, after anything
+ * registered later with defer() (the store or actor on it) is closed.
+ */
+export function mountTmpfs(t: TestContext, size: string): string {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'autotracer-tmpfs-'));
+  const mnt = path.join(base, 'mnt');
+  fs.mkdirSync(mnt);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt]);
+  defer(t, () => {
+    try {
+      execFileSync('umount', [mnt]);
+    } catch {
+      execFileSync('umount', ['-l', mnt]);
+    }
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+  return mnt;
+}
+
+/** Writes a filler file until the filesystem says ENOSPC; returns its path (remove it to free the space). */
+export function fillFilesystem(dir: string, name = 'filler'): string {
+  const filler = path.join(dir, name);
+  const fd = fs.openSync(filler, 'w');
+  try {
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    for (;;) fs.writeSync(fd, chunk);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    fs.closeSync(fd);
+  }
+  // The last bytes: smaller writes until not even one 4 KiB block is left.
+  const fd2 = fs.openSync(filler, 'a');
+  try {
+    for (;;) fs.writeSync(fd2, Buffer.alloc(4096, 1));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    fs.closeSync(fd2);
+  }
+  return filler;
 }
