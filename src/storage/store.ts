@@ -459,6 +459,31 @@ export class EventStore {
     return this.deadLetters.getKeysCount();
   }
 
+  /**
+   * Removes dead letters dead-lettered before `cutoffMs`, and the oldest beyond `maxCount`
+   * (seq order is dead-letter order closely enough: both follow the ship cursor). One commit.
+   */
+  async trimDeadLetters(cutoffMs: number, maxCount: number): Promise<number> {
+    this.assertOpen();
+    let excess = Math.max(0, this.deadLetters.getKeysCount() - maxCount);
+    let last: Promise<boolean> | undefined;
+    let removed = 0;
+    for (const { key, value } of this.deadLetters.getRange({ snapshot: false })) {
+      if (excess <= 0 && value.at >= cutoffMs) break;
+      last = this.deadLetters.remove(key);
+      last.catch(swallow);
+      removed++;
+      excess--;
+    }
+    if (!last) return 0;
+    try {
+      await last;
+    } catch (err) {
+      throw this.classifyCommitError(err);
+    }
+    return removed;
+  }
+
   // ---- retention ----------------------------------------------------------------------
 
   /** Seqs of events whose tracer time is before `cutoffMs`, oldest first. */
