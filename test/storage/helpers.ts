@@ -184,26 +184,4 @@ export function mountTmpfs(t: TestContext, size: string): string {
   return mnt;
 }
 
-/** Writes a filler file until the filesystem says ENOSPC; returns its path (remove it to free the space). */
-export function fillFilesystem(dir: string, name = 'filler'): string {
-  const filler = path.join(dir, name);
-  const fd = fs.openSync(filler, 'w');
-  try {
-    const chunk = Buffer.alloc(64 * 1024, 1);
-    for (;;) fs.writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    fs.closeSync(fd);
-  }
-  // The last bytes: smaller writes until not even one 4 KiB block is left.
-  const fd2 = fs.openSync(filler, 'a');
-  try {
-    for (;;) fs.writeSync(fd2, Buffer.alloc(4096, 1));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    fs.closeSync(fd2);
-  }
-  return filler;
-}
+export { fillFilesystem } from '../support/filesystem.js';
