@@ -14,6 +14,7 @@ import { AgentMetrics } from '../../src/metrics/agent-metrics.js';
 import { tracerSpec } from '../../src/supervisor/spec.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import { runCli } from '../cli/support.js';
 import { actorPath, defer, fillFilesystem, mountTmpfs, waitUntil } from './helpers.js';
 
 const saverPath = fileURLToPath(new URL('../fixtures/storage/steady-saver.js', import.meta.url));
@@ -63,6 +64,10 @@ test('disk full during a run: storage degraded, tracers untouched, held events w
   assert.equal(degraded.storage.reason, 'disk full');
   assert.equal(degraded.notReady[0]?.state, 'degraded');
   assert.equal(supervisor.status().storage?.degraded?.code, 'STORAGE_DISK_FULL');
+  const status = await runCli(['status', '--api', server.url]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /NOT READY/);
+  assert.match(status.stdout, /storage: degraded \(disk full since /);
   const scrape = (await get(`${server.url}/metrics`)).body;
   assert.ok(metricValue(scrape, 'autotracer_storage_write_failures_total{reason="disk_full"') >= 1, 'write failures counted');
   assert.equal(metricValue(scrape, 'autotracer_storage_degraded{reason="disk full"'), 1);
