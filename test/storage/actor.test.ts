@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { StorageReply } from '../../src/storage/protocol.js';
 import { FakeElasticsearch } from '../support/fake-es.js';
-import { ActorHandle, config, defer, fillFilesystem, makeEvent, makeEvents, mountTmpfs, tempDir, waitUntil } from './helpers.js';
+import { fillFilesystem, mountTmpfs } from '../support/filesystem.js';
+import { ActorHandle, config, defer, makeEvent, makeEvents, tempDir, waitUntil } from './helpers.js';
 
 type Reply<T extends StorageReply['type']> = Extract<StorageReply, { type: T }>;
 
@@ -121,7 +122,7 @@ test('unreadable Elasticsearch CA file → unavailable STORAGE_BAD_CONFIG (not a
 });
 
 test('disk full (tmpfs): coded error, the actor stays up, recovers when space frees', { timeout: 60_000 }, async (t) => {
-  const mnt = mountTmpfs(t, '4m');
+  const mnt = mountTmpfs('4m', (step) => defer(t, step));
   const actor = ActorHandle.start(t, config({ path: path.join(mnt, 'store') }));
   await actor.next((r) => r.type === 'ready');
   const acked = ((await actor.request({ type: 'store', events: makeEvents(10) })) as Reply<'stored'>).tracerIds;

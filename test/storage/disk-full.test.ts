@@ -15,7 +15,8 @@ import { tracerSpec } from '../../src/supervisor/spec.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
 import { runCli } from '../cli/support.js';
-import { actorPath, defer, fillFilesystem, mountTmpfs, waitUntil } from './helpers.js';
+import { fillFilesystem, mountTmpfs } from '../support/filesystem.js';
+import { actorPath, defer, waitUntil } from './helpers.js';
 
 const saverPath = fileURLToPath(new URL('../fixtures/storage/steady-saver.js', import.meta.url));
 const restart = { initialDelayMs: 100, maxDelayMs: 400, factor: 2, jitter: 0, budgetCount: 3, budgetWindowMs: 60_000, disabledInitialMs: 500, disabledMaxMs: 2000, healthyResetMs: 60_000 };
@@ -31,7 +32,7 @@ function metricValue(text: string, series: string): number {
 }
 
 test('disk full during a run: storage degraded, tracers untouched, held events written when space returns', { timeout: 120_000 }, async (t) => {
-  const mnt = mountTmpfs(t, '4m');
+  const mnt = mountTmpfs('4m', (step) => defer(t, step));
   const supervisor = new Supervisor({
     storage: {
       modulePath: actorPath, config: { path: path.join(mnt, 'store'), fsync: 'os', retention: { intervalMs: 3_600_000 } }, restart,

@@ -1,5 +1,4 @@
 // Shared test helpers for the storage area (not a test file itself).
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -162,26 +161,3 @@ export class ActorHandle {
     return await this.exited;
   }
 }
-
-/**
- * A real small filesystem for faults that need one (full disk): a tmpfs of `size` (e.g.
- * '4m') under a temp dir. Unmounted (lazily if busy) and removed in teardown, after anything
- * registered later with defer() (the store or actor on it) is closed.
- */
-export function mountTmpfs(t: TestContext, size: string): string {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'autotracer-tmpfs-'));
-  const mnt = path.join(base, 'mnt');
-  fs.mkdirSync(mnt);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt]);
-  defer(t, () => {
-    try {
-      execFileSync('umount', [mnt]);
-    } catch {
-      execFileSync('umount', ['-l', mnt]);
-    }
-    fs.rmSync(base, { recursive: true, force: true });
-  });
-  return mnt;
-}
-
-export { fillFilesystem } from '../support/filesystem.js';

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { inspectLmdbFile, MIN_FREE_BYTES_AT_START } from '../../src/storage/preflight.js';
 import { EventStore, LMDB_FILE, storeOptionsFrom } from '../../src/storage/store.js';
 import { runCli, writeConfig } from '../cli/support.js';
-import { config, fillFilesystem, makeEvents, mountTmpfs, tempDir } from './helpers.js';
+import { fillFilesystem, mountTmpfs } from '../support/filesystem.js';
+import { config, defer, makeEvents, tempDir } from './helpers.js';
 
 /** A real agent store with `n` events; returns the acknowledged ids. */
 async function writeStore(dir: string, n: number): Promise<string[]> {
@@ -112,7 +113,7 @@ test('an intact store: store check says ok and reads every acknowledged record',
 });
 
 test('full filesystem at start (no store yet): exit 1 with "no space" and the figures, no signal, nothing created', { timeout: 60_000 }, async (t) => {
-  const mnt = mountTmpfs(t, '2m');
+  const mnt = mountTmpfs('2m', (step) => defer(t, step));
   const work = tempDir(t);
   const dir = path.join(mnt, 'store');
   fs.mkdirSync(dir);
