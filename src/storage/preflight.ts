@@ -21,9 +21,13 @@ export const LMDB_FILE = 'events.mdb';
 export const LMDB_LOCK_FILE = `${LMDB_FILE}-lock`;
 
 /**
- * Free space required to open a store for writing. Creating a store writes its meta pages,
- * the lock file (8 KiB) and a first commit; LMDB faults (SIGBUS) when a write to a mapped
- * page cannot be backed. 1 MiB leaves room for those and a few batches.
+ * Free space required to open a store for writing when its files must be created. Creating a
+ * store writes its meta pages, the lock file (8 KiB) and a first commit; LMDB faults (SIGBUS)
+ * when a write to a mapped page cannot be backed. 1 MiB leaves room for those and a few
+ * batches. An existing store with its lock file opens without allocating (measured on a full
+ * tmpfs: it opens, reads, and its commits fail cleanly with ENOSPC), so it is opened and its
+ * writes are handled as a full disk (degraded, held batches): a storage actor restarted while
+ * the disk is full must not take the agent down.
  */
 export const MIN_FREE_BYTES_AT_START = 1024 * 1024;
 
@@ -173,8 +177,8 @@ export function preflightStore(dir: string, access: 'write' | 'read'): Preflight
     }
   }
   const lockFile = inspectLockFile(path.join(dir, LMDB_LOCK_FILE), access === 'write' ? 'r+' : 'r');
-  // A writer may create files and always writes; a reader writes only a missing lock file.
-  if (access === 'write') assertFreeSpace(dir, MIN_FREE_BYTES_AT_START);
-  else if (!lockFile) assertFreeSpace(dir, 64 * 1024);
+  // Only creating files needs room up front (see MIN_FREE_BYTES_AT_START).
+  if (access === 'write' && (data === undefined || !lockFile)) assertFreeSpace(dir, MIN_FREE_BYTES_AT_START);
+  else if (access === 'read' && !lockFile) assertFreeSpace(dir, 64 * 1024);
   return { data, lockFile };
 }

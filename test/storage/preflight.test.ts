@@ -112,6 +112,26 @@ test('an intact store: store check says ok and reads every acknowledged record',
   assert.equal(report.records.readable, acked.length);
 });
 
+test('full filesystem with an existing store: it opens, reads, and writes fail as STORAGE_DISK_FULL (degraded, not fatal)', { timeout: 60_000 }, async (t) => {
+  const mnt = mountTmpfs('2m', (step) => defer(t, step));
+  const dir = path.join(mnt, 'store');
+  const acked = await writeStore(dir, 100);
+  fillFilesystem(mnt);
+  // A storage actor restarted while the disk is full goes through this open.
+  const store = EventStore.open(storeOptionsFrom(config({ path: dir, fsync: 'os' })));
+  defer(t, () => store.close());
+  for (const id of acked) assert.ok(store.get(id), `acked ${id} readable`);
+  let failure: (Error & { code?: string }) | undefined;
+  for (let i = 0; i < 50 && failure === undefined; i++) {
+    try {
+      await store.storeBatch(makeEvents(100, { data: { blob: 'z'.repeat(2000) } }));
+    } catch (err) {
+      failure = err as Error & { code?: string };
+    }
+  }
+  assert.equal(failure?.code, 'STORAGE_DISK_FULL');
+});
+
 test('full filesystem at start (no store yet): exit 1 with "no space" and the figures, no signal, nothing created', { timeout: 60_000 }, async (t) => {
   const mnt = mountTmpfs('2m', (step) => defer(t, step));
   const work = tempDir(t);
