@@ -91,6 +91,13 @@ export class AgentProcess {
     return m === null ? undefined : Number(m[1]);
   }
 
+  /** GET /readyz (200 or 503) and the storage state it reports (bench/soak/disk-full.ts). */
+  async readiness(): Promise<{ status: number; storage: string | undefined }> {
+    const res = await fetch(`${this.baseUrl()}/readyz`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as { data?: { storage?: { state?: string } } };
+    return { status: res.status, storage: body.data?.storage?.state };
+  }
+
   /** Restarts of the storage actor by reason (autotracer_actor_restarts_total, kind storage). */
   async storageRestarts(): Promise<Record<string, number>> {
     const text = await this.request('GET', '/metrics');

@@ -23,6 +23,8 @@ export interface SoakConfigInput {
   esUrl: string;
   token: string;
   loopDevice: string | undefined;
+  /** storage.path; default <dir>/data. The disk-full phase puts it on a small tmpfs. */
+  storagePath?: string;
 }
 
 export function soakConfig(input: SoakConfigInput): Record<string, unknown> {
@@ -41,7 +43,7 @@ export function soakConfig(input: SoakConfigInput): Record<string, unknown> {
   });
   return {
     storage: {
-      path: join(input.dir, 'data'),
+      path: input.storagePath ?? join(input.dir, 'data'),
       fsync: 'os',
       elasticsearch: {
         urls: [input.esUrl],

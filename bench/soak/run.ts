@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeElasticsearch } from '../../test/support/fake-es.js';
 import { AgentProcess, type TracerView } from './agent.js';
 import { CANARY, CANARY_PERIOD_MS, writeSoakConfig } from './config.js';
+import { DiskFullPhase, type DiskFullResult } from './disk-full.js';
 import { SoakError } from './errors.js';
 import { EsFlapper } from './es-flapper.js';
 import { FaultInjector, type FaultRecord } from './faults.js';
@@ -35,6 +36,10 @@ const PROGRESS_MS = 10_000;
 const DRAIN_TIMEOUT_MS = 90_000;
 const QUIET_MS = 10_000;
 const SETTLE_MS = 5000;
+/** How long the disk-full phase keeps the store's filesystem full. */
+const DISK_FULL_HOLD_MS = 15_000;
+/** /readyz must say ready again this soon after the space returns. */
+const DISK_FULL_RECOVER_MAX_MS = 15_000;
 
 interface Options {
   minutes: number;
@@ -78,6 +83,7 @@ export async function runSoak(options: Options): Promise<number> {
   const ours = new Set<number>();
   const lifetimes: Lifetime[] = [];
   const workloads = new SoakWorkloads(log);
+  const diskFull = new DiskFullPhase(dir, log);
   let es: FakeElasticsearch | undefined;
   let sampler: NodeJS.Timeout | undefined;
   let progress: NodeJS.Timeout | undefined;
@@ -100,7 +106,8 @@ export async function runSoak(options: Options): Promise<number> {
     const bpfBefore = bpfSnapshot();
     es = await FakeElasticsearch.start();
     await workloads.prepare();
-    const configFile = writeSoakConfig({ dir, esUrl: es.url, token, loopDevice: workloads.loopDevice });
+    const storagePath = diskFull.mount();
+    const configFile = writeSoakConfig({ dir, esUrl: es.url, token, loopDevice: workloads.loopDevice, storagePath });
     const flapper = new EsFlapper(es, rng, log);
     const injector = new FaultInjector(rng, log);
 
@@ -162,6 +169,9 @@ export async function runSoak(options: Options): Promise<number> {
     injector.resume();
     log(`fd baseline taken (${baseline.length} samples, all tracers settled); faults resumed`);
 
+    // The disk-full phase: the store's filesystem full for a while, under the same load.
+    const diskFullResult: DiskFullResult = await diskFull.run(life.agent, DISK_FULL_HOLD_MS);
+
     await sleep(Math.max(0, plannedEnd - Date.now()));
     const activeEnd = Date.now();
     log('active phase over: stopping faults and workloads, ES healthy, draining');
@@ -198,7 +208,7 @@ export async function runSoak(options: Options): Promise<number> {
     const bpfAfter = bpfSnapshot();
 
     // ---- checks -----------------------------------------------------------------------
-    const stored = await readStoredEvents(join(dir, 'data'), es.url);
+    const stored = await readStoredEvents(storagePath, es.url);
     const delivery = checkDelivery(stored, es);
     report.check('acked-equals-es', `${delivery.acknowledged} acked, ${delivery.inEs} in ES, ${delivery.missingInEs.length} missing, ${delivery.extraInEs.length} extra`,
       'equal sets by _id', delivery.acknowledged > 0 && delivery.missingInEs.length === 0 && delivery.extraInEs.length === 0);
@@ -259,6 +269,8 @@ export async function runSoak(options: Options): Promise<number> {
     const uninjected = restarts - f.classified - f.misclassified - f.interrupted;
     report.check('uninjected-crashes', `${Math.max(0, uninjected)} tracer (restarts ${restarts}, injected and seen ${f.classified + f.misclassified}), storage ${storageRestarts}`,
       '0', uninjected <= 0 && storageRestarts === 0);
+    report.check('disk-full', `degraded after ${diskFullResult.detectedAfterMs ?? '-'} ms of ${diskFullResult.heldMs} ms full; ready ${diskFullResult.recoveredAfterMs ?? '-'} ms after space returned`,
+      `degraded reported; ready ≤ ${DISK_FULL_RECOVER_MAX_MS} ms after`, diskFullResult.detectedAfterMs !== undefined && diskFullResult.recoveredAfterMs !== undefined && diskFullResult.recoveredAfterMs <= DISK_FULL_RECOVER_MAX_MS);
     report.check('agent-exit', `code ${stopped.code}, signal ${stopped.signal}${stopped.forced ? ' (SIGKILL after timeout)' : ''}`, 'code 0', stopped.code === 0 && !stopped.forced);
     report.check('host-restored', hostProblems.length === 0 ? 'cgroups, loop devices, sysctls, workloads gone' : hostProblems.join('; '), 'nothing left', hostProblems.length === 0);
 
@@ -285,6 +297,11 @@ export async function runSoak(options: Options): Promise<number> {
     if (progress !== undefined) clearInterval(progress);
     const late = await restore();
     if (late.length > 0) log(`host restore problems: ${late.join('; ')}`);
+    try {
+      diskFull.unmount();
+    } catch (err) {
+      log(`cannot unmount ${diskFull.mountPoint}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     await es?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -16,6 +16,9 @@ export type ActorErrorCode =
   | 'ACTOR_NOT_STARTED'
   | 'SAVE_FAILED'
   | 'EVENT_NOT_JSON'
+  | 'EVENT_TOO_LARGE'
+  /** Storage could not take the event (its mailbox overflowed while it could not write). */
+  | 'EVENT_DROPPED'
   | 'SAVE_ABORTED';
 
 export class ActorError extends CodedError {

@@ -57,7 +57,10 @@ export class EventBatcher {
   fail(batchId: number, error: SerializedError): void {
     const waiters = this.inFlight.get(batchId);
     this.inFlight.delete(batchId);
-    waiters?.forEach((w) => w.reject(new ActorError('SAVE_FAILED', `storage failed the batch: ${error.message}`)));
+    // MAILBOX_DROPPED: storage could not write and its bounded mailbox overflowed; the
+    // runtime does not count that against the tracer (runtime.ts isStorageDrop).
+    const dropped = error.code === 'MAILBOX_DROPPED';
+    waiters?.forEach((w) => w.reject(dropped ? new ActorError('EVENT_DROPPED', `storage dropped the event: ${error.message}`) : new ActorError('SAVE_FAILED', `storage failed the batch: ${error.message}`)));
   }
 
   get pending(): number {

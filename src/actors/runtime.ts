@@ -11,7 +11,7 @@ import { serializeError } from '../common/coded-error.js';
 import type { TracerType } from '../storage/protocol.js';
 import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
-import { eventDataJson } from '../storage/document.js';
+import { eventDataJson, MAX_EVENT_DATA_BYTES, oversizeJsonBytes } from '../storage/document.js';
 import { currentThreadId, readProcessCpuSeconds } from '../common/cpu-time.js';
 import { faultInjectionEnabled, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type ControlCall, type FaultKind, type FromActor, type ToActor } from './protocol.js';
 import { testAddonPath } from '../paths.js';
@@ -40,6 +40,11 @@ export function runActor(transport: ActorTransport): void {
 function installFaultHandlers(transport: ActorTransport): void {
   const rejections = new WeakSet<object>();
   process.on('unhandledRejection', (reason) => {
+    // A save storage dropped that the tracer did not await is not the tracer's bug either.
+    if (isStorageDrop(reason)) {
+      transport.send({ type: 'log', level: 'warn', msg: `an event was dropped by storage: ${describe(reason)}` });
+      return;
+    }
     // Re-throw so it becomes an uncaught exception, remembering where it came from.
     const err = new ActorError('UNHANDLED_REJECTION', `unhandled rejection: ${describe(reason)}`, { cause: reason });
     rejections.add(err);
@@ -49,6 +54,10 @@ function installFaultHandlers(transport: ActorTransport): void {
     const kind = rejections.has(err) ? 'unhandled-rejection' : 'uncaught-exception';
     transport.sendThenExit({ type: 'fatal', kind, error: serializeError(err) }, 1);
   });
+}
+
+function isStorageDrop(value: unknown): boolean {
+  return value instanceof ActorError && value.code === 'EVENT_DROPPED';
 }
 
 function describe(value: unknown): string {
@@ -228,9 +237,16 @@ class TracerActor {
           this.unavailable(err);
           return;
         }
-        // A throw or rejection from start() is the tracer crashing.
-        this.transport.sendThenExit({ type: 'fatal', kind: 'uncaught-exception', error: serializeError(err) }, 1);
-        return;
+        if (isStorageDrop(err)) {
+          // Storage could not take the event (its mailbox overflowed while it could not
+          // write): not this tracer's fault, so not a crash; start() runs again as after a
+          // normal return. The drop is counted (autotracer_events_dropped_total).
+          this.log('warn', `[${this.init.name}] an event was dropped by storage (${describe(err)}); starting again after the interval`);
+        } else {
+          // A throw or rejection from start() is the tracer crashing.
+          this.transport.sendThenExit({ type: 'fatal', kind: 'uncaught-exception', error: serializeError(err) }, 1);
+          return;
+        }
       }
       if (this.abort.signal.aborted) return;
       await this.closeBpf();
@@ -390,6 +406,10 @@ class TracerActor {
         } catch (err) {
           const why = err instanceof Error ? err.message : String(err);
           return Promise.reject(new ActorError('EVENT_NOT_JSON', `[${name}] ctx.save(): the event data is not JSON-safe (${why}); convert BigInt to number or string and remove cycles`));
+        }
+        const oversize = oversizeJsonBytes(dataJson);
+        if (oversize !== undefined) {
+          return Promise.reject(new ActorError('EVENT_TOO_LARGE', `[${name}] ctx.save(): the event data is ${oversize} bytes of JSON, above the limit of ${MAX_EVENT_DATA_BYTES} bytes; save less (fewer stacks, a sample) or split it`));
         }
         return this.batcher.add({
           tracerName: name,

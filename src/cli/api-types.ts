@@ -29,4 +29,6 @@ export interface Health {
 export interface Readiness {
   ready: boolean;
   notReady: { name: string; kind: string; state: string; reason: string | null }[];
+  /** Absent from agents older than the storage readiness model. */
+  storage?: { state: 'ok' | 'degraded' | 'down'; reason?: string; code?: string; since?: string };
 }

@@ -1,12 +1,15 @@
 // A small HTTP client for the agent's API (docs/http-api.md): the {data} / {error:{code,
 // message}} envelopes, the bearer token on state changes, and the translation of every
 // failure into a CliError with the exit status and hint the CLI documents.
+import type { SkippedRecord } from '../storage/protocol.js';
 import { CliError } from './errors.js';
 import { TOKEN_ENV, type ClientContext, type TokenInfo } from './context.js';
 
 export interface Envelope<T> {
   data: T;
   cursor?: string;
+  /** Event listings: stored records the agent could not read (left out of `data`). */
+  skipped?: SkippedRecord[];
 }
 
 /** What the caller knows about a 404, so "not found" can say what was not found. */

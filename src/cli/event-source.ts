@@ -3,7 +3,7 @@
 // has one writer and any number of reader processes). Same queries, same documents.
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { EventDocument, EventQuery } from '../storage/protocol.js';
+import type { EventDocument, EventQuery, SkippedRecord } from '../storage/protocol.js';
 import type { EventStore as Store } from '../storage/store.js';
 import { AgentClient } from './client.js';
 import { clientContext, loadConfigOption, type GlobalOptions } from './context.js';
@@ -12,6 +12,8 @@ import { CliError } from './errors.js';
 export interface EventPage {
   events: EventDocument[];
   cursor?: string;
+  /** Records of this page that could not be read: left out, reported by the caller. */
+  skipped?: SkippedRecord[];
 }
 
 export interface EventSource {
@@ -46,7 +48,7 @@ class HttpEventSource implements EventSource {
         order: q.reverse === false ? 'asc' : 'desc',
       },
     });
-    return { events: res.data, ...(res.cursor !== undefined ? { cursor: res.cursor } : {}) };
+    return { events: res.data, ...(res.cursor !== undefined ? { cursor: res.cursor } : {}), ...(res.skipped !== undefined ? { skipped: res.skipped } : {}) };
   }
 
   async get(id: string): Promise<EventDocument | undefined> {
@@ -103,6 +105,11 @@ function storeError(db: string, err: unknown): Error {
       return new CliError('CLI_USAGE', `--db ${db}: ${message}`, 'pass the directory that holds events.mdb (the agent\'s storage.path)', { cause: err });
     case 'STORAGE_BAD_CURSOR':
       return new CliError('CLI_USAGE', message, 'pass a cursor printed by an earlier `autotracer events --db` on the same store', { cause: err });
+    case 'STORAGE_CORRUPT':
+    case 'STORAGE_UNREADABLE':
+    case 'STORAGE_NO_SPACE':
+      // Found before lmdb mapped the file (storage/preflight.ts): one line, the code first.
+      return new CliError('CLI_IO', `--db ${db}: ${code}: ${message}`, `\`autotracer store check --db ${db}\` tells what is wrong; docs/faults.md#storage`, { cause: err });
     default:
       return new CliError('CLI_IO', `--db ${db}: ${message}`, undefined, { cause: err });
   }

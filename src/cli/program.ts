@@ -162,6 +162,22 @@ export function buildProgram(done: (status: number) => void): Command {
       done(await runCheckConfig(file, opts.format));
     });
 
+  // The LMDB store on disk, without the agent (docs/cli.md#store, docs/faults.md#storage).
+  const store = program.command('store').description('check the LMDB store on disk, or move it aside (reset) so the agent starts empty');
+  for (const action of ['check', 'reset'] as const) {
+    store
+      .command(action)
+      .description(action === 'check'
+        ? 'validate the store before anything maps it (meta pages, size, lock file, free space) and read every record; exit 1 when damaged'
+        : 'rename events.mdb and its lock file to <name>.moved-<time> (never deletes); stop the agent first')
+      .addOption(new Option('--db <dir>', 'the store directory (default: storage.path of --config, else /var/lib/autotracer/events)'))
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+      .action(async (opts: { db?: string; format: 'text' | 'json' }, cmd: Command) => {
+        const { runStore } = await import('./commands/store.js');
+        done(await runStore(globals(cmd), action, opts));
+      });
+  }
+
   program
     .command('doctor')
     .description('can each tracer run here? checks BTF, tracepoints, program types, cgroups, permissions, paths')

@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { TriggerRequest } from '../actors/tracer-api.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
-import type { EventDocument, EventQuery, StorageMetrics } from '../storage/protocol.js';
+import type { EventDocument, EventQuery, SkippedRecord, StorageMetrics } from '../storage/protocol.js';
 import type { ActorStatus, AgentStatus } from '../supervisor/status.js';
 import type { TracerEvent } from '../supervisor/tracer-child.js';
 import { FlameError, flameHeaders, renderEventFlame, type FlameFormat } from '../flame/index.js';
@@ -25,7 +25,7 @@ export interface AgentTarget {
   stopTracer(name: string): Promise<ActorStatus>;
   /** Drains storage write latencies; read once per /metrics scrape. Optional for test doubles. */
   storageMetrics?(): { latest: StorageMetrics | undefined; writeLatencySeconds: number[] };
-  query(query: EventQuery): Promise<{ events: EventDocument[]; cursor?: string }>;
+  query(query: EventQuery): Promise<{ events: EventDocument[]; cursor?: string; skipped?: SkippedRecord[] }>;
   getEvent(tracerId: string): Promise<EventDocument | undefined>;
   on(event: 'tracer', listener: (e: TracerEvent) => void): unknown;
   off(event: 'tracer', listener: (e: TracerEvent) => void): unknown;
@@ -59,11 +59,20 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     { method: 'GET', pattern: '/healthz', auth: false, handler: ({ res }) => sendData(res, 200, { status: 'ok', uptimeSeconds: (Date.now() - deps.startedAt) / 1000 }) },
     {
       method: 'GET', pattern: '/readyz', auth: false,
+      // Ready = the agent can take and keep events: storage runs and can write, and this
+      // server answers. Tracer states are not readiness (one tracer under development or
+      // disabled by its budget must not take the agent out): /api/v1/tracers and metrics.
       handler: ({ res }) => {
-        const notReady = agent.status().actors
-          .filter((a) => !(a.state === 'running' || (a.kind === 'tracer' && a.state === 'unavailable')))
+        const status = agent.status();
+        const notReady: { name: string; kind: string; state: string; reason: string | null }[] = status.actors
+          .filter((a) => a.kind === 'storage' && a.state !== 'running')
           .map((a) => ({ name: a.name, kind: a.kind, state: a.state, reason: a.stateReason ?? null }));
-        sendData(res, notReady.length === 0 ? 200 : 503, { ready: notReady.length === 0, notReady });
+        const degraded = status.storage?.degraded ?? null;
+        if (degraded !== null && notReady.length === 0) {
+          notReady.push({ name: 'storage', kind: 'storage', state: 'degraded', reason: `${degraded.reason}: ${degraded.message}` });
+        }
+        const storage = degraded !== null ? { state: 'degraded', reason: degraded.reason, code: degraded.code, since: new Date(degraded.since).toISOString() } : { state: notReady.length === 0 ? 'ok' : 'down' };
+        sendData(res, notReady.length === 0 ? 200 : 503, { ready: notReady.length === 0, notReady, storage });
       },
     },
     {
@@ -119,7 +128,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: 'GET', pattern: '/api/v1/events', auth: false,
       handler: async ({ res, url }) => {
         const result = await agent.query(parseEventQuery(url.searchParams));
-        sendJson(res, 200, { data: result.events, ...(result.cursor !== undefined ? { cursor: result.cursor } : {}) });
+        // `skipped`: records of the page storage could not read (left out, counted; docs/faults.md#storage).
+        sendJson(res, 200, { data: result.events, ...(result.cursor !== undefined ? { cursor: result.cursor } : {}), ...(result.skipped !== undefined ? { skipped: result.skipped } : {}) });
       },
     },
     { method: 'GET', pattern: '/api/v1/events/watch', auth: false, handler: (ctx) => watch(ctx, deps, hub) },

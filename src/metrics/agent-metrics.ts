@@ -31,6 +31,7 @@ const storageTotals = {
   storage_deadLettered: 'esDeadLettered',
   storage_evicted: 'storageEvicted',
   storage_evictedBeforeShipped: 'storageEvictedUnshipped',
+  storage_corruptRecordsSkipped: 'storageCorruptSkipped',
 } as const;
 const storageGauges = {
   storage_lmdbSizeBytes: 'lmdbSize',
@@ -67,6 +68,8 @@ export class AgentMetrics {
   // ---- storage and ES ----
   private readonly storage: Record<(typeof storageTotals)[keyof typeof storageTotals], Counter> & Record<(typeof storageGauges)[keyof typeof storageGauges], Gauge>;
   readonly storageWriteLatency: Histogram;
+  private readonly storageWriteFailures: Counter;
+  private readonly storageDegraded: Gauge;
   // ---- HTTP ----
   readonly httpRequests: Counter;
   readonly httpDuration: Histogram;
@@ -107,6 +110,7 @@ export class AgentMetrics {
       storageBatches: counter('storage_batches_written_total', 'LMDB write transactions (batches)'),
       storageEvicted: counter('storage_evicted_events_total', 'Events evicted by retention'),
       storageEvictedUnshipped: counter('storage_evicted_unshipped_events_total', 'Events evicted by retention before they were shipped to Elasticsearch'),
+      storageCorruptSkipped: counter('storage_corrupt_records_skipped_total', 'Stored records a listing could not read or decode and left out (counted each time one is met)'),
       esShipped: counter('es_shipped_events_total', 'Events acknowledged by Elasticsearch (including 409 replays)'),
       esRetried: counter('es_retried_events_total', 'Event sends to Elasticsearch that were retried'),
       esDeadLettered: counter('es_dead_lettered_events_total', 'Events Elasticsearch rejected permanently (moved to the dead-letter table)'),
@@ -114,6 +118,8 @@ export class AgentMetrics {
       esBacklog: gauge('es_backlog_events', 'Stored events not yet shipped to Elasticsearch'),
       esLag: gauge('es_lag_seconds', 'Age of the oldest unshipped event (0 when none)'),
     };
+    this.storageWriteFailures = counter('storage_write_failures_total', 'Event batches the storage actor could not write, by reason (held in the mailbox and retried, not lost)', ['reason']);
+    this.storageDegraded = gauge('storage_degraded', '1 while storage runs but cannot write (the reason label says why), else 0', ['reason']);
     this.storageWriteLatency = new Histogram({
       name: `${p}storage_write_latency_seconds`,
       help: 'LMDB batch write latency (commit included)',
@@ -203,6 +209,10 @@ export class AgentMetrics {
     for (const [state, n] of tracerStates) this.tracerUp.set({ state }, n);
     this.total(this.eventsDropped, { reason: 'mailbox' }, status.mailbox.droppedEvents);
     this.mailboxDepth.set(status.mailbox.queuedEvents);
+    if (status.storage !== undefined) {
+      for (const [reason, n] of Object.entries(status.storage.writeFailures)) this.total(this.storageWriteFailures, { reason }, n);
+      for (const reason of ['disk full', 'write failed'] as const) this.storageDegraded.set({ reason }, status.storage.degraded?.reason === reason ? 1 : 0);
+    }
     for (const collect of this.collectors) collect();
   }
 

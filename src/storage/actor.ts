@@ -39,6 +39,19 @@ function isLmdbCommitFailure(reason: unknown): boolean {
   return /node_modules\/lmdb\/write\.js/.test(stack);
 }
 
+// lmdb-js also console.error()s the write error (with its stack) before it rejects the
+// commit. That error is already answered to the supervisor, which reports the degraded
+// state once; a stack per failed batch would flood the log of a full disk.
+const consoleError = console.error.bind(console);
+console.error = (...args: unknown[]): void => {
+  if (args.length === 1 && isLmdbWriteError(args[0])) return;
+  consoleError(...args);
+};
+
+function isLmdbWriteError(value: unknown): boolean {
+  return value instanceof Error && /node_modules\/lmdb\/write\.js/.test(value.stack ?? '') && /No space left|ENOSPC|Attempting to write page/.test(value.message);
+}
+
 const port = parentPort;
 
 function post(reply: StorageReply): void {
@@ -238,6 +251,7 @@ function collectMetrics(store: EventStore, config: StorageConfig, shipper: EsShi
     deadLettered: shipper?.counters.deadLettered ?? 0,
     evicted: store.counters.evicted,
     evictedBeforeShipped: store.counters.evictedBeforeShipped,
+    corruptRecordsSkipped: store.counters.corruptRecordsSkipped,
   };
 }
 

@@ -60,6 +60,13 @@ export const storageConfigSchema = z.strictObject({
       maxSizeBytes: z.number().int().positive().default(GiB),
       /** How often retention runs. */
       intervalMs: z.number().int().positive().default(60_000),
+      /**
+       * Dead letters (documents Elasticsearch rejected for good, kept whole for inspection)
+       * have their own retention: without it they never expire and grow into the size cap,
+       * evicting live events.
+       */
+      deadLetterMaxAgeDays: z.number().positive().default(30),
+      deadLetterMaxCount: z.number().int().positive().default(10_000),
     })
     .prefault({}),
   batching: z

@@ -26,6 +26,22 @@ export type DocumentHead = Omit<EventDocument, 'tracer_data'>;
  * the data is not JSON-safe, e.g. a BigInt or a cycle. `undefined` becomes `null`, so the
  * document always has the key.
  */
+/**
+ * The largest event data storage accepts, as JSON (UTF-8 bytes). Bigger events cost memory
+ * in three threads (tracer, supervisor, storage: a 300 MB event once kept 2 GB resident) and
+ * make one LMDB commit and one _bulk request of their own. Flame graphs of a busy host are
+ * well under 1 MB; ctx.save() refuses more with EVENT_TOO_LARGE (docs/faults.md#storage).
+ */
+export const MAX_EVENT_DATA_BYTES = 8 * 1024 * 1024;
+
+/** UTF-8 size of a JSON text when it is above `max`, else undefined (cheap for small ones). */
+export function oversizeJsonBytes(json: string, max = MAX_EVENT_DATA_BYTES): number | undefined {
+  // A UTF-16 code unit is 1..3 UTF-8 bytes: only texts near the limit need measuring.
+  if (json.length * 3 <= max) return undefined;
+  const bytes = json.length > max ? json.length : Buffer.byteLength(json, 'utf8');
+  return bytes > max ? bytes : undefined;
+}
+
 export function eventDataJson(data: unknown): string {
   const json = JSON.stringify(data) as string | undefined;
   return json === undefined ? 'null' : json;
@@ -76,6 +92,8 @@ export function validateEventInput(value: unknown, index: number): asserts value
   // Only the actor runtime makes dataJson (eventDataJson), so it is JSON by construction; a
   // full parse here would cost as much as the encoding it saves.
   if (typeof v.dataJson !== 'string' || v.dataJson === '') throw new InvalidEventError(index, 'dataJson must be the JSON text of the data');
+  const oversize = oversizeJsonBytes(v.dataJson);
+  if (oversize !== undefined) throw new InvalidEventError(index, `the data is ${oversize} bytes of JSON, above the limit of ${MAX_EVENT_DATA_BYTES}`);
   if (v.container !== undefined) {
     const c = v.container as Record<string, unknown> | null;
     if (typeof c !== 'object' || c === null || typeof c.id !== 'string') throw new InvalidEventError(index, 'container.id must be a string');

@@ -1,5 +1,6 @@
 // Errors of the storage area. Codes are stable: the supervisor, tests and the HTTP API
 // match on them because class identity is lost across the worker boundary.
+import path from 'node:path';
 import { CodedError } from '../common/coded-error.js';
 
 /** The store path cannot be created or is not a directory we can use. */
@@ -21,7 +22,8 @@ export class StoreCorruptError extends CodedError {
   constructor(file: string, cause: unknown) {
     super(
       'STORAGE_CORRUPT',
-      `LMDB file ${file} is corrupt or not an LMDB file (${describe(cause)}); move it away to start with an empty store`,
+      `LMDB file ${file} is corrupt or not an LMDB file (${describe(cause)}); ` +
+        `move it aside to start with an empty store: \`autotracer store reset --db ${path.dirname(file)}\` (renames, never deletes)`,
       { cause },
     );
   }
@@ -31,6 +33,16 @@ export class StoreCorruptError extends CodedError {
 export class StoreDiskFullError extends CodedError {
   constructor(path: string, cause: unknown) {
     super('STORAGE_DISK_FULL', `cannot commit to ${path}: the filesystem is full (${describe(cause)})`, { cause });
+  }
+}
+
+/** Not enough free space to open the store safely (LMDB faults when a mapped write cannot be backed). */
+export class StoreNoSpaceError extends CodedError {
+  constructor(dir: string, freeBytes: number, neededBytes: number) {
+    super(
+      'STORAGE_NO_SPACE',
+      `no space on the filesystem of ${dir}: ${formatBytes(freeBytes)} free, at least ${formatBytes(neededBytes)} needed to open the store; free some space or point storage.path elsewhere`,
+    );
   }
 }
 
@@ -72,4 +84,10 @@ function describe(cause: unknown): string {
     return code !== undefined ? `${String(code)}: ${cause.message}` : cause.message;
   }
   return String(cause);
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
 }

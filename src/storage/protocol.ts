@@ -65,6 +65,15 @@ export interface EventQuery {
   reverse?: boolean;
 }
 
+/** A stored record a listing could not read or decode: left out of the page and counted. */
+export interface SkippedRecord {
+  /** The store's sequence number (the middle part of the tracer_id). */
+  seq: number;
+  /** When the record's header still reads. */
+  tracerId?: string;
+  reason: string;
+}
+
 /** A persisted cooldown: `key` is '' for a tracer-global cooldown, else e.g. a container id. */
 export interface CooldownEntry {
   tracer: string;
@@ -91,7 +100,7 @@ export type StorageReply =
   | { type: 'ready' }
   | { type: 'unavailable'; error: SerializedError }
   | { type: 'stored'; reqId: number; tracerIds: string[] }
-  | { type: 'query-result'; reqId: number; events: EventDocument[]; cursor?: string }
+  | { type: 'query-result'; reqId: number; events: EventDocument[]; cursor?: string; skipped?: SkippedRecord[] }
   | { type: 'get-result'; reqId: number; event?: EventDocument }
   | { type: 'ledger'; reqId: number; entries: CooldownEntry[] }
   | { type: 'ledger-stored'; reqId: number }
@@ -116,4 +125,6 @@ export interface StorageMetrics {
   deadLettered: number;
   evicted: number;
   evictedBeforeShipped: number;
+  /** Records listings could not read and left out (each time one was met). */
+  corruptRecordsSkipped: number;
 }

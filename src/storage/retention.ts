@@ -3,23 +3,33 @@
 //    (an expired unshipped event is counted as evicted-before-shipped).
 // 2. Size: while the live pages exceed maxSizeBytes, evict the oldest *shipped* events; only
 //    when nothing shipped is left does the cap force out unshipped ones (counted too).
+// 3. Dead letters have their own age and count limits (deadLetterMaxAgeDays/-MaxCount).
 // Works in chunks so one run never holds a huge commit or blocks the actor for long.
 import type { EventStore } from './store.js';
 
 export interface RetentionPolicy {
   maxAgeDays: number;
   maxSizeBytes: number;
+  /** Absent: dead letters are kept (callers that predate their retention). */
+  deadLetterMaxAgeDays?: number;
+  deadLetterMaxCount?: number;
 }
 
 export interface RetentionResult {
   expired: number;
   evictedForSize: number;
+  deadLettersRemoved: number;
 }
 
 const CHUNK = 2000;
 
 export async function applyRetention(store: EventStore, policy: RetentionPolicy, now = Date.now()): Promise<RetentionResult> {
-  const result: RetentionResult = { expired: 0, evictedForSize: 0 };
+  const result: RetentionResult = { expired: 0, evictedForSize: 0, deadLettersRemoved: 0 };
+  // 0. Dead letters first, by their own age and count: they must not crowd out live events.
+  if (policy.deadLetterMaxAgeDays !== undefined || policy.deadLetterMaxCount !== undefined) {
+    const dlCutoff = policy.deadLetterMaxAgeDays !== undefined ? now - policy.deadLetterMaxAgeDays * 86_400_000 : 0;
+    result.deadLettersRemoved = await store.trimDeadLetters(dlCutoff, policy.deadLetterMaxCount ?? Number.POSITIVE_INFINITY);
+  }
   const cutoff = now - policy.maxAgeDays * 86_400_000;
   for (;;) {
     const seqs = store.expiredSeqs(cutoff, CHUNK);

@@ -27,8 +27,9 @@ import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ensureDirectory } from '../common/ensure-directory.js';
 import type { StorageConfig } from './config.js';
-import type { CooldownEntry, EventDocument, EventInput, EventQuery } from './protocol.js';
+import type { CooldownEntry, EventDocument, EventInput, EventQuery, SkippedRecord } from './protocol.js';
 import { buildDocumentHead, documentJson, rfc3339, validateEventInput } from './document.js';
+import { freeSpace, LMDB_FILE, LMDB_LOCK_FILE, MIN_FREE_BYTES_AT_START, preflightStore } from './preflight.js';
 import { formatTracerId, newHostTag, parseTracerId } from './ids.js';
 import { decodeRecord, encodeRecord, viewRecord, type RecordView } from './record.js';
 import {
@@ -42,7 +43,7 @@ import {
   StoreWriteError,
 } from './errors.js';
 
-export const LMDB_FILE = 'events.mdb';
+export { LMDB_FILE };
 
 type IndexKey = (string | number)[];
 
@@ -59,6 +60,8 @@ export interface DeadLetter {
 
 export interface StoreCounters {
   eventsStored: number;
+  /** Records a listing could not read or decode and left out (see SkippedRecord). */
+  corruptRecordsSkipped: number;
   batchesWritten: number;
   evicted: number;
   evictedBeforeShipped: number;
@@ -68,6 +71,19 @@ export interface StoredBatch {
   tracerIds: string[];
   /** Commit latency of this batch, seconds. */
   latencySeconds: number;
+}
+
+export interface QueryResult {
+  events: EventDocument[];
+  cursor?: string;
+  /** Records in the range that could not be read (left out, counted); absent when none. */
+  skipped?: SkippedRecord[];
+}
+
+/** Where the header still reads, the unlisted event's tracer_id (else only its seq). */
+function recordIdOf(raw: Buffer): { tracerId?: string } {
+  const view = viewRecord(raw);
+  return parseTracerId(view.tracerId) !== undefined ? { tracerId: view.tracerId } : {};
 }
 
 /** What the shipper reads: one outbox entry, the document still as JSON bytes. */
@@ -109,14 +125,13 @@ export function storeOptionsFrom(config: StorageConfig): EventStoreOptions {
   };
 }
 
-const LMDB_MAGIC = Buffer.from([0xde, 0xc0, 0xef, 0xbe]);
 const DEFAULT_QUERY_LIMIT = 100;
 const MAX_QUERY_LIMIT = 10_000;
 const FAR_FUTURE_MS = 8.64e15;
 
 export class EventStore {
   readonly file: string;
-  readonly counters: StoreCounters = { eventsStored: 0, batchesWritten: 0, evicted: 0, evictedBeforeShipped: 0 };
+  readonly counters: StoreCounters = { eventsStored: 0, corruptRecordsSkipped: 0, batchesWritten: 0, evicted: 0, evictedBeforeShipped: 0 };
   /** Called after every successful commit of new events (the shipper's wake-up). */
   onStored: (() => void) | undefined;
 
@@ -138,6 +153,8 @@ export class EventStore {
   /** The newest event commit (lmdb-js commits in order): close() lets it finish. */
   private lastCommit: Promise<unknown> | undefined;
   private evictions = 0;
+  /** The last commit failed for lack of space (cleared by the next one that succeeds). */
+  private diskFull = false;
 
   private constructor(private readonly opts: EventStoreOptions, file: string, env: RootDatabase) {
     this.file = file;
@@ -173,14 +190,19 @@ export class EventStore {
     if (opts.readOnly === true) return EventStore.openReadOnly(opts);
     const dir = opts.path;
     try {
-      ensureDirectory(dir);
+      // 0700/0600: events carry process names, command lines and stacks of the whole host.
+      ensureDirectory(dir, 0o700);
       if (!fs.statSync(dir).isDirectory()) throw new Error('not a directory');
       fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
     } catch (err) {
       throw new StoreBadPathError(dir, err);
     }
     const file = path.join(dir, LMDB_FILE);
-    checkExistingFile(file);
+    // Before lmdb maps anything: a truncated or damaged file, or a full filesystem, would
+    // otherwise kill the process with SIGBUS/SIGSEGV (preflight.ts).
+    preflightStore(dir, 'write');
+    createPrivate(file);
+    createPrivate(path.join(dir, LMDB_LOCK_FILE));
     return EventStore.openEnv(opts, file, { noSync: opts.fsync === 'os' });
   }
 
@@ -193,7 +215,7 @@ export class EventStore {
     } catch (err) {
       throw new StoreBadPathError(opts.path, err);
     }
-    checkExistingFile(file, 'r');
+    preflightStore(opts.path, 'read');
     return EventStore.openEnv(opts, file, { readOnly: true });
   }
 
@@ -226,6 +248,7 @@ export class EventStore {
     if (inputs.length > this.opts.maxEventsPerBatch) throw new BatchTooLargeError(inputs.length, this.opts.maxEventsPerBatch);
     inputs.forEach((input, i) => validateEventInput(input, i));
     if (inputs.length === 0) return { tracerIds: [], latencySeconds: 0 };
+    this.assertRoomAfterDiskFull(inputs);
     const started = performance.now();
     const firstSeq = this.lastSeq + 1;
     const tracerIds = this.allocateIds(inputs.length, now);
@@ -255,11 +278,27 @@ export class EventStore {
     } catch (err) {
       throw this.classifyCommitError(err);
     }
+    this.diskFull = false;
     this.counters.eventsStored += inputs.length;
     this.counters.batchesWritten++;
     this.unshipped += inputs.length;
     this.onStored?.();
     return { tracerIds, latencySeconds: (performance.now() - started) / 1000 };
+  }
+
+  /**
+   * After a commit failed for lack of space, later batches fail here, before lmdb is asked,
+   * until the filesystem has room for the batch again: each failed lmdb commit prints a
+   * "Write error" line and a stack, and the supervisor retries every second.
+   */
+  private assertRoomAfterDiskFull(inputs: readonly EventInput[]): void {
+    if (!this.diskFull) return;
+    let bytes = 0;
+    for (const input of inputs) bytes += input.dataJson.length + 512;
+    // Pages are copied on write: a commit needs about twice its data, plus its tree pages.
+    const needed = Math.max(MIN_FREE_BYTES_AT_START, 2 * bytes);
+    const free = freeSpace(this.opts.path)?.freeBytes ?? Number.POSITIVE_INFINITY;
+    if (free < needed) throw new StoreDiskFullError(this.opts.path, new Error(`${free} bytes free, about ${needed} needed for this batch`));
   }
 
   /** Numbers are taken before the commit; a failed commit leaves a gap, never a reuse. */
@@ -282,7 +321,7 @@ export class EventStore {
    * Time-range / tracer / container query over the secondary indexes. Newest first unless
    * `reverse === false`. The cursor is the last returned (tracerMs, seq), opaque to callers.
    */
-  query(q: EventQuery): { events: EventDocument[]; cursor?: string } {
+  query(q: EventQuery): QueryResult {
     this.assertOpen();
     const limit = Math.min(Math.max(1, Math.floor(q.limit ?? DEFAULT_QUERY_LIMIT)), MAX_QUERY_LIMIT);
     const reverse = q.reverse !== false;
@@ -314,21 +353,45 @@ export class EventStore {
     // [p, ms, seq], so [p, to] as the upper bound excludes tracer time `to` itself.
     const range = reverse ? { start: upper, end: [...prefix, from], reverse: true } : { start: lower, end: upper };
     const out: EventDocument[] = [];
+    const skipped: SkippedRecord[] = [];
     let lastKey: IndexKey | undefined;
     for (const key of db.getKeys({ ...range, snapshot: false })) {
       const seq = key[key.length - 1] as number;
       const t = key[key.length - 2] as number;
       if (reverse && t < from) break;
-      const raw = this.events.get(seq);
-      if (!raw) continue; // evicted between index and read
-      const doc = decodeRecord(raw);
+      const read = this.readRecord(seq);
+      if (read === undefined) continue; // evicted between index and read
+      // The cursor moves past a damaged record too, so paging (`--all`) gets beyond it.
+      lastKey = [t, seq];
+      if ('skipped' in read) {
+        skipped.push(read.skipped);
+        continue;
+      }
+      const doc = read.doc;
       if (q.tracer !== undefined && doc.tracer_name !== q.tracer) continue;
       out.push(doc);
-      lastKey = [t, seq];
       if (out.length >= limit) break;
     }
-    if (out.length < limit || !lastKey) return { events: out };
-    return { events: out, cursor: encodeCursor(lastKey[0] as number, lastKey[1] as number) };
+    const extra = skipped.length > 0 ? { skipped } : {};
+    if (out.length < limit || !lastKey) return { events: out, ...extra };
+    return { events: out, cursor: encodeCursor(lastKey[0] as number, lastKey[1] as number), ...extra };
+  }
+
+  /**
+   * One record, decoded. A record that cannot be read or decoded (a damaged page, bad LZ4,
+   * broken JSON) is reported and counted instead of failing the whole listing.
+   */
+  private readRecord(seq: number): { doc: EventDocument } | { skipped: SkippedRecord } | undefined {
+    let raw: Buffer | undefined;
+    try {
+      raw = this.events.get(seq);
+      if (!raw) return undefined;
+      return { doc: decodeRecord(raw) };
+    } catch (err) {
+      this.counters.corruptRecordsSkipped++;
+      const reason = err instanceof Error ? err.message : String(err);
+      return { skipped: { seq, ...(raw !== undefined ? recordIdOf(raw) : {}), reason } };
+    }
   }
 
   // ---- outbox (used by the shipper) ---------------------------------------------------
@@ -394,6 +457,31 @@ export class EventStore {
 
   deadLetterCount(): number {
     return this.deadLetters.getKeysCount();
+  }
+
+  /**
+   * Removes dead letters dead-lettered before `cutoffMs`, and the oldest beyond `maxCount`
+   * (seq order is dead-letter order closely enough: both follow the ship cursor). One commit.
+   */
+  async trimDeadLetters(cutoffMs: number, maxCount: number): Promise<number> {
+    this.assertOpen();
+    let excess = Math.max(0, this.deadLetters.getKeysCount() - maxCount);
+    let last: Promise<boolean> | undefined;
+    let removed = 0;
+    for (const { key, value } of this.deadLetters.getRange({ snapshot: false })) {
+      if (excess <= 0 && value.at >= cutoffMs) break;
+      last = this.deadLetters.remove(key);
+      last.catch(swallow);
+      removed++;
+      excess--;
+    }
+    if (!last) return 0;
+    try {
+      await last;
+    } catch (err) {
+      throw this.classifyCommitError(err);
+    }
+    return removed;
   }
 
   // ---- retention ----------------------------------------------------------------------
@@ -524,44 +612,25 @@ export class EventStore {
       code === 28 ||
       code === 'MDB_MAP_FULL' ||
       /No space left|ENOSPC/.test(message) ||
-      freeBytes(this.opts.path) < 1024 * 1024
+      (freeSpace(this.opts.path)?.freeBytes ?? Number.POSITIVE_INFINITY) < MIN_FREE_BYTES_AT_START
     ) {
+      this.diskFull = true;
       return new StoreDiskFullError(this.opts.path, err);
     }
     return new StoreWriteError(this.opts.path, err);
   }
 }
 
-function checkExistingFile(file: string, mode: 'r' | 'r+' = 'r+'): void {
-  let st: fs.Stats;
+/**
+ * LMDB creates its files 0664 (lmdb-js passes that mode); creating them first, empty and
+ * 0600, keeps them private (LMDB initialises an empty data file). Existing files are left as
+ * they are.
+ */
+function createPrivate(file: string): void {
   try {
-    st = fs.statSync(file);
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, 0o600));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new StoreUnreadableError(file, err);
-  }
-  if (!st.isFile()) throw new StoreUnreadableError(file, new Error('not a regular file'));
-  let fd: number;
-  try {
-    fd = fs.openSync(file, mode);
-  } catch (err) {
-    throw new StoreUnreadableError(file, err);
-  }
-  try {
-    if (st.size === 0) return; // LMDB initialises an empty file
-    const head = Buffer.alloc(8192);
-    const n = fs.readSync(fd, head, 0, head.length, 0);
-    // The meta pages (0 and 1) carry LMDB's magic near their start.
-    const page0 = head.subarray(0, Math.min(n, 64));
-    const page1 = head.subarray(4096, Math.min(n, 4096 + 64));
-    if (page0.indexOf(LMDB_MAGIC) < 0 && page1.indexOf(LMDB_MAGIC) < 0) {
-      throw new StoreCorruptError(file, new Error('no LMDB meta page'));
-    }
-  } catch (err) {
-    if (err instanceof StoreCorruptError) throw err;
-    throw new StoreUnreadableError(file, err);
-  } finally {
-    fs.closeSync(fd);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreUnreadableError(file, err);
   }
 }
 
@@ -573,15 +642,6 @@ function classifyOpenError(file: string, err: unknown): Error {
     return new StoreCorruptError(file, err);
   }
   return new StoreUnreadableError(file, err);
-}
-
-function freeBytes(dir: string): number {
-  try {
-    const s = fs.statfsSync(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
 }
 
 function encodeCursor(t: number, s: number): string {

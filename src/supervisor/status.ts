@@ -79,8 +79,20 @@ export function emptyReasonCounts(): Record<CrashReason, number> {
   return Object.fromEntries(crashReasons.map((r) => [r, 0])) as Record<CrashReason, number>;
 }
 
+export type StorageWriteFailureReason = 'disk_full' | 'write_failed';
+
+/** Whether the storage actor can write, apart from whether it runs (supervisor/storage-child.ts). */
+export interface StorageHealth {
+  /** Null while writes succeed; else why they fail, since when (ms since the epoch). */
+  degraded: { reason: 'disk full' | 'write failed'; code: string; message: string; since: number } | null;
+  /** Batches storage could not write, by reason (each was held and retried, not lost). */
+  writeFailures: Record<StorageWriteFailureReason, number>;
+}
+
 export interface AgentStatus {
   startedAt: number;
   actors: ActorStatus[];
   mailbox: { queuedEvents: number; droppedEvents: number };
+  /** Absent only in test doubles that predate it. */
+  storage?: StorageHealth;
 }

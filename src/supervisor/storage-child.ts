@@ -3,8 +3,15 @@
 // beyond `mailboxMaxEvents` are dropped oldest-first and counted; requests in flight when
 // it crashes are sent again after the restart (at-least-once toward LMDB: a batch whose
 // commit raced the crash may be stored twice). Exceeding its restart budget is fatal.
+//
+// A storage that is up but cannot write (disk full, I/O error) is *degraded*, not crashed:
+// the failed batches go back into the same mailbox instead of failing the tracers' saves,
+// new batches wait there too (reads keep working), and one batch is retried every
+// `writeRetryMs`; the first one that commits ends the degraded state and the rest follow.
+// A storage failure therefore never reaches a tracer as an error, and never counts against
+// its crash budget; only the mailbox bound can drop events (counted).
 import type { SerializedError } from '../common/coded-error.js';
-import type { CooldownEntry, EventDocument, EventInput, EventQuery, StorageMetrics, StorageReply, StorageRequest } from '../storage/protocol.js';
+import type { CooldownEntry, EventDocument, EventInput, EventQuery, SkippedRecord, StorageMetrics, StorageReply, StorageRequest } from '../storage/protocol.js';
 import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
 import { remoteError } from './control-client.js';
 import { SupervisorError } from './errors.js';
@@ -12,7 +19,7 @@ import { ThreadLiveness } from './liveness.js';
 import { watchdogTicks } from './tick-group.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { StorageSpec } from './spec.js';
-import { initialActorStatus, type ActorState, type ActorStatus, type CrashReason } from './status.js';
+import { initialActorStatus, type ActorState, type ActorStatus, type CrashReason, type StorageHealth, type StorageWriteFailureReason } from './status.js';
 import { raceTimeout } from './tracer-child.js';
 
 type RequestBody =
@@ -21,6 +28,15 @@ type RequestBody =
   | { type: 'get'; tracerId: string }
   | { type: 'ledger-load' }
   | { type: 'ledger-put'; entries: CooldownEntry[] };
+
+/** How often a degraded storage is offered the oldest held batch again. */
+const writeRetryMs = 1000;
+
+/** Storage codes that mean "cannot write now", not "this batch is wrong": the batch is held. */
+const holdableCodes: Record<string, StorageWriteFailureReason> = {
+  STORAGE_DISK_FULL: 'disk_full',
+  STORAGE_WRITE_FAILED: 'write_failed',
+};
 
 /** Latency observations kept between two scrapes (about 3 h at one batch a second). */
 const maxPendingLatencies = 10_000;
@@ -68,6 +84,12 @@ export class StorageChild {
   private readonly inFlight = new Map<number, Pending>();
   private readonly st: ActorStatus;
   droppedEvents = 0;
+  /** Set while storage cannot write (StorageHealth.degraded); batches are held meanwhile. */
+  private degraded: NonNullable<StorageHealth['degraded']> | undefined;
+  private readonly writeFailures: Record<StorageWriteFailureReason, number> = { disk_full: 0, write_failed: 0 };
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** The held batch offered to storage on the last retry (one at a time while degraded). */
+  private probe: number | undefined;
   private latest: StorageMetrics | undefined;
   private latencies: number[] = [];
 
@@ -98,6 +120,11 @@ export class StorageChild {
     return { ...this.st, restartsByReason: { ...this.st.restartsByReason }, heartbeatAgeMs: hb === undefined ? undefined : Date.now() - hb };
   }
 
+  /** Whether storage can write now, and how often it could not (readiness, status, metrics). */
+  health(): StorageHealth {
+    return { degraded: this.degraded === undefined ? null : { ...this.degraded }, writeFailures: { ...this.writeFailures } };
+  }
+
   get queuedEvents(): number {
     return this.queue.reduce((n, p) => n + (p.body.type === 'store' ? p.body.events.length : 0), 0);
   }
@@ -106,15 +133,20 @@ export class StorageChild {
   async start(): Promise<void> {
     this.stopping = false;
     const outcome = await this.spawn();
-    if (outcome !== 'ready') throw new SupervisorError('STORAGE_UNAVAILABLE', `storage actor did not start: ${this.st.lastError?.message ?? outcome}`);
+    if (outcome !== 'ready') {
+      const last = this.st.lastError;
+      // The storage code (STORAGE_CORRUPT, STORAGE_NO_SPACE, ...) leads the one line an operator reads.
+      const why = last === undefined ? outcome : `${last.code !== undefined ? `${last.code}: ` : ''}${last.message}`;
+      throw new SupervisorError('STORAGE_UNAVAILABLE', `storage actor did not start: ${why}`);
+    }
   }
 
   store(events: EventInput[]): Promise<string[]> {
     return this.request({ type: 'store', events }) as Promise<string[]>;
   }
 
-  query(query: EventQuery): Promise<{ events: EventDocument[]; cursor?: string }> {
-    return this.request({ type: 'query', query }) as Promise<{ events: EventDocument[]; cursor?: string }>;
+  query(query: EventQuery): Promise<{ events: EventDocument[]; cursor?: string; skipped?: SkippedRecord[] }> {
+    return this.request({ type: 'query', query }) as Promise<{ events: EventDocument[]; cursor?: string; skipped?: SkippedRecord[] }>;
   }
 
   async get(tracerId: string): Promise<EventDocument | undefined> {
@@ -132,6 +164,7 @@ export class StorageChild {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     const inst = this.current;
     if (inst !== undefined && inst.host.alive) {
       inst.stopping = true;
@@ -161,13 +194,18 @@ export class StorageChild {
     if (this.stopping) return Promise.reject(new SupervisorError('SUPERVISOR_STOPPED', 'storage is stopping'));
     return new Promise((resolve, reject) => {
       const pending: Pending = { reqId: this.nextReqId++, body, resolve, reject };
-      if (this.up) this.send(pending);
+      // While degraded, new batches queue behind the held ones (order is kept); reads go on.
+      if (this.up && !(this.degraded !== undefined && body.type === 'store')) this.send(pending);
       else this.enqueue(pending);
     });
   }
 
   private enqueue(p: Pending): void {
     this.queue.push(p);
+    this.trimMailbox();
+  }
+
+  private trimMailbox(): void {
     // Drop-oldest, counted: only event batches are dropped; ledger requests are tiny and vital.
     while (this.queuedEvents > this.spec.mailboxMaxEvents) {
       const index = this.queue.findIndex((q) => q.body.type === 'store');
@@ -175,7 +213,8 @@ export class StorageChild {
       const [dropped] = this.queue.splice(index, 1);
       if (dropped?.body.type === 'store') {
         this.droppedEvents += dropped.body.events.length;
-        dropped.reject(new SupervisorError('MAILBOX_DROPPED', 'storage was restarting and the mailbox was full: batch dropped'));
+        const why = this.degraded !== undefined ? `storage cannot write (${this.degraded.reason})` : 'storage was restarting';
+        dropped.reject(new SupervisorError('MAILBOX_DROPPED', `${why} and the mailbox was full: batch dropped`));
       }
     }
   }
@@ -210,9 +249,7 @@ export class StorageChild {
     this.everReady = true;
     this.policy.started();
     this.setState('running');
-    const waiting = this.queue;
-    this.queue = [];
-    for (const p of waiting) this.send(p);
+    this.sendQueued();
     return 'ready';
   }
 
@@ -261,16 +298,82 @@ export class StorageChild {
     }
   }
 
+  /** Sends what waits in the mailbox; while degraded, everything but the held batches. */
+  private sendQueued(): void {
+    const waiting = this.queue;
+    this.queue = [];
+    for (const p of waiting) {
+      if (this.degraded !== undefined && p.body.type === 'store') this.queue.push(p);
+      else this.send(p);
+    }
+    if (this.degraded !== undefined) this.scheduleRetry();
+  }
+
   private settle(reqId: number, value: unknown): void {
     const p = this.inFlight.get(reqId);
     this.inFlight.delete(reqId);
+    if (reqId === this.probe) this.probe = undefined;
+    if (p?.body.type === 'store' && this.degraded !== undefined) this.recovered();
     p?.resolve(value);
   }
 
   private fail(reqId: number, error: SerializedError): void {
     const p = this.inFlight.get(reqId);
     this.inFlight.delete(reqId);
+    if (reqId === this.probe) this.probe = undefined;
+    const reason = error.code !== undefined ? holdableCodes[error.code] : undefined;
+    if (p?.body.type === 'store' && reason !== undefined && !this.stopping) {
+      this.hold(p, reason, error);
+      return;
+    }
     p?.reject(remoteError(error));
+  }
+
+  /** A batch storage could not write: back into the mailbox, in order, to be retried. */
+  private hold(p: Pending, reason: StorageWriteFailureReason, error: SerializedError): void {
+    this.writeFailures[reason]++;
+    if (this.degraded === undefined) {
+      this.degraded = { reason: reason === 'disk_full' ? 'disk full' : 'write failed', code: error.code ?? 'STORAGE_WRITE_FAILED', message: error.message, since: Date.now() };
+      // One line when it starts and one when it ends, not one per batch.
+      this.hooks.log('error', `storage degraded: ${error.message}; tracer events wait in the mailbox (max ${this.spec.mailboxMaxEvents}) and are written when storage can write again`);
+    }
+    this.queue.push(p);
+    this.queue.sort((a, b) => a.reqId - b.reqId);
+    this.trimMailbox();
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || this.stopping) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryHeld();
+    }, writeRetryMs);
+    this.retryTimer.unref();
+  }
+
+  /** Offers storage the oldest held batch; its answer decides (settle → recovered, fail → hold). */
+  private retryHeld(): void {
+    if (this.degraded === undefined || this.stopping) return;
+    if (!this.up || this.probe !== undefined) return this.scheduleRetry();
+    const index = this.queue.findIndex((q) => q.body.type === 'store');
+    if (index < 0) {
+      // Nothing held (all dropped or none came): the next batch finds out.
+      this.recovered();
+      return;
+    }
+    const [next] = this.queue.splice(index, 1);
+    this.probe = next!.reqId;
+    this.send(next!);
+  }
+
+  private recovered(): void {
+    const was = this.degraded;
+    this.degraded = undefined;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (was !== undefined) this.hooks.log('info', `storage can write again after ${Math.round((Date.now() - was.since) / 1000)} s (${was.reason}); sending ${this.queuedEvents} held events`);
+    if (this.up) this.sendQueued();
   }
 
   /** Every heartbeatMs once armed: observe the loop (ping it if it shows no idle time), then the hang check. */
@@ -301,6 +404,7 @@ export class StorageChild {
     // Requests the dead actor never answered go back to the front of the mailbox.
     const unanswered = [...this.inFlight.values()].sort((a, b) => a.reqId - b.reqId);
     this.inFlight.clear();
+    this.probe = undefined;
     this.queue = [...unanswered, ...this.queue];
     const reason: CrashReason = inst.hung ? 'hang' : exit.error?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'oom' : exit.error !== undefined ? 'uncaught-exception' : 'exit';
     this.st.lastExit = { at: Date.now(), reason, code: exit.code, signal: exit.signal };

@@ -85,6 +85,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       startedAt: this.startedAt,
       actors: [this.storage.status(), ...[...this.tracers.values()].map((t) => t.status())],
       mailbox: { queuedEvents: this.storage.queuedEvents, droppedEvents: this.storage.droppedEvents },
+      storage: this.storage.health(),
     };
   }
 

@@ -2,11 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import type { StorageReply } from '../../src/storage/protocol.js';
 import { FakeElasticsearch } from '../support/fake-es.js';
+import { fillFilesystem, mountTmpfs } from '../support/filesystem.js';
 import { ActorHandle, config, defer, makeEvent, makeEvents, tempDir, waitUntil } from './helpers.js';
 
 type Reply<T extends StorageReply['type']> = Extract<StorageReply, { type: T }>;
@@ -123,35 +122,12 @@ test('unreadable Elasticsearch CA file → unavailable STORAGE_BAD_CONFIG (not a
 });
 
 test('disk full (tmpfs): coded error, the actor stays up, recovers when space frees', { timeout: 60_000 }, async (t) => {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'autotracer-tmpfs-'));
-  const mnt = path.join(base, 'mnt');
-  fs.mkdirSync(mnt);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
-  // One step, in this order, so the mount is gone before the directory is removed; deferred,
-  // so it runs after the actor (registered later) has been terminated.
-  defer(t, () => {
-    try {
-      execFileSync('umount', [mnt]);
-    } catch {
-      execFileSync('umount', ['-l', mnt]);
-    }
-    fs.rmSync(base, { recursive: true, force: true });
-  });
+  const mnt = mountTmpfs('4m', (step) => defer(t, step));
   const actor = ActorHandle.start(t, config({ path: path.join(mnt, 'store') }));
   await actor.next((r) => r.type === 'ready');
   const acked = ((await actor.request({ type: 'store', events: makeEvents(10) })) as Reply<'stored'>).tracerIds;
 
-  // eat the rest of the filesystem
-  const filler = path.join(mnt, 'filler');
-  const fd = fs.openSync(filler, 'w');
-  try {
-    const chunk = Buffer.alloc(64 * 1024, 1);
-    for (;;) fs.writeSync(fd, chunk);
-  } catch (err) {
-    assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
-  } finally {
-    fs.closeSync(fd);
-  }
+  const filler = fillFilesystem(mnt);
 
   let failure: Reply<'failed'> | undefined;
   const big = { blob: 'z'.repeat(3000) + Math.random() };

@@ -63,3 +63,28 @@ test('without Elasticsearch nothing is evicted-before-shipped', async (t) => {
   assert.equal(r.expired, 1);
   assert.equal(store.counters.evictedBeforeShipped, 0);
 });
+
+test('dead letters have their own retention: by age and by count, oldest first', async (t) => {
+  const now = Date.UTC(2026, 10, 27);
+  const store = openStore(t, { path: tempDir(t), elasticsearch: { urls: ['http://127.0.0.1:9'] } });
+  const batch = await store.storeBatch(makeEvents(6), now);
+  const seqs = batch.tracerIds.map((id) => Number(id.split('-')[1]));
+  const doc = store.get(batch.tracerIds[0] as string)!;
+  // Six dead letters: two 40 days old, four recent.
+  const letters = seqs.map((seq, i) => ({ seq, tracerId: batch.tracerIds[i] as string, index: 'x', status: 400, reason: 'mapper_parsing_exception', at: now - (i < 2 ? 40 : 1) * DAY, document: doc }));
+  await store.advanceShipCursor(seqs[5] as number, 6, letters);
+  assert.equal(store.deadLetterCount(), 6);
+
+  // Without their own limits (an old policy object) they stay forever.
+  assert.equal((await applyRetention(store, { maxAgeDays: 7, maxSizeBytes: 1024 ** 3 }, now)).deadLettersRemoved, 0);
+  // Age: the two old ones go.
+  const byAge = await applyRetention(store, { maxAgeDays: 7, maxSizeBytes: 1024 ** 3, deadLetterMaxAgeDays: 30, deadLetterMaxCount: 100 }, now);
+  assert.equal(byAge.deadLettersRemoved, 2);
+  assert.deepEqual(store.listDeadLetters().map((d) => d.seq), seqs.slice(2));
+  // Count: the oldest beyond the cap go.
+  const byCount = await applyRetention(store, { maxAgeDays: 7, maxSizeBytes: 1024 ** 3, deadLetterMaxAgeDays: 30, deadLetterMaxCount: 3 }, now);
+  assert.equal(byCount.deadLettersRemoved, 1);
+  assert.deepEqual(store.listDeadLetters().map((d) => d.seq), seqs.slice(3));
+  // The events themselves are untouched by dead-letter retention.
+  for (const id of batch.tracerIds) assert.ok(store.get(id));
+});

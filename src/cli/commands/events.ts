@@ -53,11 +53,17 @@ export async function runEvents(globals: GlobalOptions, opts: EventsOptions): Pr
     let cursor: string | undefined;
     let pages = 0;
     let count = 0;
+    let skipped = 0;
     for (;;) {
       const page = await source.query(cursor === undefined ? query : { ...query, cursor });
       pages++;
       count += page.events.length;
       cursor = page.cursor;
+      // A damaged record is left out of the page, not fatal: say which, on stderr.
+      for (const s of page.skipped ?? []) {
+        skipped++;
+        process.stderr.write(`skipped an unreadable record: seq ${s.seq}${s.tracerId !== undefined ? ` (${s.tracerId})` : ''}: ${s.reason}\n`);
+      }
       // ndjson streams page by page: `--all` over a large store needs no memory for it.
       if (opts.format === 'ndjson') {
         if (page.events.length > 0) await writeOut(page.events.map((e) => `${JSON.stringify(e)}\n`).join(''));
@@ -85,6 +91,7 @@ export async function runEvents(globals: GlobalOptions, opts: EventsOptions): Pr
     }
     // The cursor goes to stderr so stdout stays a clean table/JSON/NDJSON stream.
     if (!opts.all && cursor !== undefined) process.stderr.write(`more events: add --cursor ${cursor} for the next page, or --all\n`);
+    if (skipped > 0) process.stderr.write(`${skipped} unreadable record(s) skipped; \`autotracer store check --db <dir>\` lists them\n`);
   } finally {
     progress?.done();
     await source.close();

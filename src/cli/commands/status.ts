@@ -32,12 +32,15 @@ export async function runStatus(globals: GlobalOptions, format: StatusFormat): P
   switch (format) {
     case 'json':
       await writeOut(
-        `${JSON.stringify({ api: client.url, status: health.data.status, uptimeSeconds: health.data.uptimeSeconds, ready: ready.data.ready, notReady: ready.data.notReady, tracers: tracers.data }, null, 2)}\n`,
+        `${JSON.stringify({ api: client.url, status: health.data.status, uptimeSeconds: health.data.uptimeSeconds, ready: ready.data.ready, notReady: ready.data.notReady, storage: ready.data.storage ?? null, tracers: tracers.data }, null, 2)}\n`,
       );
       break;
     case 'table': {
       const readiness = ready.data.ready ? 'ready' : 'NOT READY';
       let out = `agent ${client.url}: ${health.data.status}, up ${formatDuration(health.data.uptimeSeconds * 1000)}, ${readiness}\n`;
+      const storage = ready.data.storage;
+      // Only when something is wrong: the readiness word above already says "ready".
+      if (storage !== undefined && storage.state !== 'ok') out += `storage: ${storage.state}${storage.reason !== undefined ? ` (${storage.reason}${storage.since !== undefined ? ` since ${storage.since}` : ''})` : ''}\n`;
       for (const n of ready.data.notReady) out += `  not ready: ${n.kind} ${n.name} is ${n.state}${n.reason !== null ? ` (${n.reason})` : ''}\n`;
       out += tracers.data.length === 0 ? 'no tracer is configured\n' : `\n${renderTable(tracerColumns, tracers.data)}`;
       await writeOut(out);
