@@ -100,6 +100,15 @@ export class ContainerResolver {
     return this.snapshot.byV2Id.get(cgroupId);
   }
 
+  /**
+   * The v2 cgroup id → container index of the last refresh. Each refresh builds a new map, so
+   * a reference kept now still answers for containers that are gone later (waitrate names the
+   * competitors of a capture with the index taken when the capture started).
+   */
+  cgroupIndex(): ReadonlyMap<bigint, Container> {
+    return this.snapshot.byV2Id;
+  }
+
   /** The v1 hierarchy id of a controller (the bpf_task_get_cgroup1 argument). */
   hierarchyId(controller: V1Controller): number | undefined {
     return this.mounts.v1.get(controller)?.hierarchyId;

@@ -10,7 +10,7 @@ import type { Threshold, WaitrateSettings } from './config.js';
 import { IntervalSampler, WaitrateCounters, type BpfOpener, type ContainerSample } from './core.js';
 import { SpikeDetector, type Verdict } from './detector.js';
 import { WaitrateError } from './errors.js';
-import { buildEventData } from './event.js';
+import { buildEventData, captureTimeLookup } from './event.js';
 import { activityPercent } from './rates.js';
 
 /** Metric names (HUATUO: huatuo_bamai_cpu_stat_container_{wait,inner_wait,exter_wait,throttle_wait}_rate). */
@@ -76,11 +76,14 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
         for (const sample of samples) {
           if (activityPercent(sample.delta, sample.elapsedNs) < settings.minActivityPercent) continue;
           const threshold = thresholdFor(settings, sample.container);
-          const verdict = this.detector(sample.container.id, capacity, settings.warmupSamples).observe(sample.rates.wait_rate, threshold);
+          const detector = this.detector(sample.container.id, capacity, settings.warmupSamples);
+          const verdict = detector.observe(sample.rates.wait_rate, threshold);
+          // One capture at a time: an onset seen while another runs fires again next sample.
+          if (verdict.fire && this.capturing) detector.rearm();
           if (verdict.fire && !this.capturing && (await ctx.cooldown.tryArm(sample.container.id, settings.cooldownSeconds))) {
             fired.push(sample.container.id);
             // Capture in the background so sampling (and metrics) keep their cadence.
-            void this.captureAndSave(ctx, sample, verdict, threshold, 'spike').catch((err: unknown) =>
+            void this.captureAndSave(ctx, sample, verdict, threshold, verdict.rule ?? 'spike').catch((err: unknown) =>
               ctx.logger.error('waitrate capture failed', { container: sample.container.id, error: String(err) }),
             );
           }
@@ -145,6 +148,8 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
     if (victim === undefined) throw new WaitrateError('WAITRATE_UNKNOWN_CONTAINER', `container ${sample.container.id} has no v2 cgroup: BPF cannot identify its tasks`);
     if (this.capturing) throw new WaitrateError('WAITRATE_CAPTURE_BUSY', 'a waitrate capture is already running');
     this.capturing = true;
+    // Competitors are named from the containers known when the capture starts (see captureTimeLookup).
+    const namesAtStart = this.resolver?.cgroupIndex();
     try {
       const capture = await captureCompetitors((name, options) => ctx.loadBpf(name, options), {
         victimCgroup: victim,
@@ -160,7 +165,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
         threshold,
         reason,
         capture,
-        byCgroupId: (id) => resolver?.byCgroupId(id),
+        byCgroupId: captureTimeLookup(namesAtStart, (id) => resolver?.byCgroupId(id)),
         top: ctx.config.topCompetitors,
       });
       const { container } = sample;
