@@ -87,6 +87,7 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
     this.observe(observation);
     if (observation.kind !== 'skipped') peak.restart(reading);
     let nextDetection = perInterval;
+    let capturing: Promise<void> | undefined;
     while (await ticker.next(ctx.signal)) {
       reading = await read();
       peak.add(reading);
@@ -97,28 +98,41 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
       this.observe(observation);
       if (observation.kind === 'skipped') continue; // the interval goes on: same counters, no time passed
       const intervalStart = peak.startMs ?? reading.atMs;
-      const highest = peak.peak();
+      // With one reading per interval (perInterval 1) the single pair is the interval itself.
+      const highest = peak.peak(perInterval > 1 ? 2.5 * subSeconds * 1000 : undefined);
       peak.restart(reading);
       if (observation.kind !== 'sample' || !observation.exceeded) continue;
       this.exceeded++;
-      if (!(await ctx.cooldown.tryArm('', settings.cooldownSeconds ?? ctx.cooldownSeconds))) {
+      if (capturing !== undefined || !(await ctx.cooldown.tryArm('', settings.cooldownSeconds ?? ctx.cooldownSeconds))) {
         this.cooldownBlocked++;
         continue;
       }
-      const time = reading.atMs;
-      const profile = await this.capture(settings, ctx.signal);
       const mean: PercentWindow = { percent: observation.percent, start_ms: intervalStart, end_ms: reading.atMs };
-      const data: CpuSysEventData = {
+      const figures = {
         system_percent: observation.percent,
         system_percent_threshold: settings.sysThreshold,
         system_percent_delta: observation.delta,
         system_percent_delta_threshold: settings.deltaSysThreshold,
-        ...profile,
-        ...percentWindows(mean, highest ?? mean),
       };
-      await ctx.save({ time, data });
-      ctx.logger.info('cpusys captured', { system_percent: observation.percent, peak: data.system_percent_peak, delta: observation.delta, samples: profile.profile?.samples ?? 0 });
+      // The capture runs beside the loop, so /proc/stat keeps its cadence (a blocked loop
+      // would leave a hole in the next interval's sub-interval readings).
+      capturing = this.captureAndSave(ctx, reading.atMs, figures, percentWindows(mean, highest ?? mean))
+        .catch((err: unknown) => ctx.logger.error('cpusys capture failed', { error: String(err) }))
+        .finally(() => (capturing = undefined));
     }
+    await capturing;
+  }
+
+  private async captureAndSave(
+    ctx: TracerContext<CpuSysSettings>,
+    time: number,
+    figures: Pick<CpuSysEventData, 'system_percent' | 'system_percent_threshold' | 'system_percent_delta' | 'system_percent_delta_threshold'>,
+    peak: Pick<CpuSysEventData, 'system_percent_peak' | 'percent_windows'>,
+  ): Promise<void> {
+    const profile = await this.capture(ctx.config, ctx.signal);
+    const data: CpuSysEventData = { ...figures, ...profile, ...peak };
+    await ctx.save({ time, data });
+    ctx.logger.info('cpusys captured', { system_percent: figures.system_percent, peak: peak.system_percent_peak, delta: figures.system_percent_delta, samples: profile.profile?.samples ?? 0 });
   }
 
   /** Manual capture: the figures are measured over the capture window itself. */

@@ -43,12 +43,17 @@ export class SubIntervalPeak {
     return this.points[0]?.atMs;
   }
 
-  /** The highest sys% between consecutive readings of the current interval. */
-  peak(): PercentWindow | undefined {
+  /**
+   * The highest sys% between consecutive readings of the current interval. Pairs further
+   * apart than `maxPairMs` are skipped: a late reading (a stalled loop) spans more than one
+   * sub-interval and is no sub-interval figure.
+   */
+  peak(maxPairMs = Number.POSITIVE_INFINITY): PercentWindow | undefined {
     let best: PercentWindow | undefined;
     for (let i = 1; i < this.points.length; i++) {
       const a = this.points[i - 1]!;
       const b = this.points[i]!;
+      if (b.atMs - a.atMs > maxPairMs) continue;
       const percent = sysPercentBetween(a.snapshot, b.snapshot);
       if (percent !== undefined && (best === undefined || percent > best.percent)) best = { percent, start_ms: a.atMs, end_ms: b.atMs };
     }
