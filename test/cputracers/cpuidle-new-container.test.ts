@@ -71,6 +71,9 @@ describe('cpuidle: a container busy from the moment it appears', () => {
     assert.equal(event.containerId, ID);
     assert.equal(event.container?.type, 'docker');
     const data = event.data as CpuIdleEventData;
+    // Item 5: tracer_time is the detection (the end of the window that qualified); the capture follows.
+    assert.equal(event.time, data.sample.end_ms, 'time = detection');
+    assert.ok(event.capture !== undefined && event.capture.startedMs >= event.time! && event.capture.endedMs - event.capture.startedMs >= 900, JSON.stringify(event.capture));
     console.log(`new container event: user ${data.user_percent} sys ${data.system_percent} total ${data.total_percent} deltas ${data.user_percent_delta}/${data.total_percent_delta} score ${data.score}`);
     assert.ok(data.total_percent > 12, `busy: ${data.total_percent}`);
     assert.equal(data.total_percent_delta, data.total_percent, 'the first percent is a rise from the 0 % it had before it existed');

@@ -50,10 +50,14 @@ describe('waitrate: contention from the start', () => {
     const tracer = new WaitrateTracer();
     const victimRates: number[] = [];
     let firedAt: number | undefined;
+    let firedAtMs: number | undefined;
     tracer.onSample = (samples: ContainerSample[], fired: string[]) => {
       const v = samples.find((s) => s.container.id === VICTIM);
       if (v) victimRates.push(Math.round(v.rates.wait_rate));
-      if (fired.includes(VICTIM)) firedAt ??= victimRates.length;
+      if (fired.includes(VICTIM)) {
+        firedAt ??= victimRates.length;
+        firedAtMs ??= Date.now();
+      }
     };
     let failure: unknown;
     running = tracer.start(ctx).catch((err: unknown) => void (failure = err));
@@ -71,7 +75,12 @@ describe('waitrate: contention from the start', () => {
     made.splice(made.indexOf(competitor), 1);
     await waitFor(() => failure ?? ctx!.saved.length >= 1, { timeoutMs: 15_000, what: 'the event' });
     assert.equal(failure, undefined, String(failure));
-    const data = ctx.saved[0]!.data as WaitrateEventData;
+    const saved = ctx.saved[0]!;
+    const data = saved.data as WaitrateEventData;
+    // Item 5: tracer_time is the detection (the sample that fired), not the end of the capture.
+    assert.ok(saved.time !== undefined && saved.capture !== undefined, `detection time and capture window given: ${JSON.stringify({ time: saved.time, capture: saved.capture })}`);
+    assert.ok(saved.time <= firedAtMs! && firedAtMs! - saved.time < 3000, `time ${saved.time} is the firing sample (${firedAtMs})`);
+    assert.ok(saved.capture.startedMs >= saved.time && saved.capture.endedMs - saved.capture.startedMs >= 2900, JSON.stringify(saved.capture));
     console.log(`from-start: rates ${victimRates.slice(0, firedAt).join(',')} → fired (${data.reason}); competitors ${JSON.stringify(data.competitors.slice(0, 3).map((c) => [c.kind, c.id, c.name, Math.round(c.share)]))}`);
     assert.equal(data.container_id, VICTIM);
     assert.equal(data.reason, 'floor');

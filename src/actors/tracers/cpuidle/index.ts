@@ -124,7 +124,9 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
     const startUs = nowUs();
     const before = resolver.cpuUsage(container);
     const capacity = resolver.cpuCapacity(container).cores;
+    const captureStarted = Date.now();
     const profile = await this.capture(settings, container, ctx.signal);
+    const captureEnded = Date.now();
     const after = resolver.cpuUsage(container);
     const endUs = nowUs();
     const elapsed = Math.max(1, endUs - startUs);
@@ -140,7 +142,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
       source: after.source,
     };
     const data = { ...this.figures(settings, percent, delta), ...profile, sample, reason: request.reason ?? 'manual' };
-    await ctx.save({ containerId: container.id, container: containerRef(container), time, data });
+    await ctx.save({ containerId: container.id, container: containerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
   }
 
   update(): MetricSample[] {
@@ -215,8 +217,11 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
     const container = resolver.byId(chosen.id);
     const window = this.detector.measurement(chosen.id)?.window;
     if (container === undefined || window === undefined) return; // cannot happen: sampled above
-    const time = Date.now();
+    // Detection time: the end of the measurement window that qualified.
+    const time = wallMs(window.endUs);
+    const captureStarted = Date.now();
     const profile = await this.capture(settings, container, ctx.signal);
+    const captureEnded = Date.now();
     const sample: CpuIdleSampleWindow = {
       start_ms: wallMs(window.startUs),
       end_ms: wallMs(window.endUs),
@@ -225,7 +230,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
       source: this.sources.get(chosen.id) ?? 'v1',
     };
     const data: CpuIdleEventData = { ...this.figures(settings, chosen.percent, chosen.delta), ...profile, sample, score: chosen.score };
-    await ctx.save({ containerId: container.id, container: containerRef(container), time, data });
+    await ctx.save({ containerId: container.id, container: containerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
     ctx.logger.info('cpuidle captured', { container_id: container.id, score: chosen.score, samples: profile.profile?.samples ?? 0 });
   }
 

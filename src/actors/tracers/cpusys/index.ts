@@ -129,9 +129,10 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
     figures: Pick<CpuSysEventData, 'system_percent' | 'system_percent_threshold' | 'system_percent_delta' | 'system_percent_delta_threshold'>,
     peak: Pick<CpuSysEventData, 'system_percent_peak' | 'percent_windows'>,
   ): Promise<void> {
+    const captureStarted = Date.now();
     const profile = await this.capture(ctx.config, ctx.signal);
     const data: CpuSysEventData = { ...figures, ...profile, ...peak };
-    await ctx.save({ time, data });
+    await ctx.save({ time, capture: { startedMs: captureStarted, endedMs: Date.now() }, data });
     ctx.logger.info('cpusys captured', { system_percent: figures.system_percent, peak: peak.system_percent_peak, delta: figures.system_percent_delta, samples: profile.profile?.samples ?? 0 });
   }
 
@@ -140,7 +141,9 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
     const settings = ctx.config;
     const time = Date.now();
     const before = await readProcStat(settings.procRoot);
+    const captureStarted = Date.now();
     const profile = await this.capture(settings, ctx.signal);
+    const captureEnded = Date.now();
     const after = await readProcStat(settings.procRoot);
     const percent = sysPercentBetween(before, after) ?? 0;
     const data: CpuSysEventData = {
@@ -152,7 +155,7 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
       reason: request.reason ?? 'manual',
     };
 
-    await ctx.save({ time, data });
+    await ctx.save({ time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
   }
 
   update(): MetricSample[] {

@@ -68,6 +68,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
         const { removed } = resolver.refresh();
         for (const c of removed) this.detectors.delete(c.id);
         const samples = sampler.sample(counters.read());
+        const detectedAt = Date.now();
         const stats = counters.stats();
         this.overflows = stats.cgroupsFull + stats.storageFail;
         this.approximations = { truncated: stats.truncated, unseen: stats.unseen, clamped: stats.clamped, migrations: stats.migrations };
@@ -83,7 +84,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
           if (verdict.fire && !this.capturing && (await ctx.cooldown.tryArm(sample.container.id, settings.cooldownSeconds))) {
             fired.push(sample.container.id);
             // Capture in the background so sampling (and metrics) keep their cadence.
-            void this.captureAndSave(ctx, sample, verdict, threshold, verdict.rule ?? 'spike').catch((err: unknown) =>
+            void this.captureAndSave(ctx, sample, verdict, threshold, verdict.rule ?? 'spike', detectedAt).catch((err: unknown) =>
               ctx.logger.error('waitrate capture failed', { container: sample.container.id, error: String(err) }),
             );
           }
@@ -103,7 +104,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
     const sample = this.latest.find((s) => s.container.id === container.id);
     const rates = sample?.rates ?? { wait_rate: 0, inner_wait_rate: 0, external_wait_rate: 0, latency_wait_rate: 0, throttle_wait_rate: 0 };
     await this.captureAndSave(ctx, { container, rates, delta: { waitNs: 0, innerNs: 0, externalNs: 0, latencyNs: 0, throttledNs: 0, runNs: 0 }, nrWaits: 0, elapsedNs: 0 },
-      { threshold: Number.NaN, mean: Number.NaN, std: Number.NaN }, thresholdFor(ctx.config, container), request.reason ?? 'manual');
+      { threshold: Number.NaN, mean: Number.NaN, std: Number.NaN }, thresholdFor(ctx.config, container), request.reason ?? 'manual', Date.now());
   }
 
   update(): MetricSample[] {
@@ -143,6 +144,8 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
     verdict: Pick<Verdict, 'threshold' | 'mean' | 'std'>,
     threshold: Threshold,
     reason: string,
+    /** The sample that fired (tracer_time); the capture window follows it. */
+    detectedAt: number,
   ): Promise<void> {
     const victim = sample.container.v2Id;
     if (victim === undefined) throw new WaitrateError('WAITRATE_UNKNOWN_CONTAINER', `container ${sample.container.id} has no v2 cgroup: BPF cannot identify its tasks`);
@@ -151,12 +154,14 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
     // Competitors are named from the containers known when the capture starts (see captureTimeLookup).
     const namesAtStart = this.resolver?.cgroupIndex();
     try {
+      const captureStarted = Date.now();
       const capture = await captureCompetitors((name, options) => ctx.loadBpf(name, options), {
         victimCgroup: victim,
         seconds: ctx.config.captureSeconds,
         signal: ctx.signal,
         trackRoot: ctx.config.trackRoot,
       });
+      const captureEnded = Date.now();
       const resolver = this.resolver;
       const data = buildEventData({
         container: sample.container,
@@ -170,6 +175,8 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
       });
       const { container } = sample;
       await ctx.save({
+        time: detectedAt,
+        capture: { startedMs: captureStarted, endedMs: captureEnded },
         container: { id: container.id, type: container.type, ...(container.qos !== undefined ? { qos: container.qos } : {}), ...(container.hostname !== undefined ? { hostname: container.hostname } : {}) },
         data,
       });
