@@ -67,7 +67,12 @@ export class ContainerResolver {
       plainRoots: this.config.plainRoots,
       maxDepth: this.config.maxDepth,
       v1Controllers: this.config.v1Controllers,
-      dockerDataRoot: this.config.dockerDataRoot,
+      runtimeRoots: {
+        dockerDataRoot: this.config.dockerDataRoot,
+        containerdTaskRoot: this.config.containerdTaskRoot,
+        crioContainersRoot: this.config.crioContainersRoot,
+        kubeletPodsRoot: this.config.kubeletPodsRoot,
+      },
       previous,
       ...(this.metadata ? { metadata: this.metadata } : {}),
     });

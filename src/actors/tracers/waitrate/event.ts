@@ -40,7 +40,7 @@ export function competitorNamer(
   return (cgroup, tgid) => {
     if (cgroup === 1n) return { kind: 'host_process', id: `pid:${tgid}`, name: comms.get(tgid) ?? `pid ${tgid}` };
     const container = byCgroupId(cgroup);
-    if (container !== undefined) return { kind: 'container', id: container.id, name: container.name };
+    if (container !== undefined) return { kind: 'container', id: container.id, name: container.containerName ?? container.name };
     return { kind: 'cgroup', id: `cgroup:${cgroup}`, name: `cgroup ${cgroup}` };
   };
 }
@@ -70,7 +70,7 @@ export function buildEventData(input: {
   const finite = (n: number): number => (Number.isFinite(n) ? n : 0);
   return {
     container_id: container.id,
-    container_name: container.name,
+    container_name: container.containerName ?? container.name,
     container_qos: container.qos ?? '',
     ...input.rates,
     threshold: finite(input.verdict.threshold),

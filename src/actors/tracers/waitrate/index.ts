@@ -110,7 +110,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
   update(): MetricSample[] {
     const out: MetricSample[] = [];
     for (const { container, rates } of this.latest) {
-      const labels = { container_id: container.id, container_name: container.name, container_qos: container.qos ?? '' };
+      const labels = { container_id: container.id, container_name: container.containerName ?? container.name, container_qos: container.qos ?? '' };
       out.push(
         { name: WAITRATE_METRICS.wait, value: rates.wait_rate, labels, help: 'run-queue wait + throttled time, percent of wait+throttle+run time' },
         { name: WAITRATE_METRICS.inner, value: rates.inner_wait_rate, labels, help: 'wait while the same container held the CPU, percent' },
