@@ -11,9 +11,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeCapturePool } from '../../src/capture/index.js';
 import { cpuIdleSettingsSchema, type CpuIdleSettings } from '../../src/actors/tracers/cpuidle/config.js';
-import { CpuIdleTracer, type CpuIdleEventData, type CpuIdleTick } from '../../src/actors/tracers/cpuidle/index.js';
+import { type CpuIdleEventData, type CpuIdleTick } from '../../src/actors/tracers/cpuidle/index.js';
 import { createTestCgroup, TEST_CGROUP_PARENT, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
-import { testContext, type TestContext } from '../support/tracer-context.js';
+import type { TestContext } from '../support/tracer-context.js';
+import { startCpuIdle } from './cpuidle-run.js';
 
 const ID = randomBytes(32).toString('hex');
 const NAME = `docker-${ID}.scope`;
@@ -47,13 +48,12 @@ describe('cpuidle: a container busy from the moment it appears', () => {
       captureSeconds: 1,
       containers: { scanRoots: [`/${TEST_CGROUP_PARENT}`], v1Controllers: ['cpu', 'cpuacct'], filter: { included: [{ field: 'id', pattern: `^${ID}$` }] } },
     });
-    ctx = testContext<CpuIdleSettings>('cpuidle', settings, abort.signal);
-    const tracer = new CpuIdleTracer();
-    const ticks: CpuIdleTick[] = [];
-    tracer.onTick = (t) => ticks.push(t);
+    const run = startCpuIdle(settings, abort.signal);
+    ({ ctx, running } = run);
+    const { ticks } = run;
     let failure: unknown;
-    running = tracer.start(ctx).catch((err: unknown) => void (failure = err));
-    await waitFor(() => failure ?? ticks.length >= 1, { timeoutMs: 10_000, what: 'the first tick' });
+    const failed = () => (failure = run.failure());
+    await waitFor(() => failed() ?? ticks.length >= 1, { timeoutMs: 10_000, what: 'the first tick' });
 
     // Created while watched; the workload moves itself in before it execs stress-ng.
     cg = createTestCgroup(NAME, { v1: ['cpu', 'cpuacct'] });
@@ -63,7 +63,7 @@ describe('cpuidle: a container busy from the moment it appears', () => {
     stress = spawnWorkload('sh', ['-c', 'for d in "$@"; do echo $$ > "$d/cgroup.procs"; done; exec stress-ng --cpu 2 --timeout 60', 'sh', ...dirs]);
 
     const mine = (t: CpuIdleTick) => t.measurements.find((m) => m.id === ID);
-    await waitFor(() => failure ?? ctx!.saved.length >= 1, { timeoutMs: 30_000, what: 'an event for the new container' }).catch((err: unknown) => {
+    await waitFor(() => failed() ?? ctx!.saved.length >= 1, { timeoutMs: 30_000, what: 'an event for the new container' }).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}; percents/deltas: ${JSON.stringify(ticks.map((t) => [mine(t)?.percent, mine(t)?.delta]))}`);
     });
     assert.equal(failure, undefined, String(failure));
