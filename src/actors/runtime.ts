@@ -415,6 +415,7 @@ class TracerActor {
           tracerName: name,
           tracerType: saveOrigin.getStore() ?? input.type ?? 'autotracing',
           time: input.time ?? Date.now(),
+          ...(input.capture !== undefined ? { captureStarted: input.capture.startedMs, captureEnded: input.capture.endedMs } : {}),
           ...(input.container !== undefined
             ? { container: input.container }
             : input.containerId !== undefined ? { container: { id: input.containerId } } : {}),

@@ -27,8 +27,14 @@ export interface MetricSample {
 export interface SaveInput {
   containerId?: string;
   container?: ContainerRef;
-  /** ms since epoch; defaults to now. */
+  /**
+   * When the anomaly was detected (ms since epoch; defaults to now): the document's
+   * tracer_time. For a capture tracer this is the sample that fired, not the end of the
+   * capture (that is `capture`).
+   */
   time?: number;
+  /** The capture window behind the event (ms since epoch), when there was one: capture_started / capture_ended. */
+  capture?: { startedMs: number; endedMs: number };
   /**
    * 'event' for cheap kernel events (hungtask, oom, ...), 'autotracing' (the default) for
    * anomaly captures. Inside a manual trigger the stored type is always 'manual'.

@@ -42,6 +42,12 @@ export const containersConfigSchema = z
     maxDepth: z.number().int().min(1).max(32).default(8),
     /** docker's data root: its containers/<id>/hostname file gives the container hostname. */
     dockerDataRoot: absolutePath.default('/var/lib/docker'),
+    /** containerd's runtime v2 task state: <namespace>/<id>/config.json (OCI spec with the CRI annotations). */
+    containerdTaskRoot: absolutePath.default('/run/containerd/io.containerd.runtime.v2.task'),
+    /** CRI-O's container storage: <id>/userdata/config.json (OCI spec with the Kubernetes annotations). */
+    crioContainersRoot: absolutePath.default('/var/lib/containers/storage/overlay-containers'),
+    /** The kubelet's pod directories: <pod uid>/etc-hosts (pod name) and the token volume's namespace file. */
+    kubeletPodsRoot: absolutePath.default('/var/lib/kubelet/pods'),
     filter: containerFilterSchema,
   })
   .prefault({});

@@ -67,7 +67,12 @@ export class ContainerResolver {
       plainRoots: this.config.plainRoots,
       maxDepth: this.config.maxDepth,
       v1Controllers: this.config.v1Controllers,
-      dockerDataRoot: this.config.dockerDataRoot,
+      runtimeRoots: {
+        dockerDataRoot: this.config.dockerDataRoot,
+        containerdTaskRoot: this.config.containerdTaskRoot,
+        crioContainersRoot: this.config.crioContainersRoot,
+        kubeletPodsRoot: this.config.kubeletPodsRoot,
+      },
       previous,
       ...(this.metadata ? { metadata: this.metadata } : {}),
     });
@@ -98,6 +103,15 @@ export class ContainerResolver {
   /** The container owning a v2 cgroup id (bpf_get_current_cgroup_id), incl. its sub-cgroups. */
   byCgroupId(cgroupId: bigint): Container | undefined {
     return this.snapshot.byV2Id.get(cgroupId);
+  }
+
+  /**
+   * The v2 cgroup id → container index of the last refresh. Each refresh builds a new map, so
+   * a reference kept now still answers for containers that are gone later (waitrate names the
+   * competitors of a capture with the index taken when the capture started).
+   */
+  cgroupIndex(): ReadonlyMap<bigint, Container> {
+    return this.snapshot.byV2Id;
   }
 
   /** The v1 hierarchy id of a controller (the bpf_task_get_cgroup1 argument). */

@@ -2,18 +2,20 @@
 // any hierarchy), which of them are containers, and the inode of every directory that
 // belongs to a container (its own and its sub-cgroups'), so BPF ids of tasks sitting in a
 // container's sub-cgroup still map to the container.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseContainerPath, pathSegments, type ParsedContainerPath } from './id-parser.js';
 import type { CgroupMounts } from './mounts.js';
-import type { Container, ContainerMetadata, MetadataProvider, V1Controller } from './types.js';
+import { readRuntimeMetadata, type RuntimeRoots } from './metadata.js';
+import type { Container, ContainerIdentity, ContainerMetadata, MetadataProvider, V1Controller } from './types.js';
 
 export interface ScanOptions {
   scanRoots: readonly string[];
   plainRoots: readonly string[];
   maxDepth: number;
   v1Controllers: readonly V1Controller[];
-  dockerDataRoot: string;
+  /** Where the runtimes keep their per-container files (metadata.ts). */
+  runtimeRoots: RuntimeRoots;
   metadata?: MetadataProvider;
   /** The previous scan's containers by id: unchanged ones are reused as they are. */
   previous?: ReadonlyMap<string, Container>;
@@ -62,15 +64,6 @@ function inodeOf(dir: string): bigint | undefined {
 
 function isUnder(rel: string, root: string): boolean {
   return root === '/' || rel === root || rel.startsWith(`${root}/`);
-}
-
-function dockerHostname(dataRoot: string, id: string): string | undefined {
-  try {
-    const name = readFileSync(join(dataRoot, 'containers', id, 'hostname'), 'utf8').trim();
-    return name === '' ? undefined : name;
-  } catch {
-    return undefined;
-  }
 }
 
 export function scanContainers(mounts: CgroupMounts, options: ScanOptions): ScanResult {
@@ -186,11 +179,15 @@ function build(identity: ParsedContainerPath, rel: string, dirs: CgroupDirs, opt
   const draft: { -readonly [K in keyof Container]: Container[K] } = { ...identity, name: rel, ...dirs };
   if (draft.qos === undefined) delete draft.qos;
   if (draft.podUid === undefined) delete draft.podUid;
+  const who: ContainerIdentity = { id: draft.id, name: draft.name, type: draft.type, ...(draft.podUid ? { podUid: draft.podUid } : {}) };
+  // Plain cgroups have no runtime behind them; a provider (if any) overrides the runtime files.
   const metadata: ContainerMetadata = {
-    ...(draft.type === 'docker' ? { hostname: dockerHostname(options.dockerDataRoot, draft.id) } : {}),
-    ...options.metadata?.({ id: draft.id, name: draft.name, type: draft.type, ...(draft.podUid ? { podUid: draft.podUid } : {}) }),
+    ...(draft.type !== 'cgroup' ? readRuntimeMetadata(who, options.runtimeRoots) : {}),
+    ...options.metadata?.(who),
   };
   if (metadata.hostname !== undefined) draft.hostname = metadata.hostname;
   if (metadata.hostNamespace !== undefined) draft.hostNamespace = metadata.hostNamespace;
+  if (metadata.containerName !== undefined) draft.containerName = metadata.containerName;
+  if (metadata.podName !== undefined) draft.podName = metadata.podName;
   return draft;
 }

@@ -28,6 +28,10 @@ export interface Container {
   readonly hostname?: string;
   /** Kubernetes namespace (HUATUO's container_host_namespace), from a metadata provider. */
   readonly hostNamespace?: string;
+  /** The name the runtime knows it by (docker's `--name`, the Kubernetes container name), from its files (metadata.ts). */
+  readonly containerName?: string;
+  /** Kubernetes pod name (runtime annotations/labels, or the kubelet's pod directory). */
+  readonly podName?: string;
   /** Kubernetes pod UID (dashes restored for the systemd-slice form). */
   readonly podUid?: string;
   /** Absolute v2 directory, when the cgroup exists in the v2 hierarchy. */
@@ -45,6 +49,8 @@ export type ContainerIdentity = Pick<Container, 'id' | 'name' | 'type' | 'podUid
 export interface ContainerMetadata {
   hostname?: string;
   hostNamespace?: string;
+  containerName?: string;
+  podName?: string;
 }
 export type MetadataProvider = (container: ContainerIdentity) => ContainerMetadata | undefined;
 

@@ -61,6 +61,8 @@ export function buildDocumentHead(input: Omit<EventInput, 'dataJson'>, ctx: Docu
     tracer_id: ctx.tracerId,
     tracer_time: rfc3339(input.time),
     tracer_type: input.tracerType,
+    capture_started: input.captureStarted !== undefined ? rfc3339(input.captureStarted) : null,
+    capture_ended: input.captureEnded !== undefined ? rfc3339(input.captureEnded) : null,
   };
 }
 
@@ -88,6 +90,14 @@ export function validateEventInput(value: unknown, index: number): asserts value
   }
   if (typeof v.time !== 'number' || !Number.isFinite(v.time) || v.time < 0 || v.time > 8.64e15) {
     throw new InvalidEventError(index, 'time must be ms since the epoch');
+  }
+  for (const k of ['captureStarted', 'captureEnded'] as const) {
+    const t = v[k];
+    if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 8.64e15)) throw new InvalidEventError(index, `${k} must be ms since the epoch`);
+  }
+  if ((v.captureStarted === undefined) !== (v.captureEnded === undefined)) throw new InvalidEventError(index, 'captureStarted and captureEnded go together');
+  if (typeof v.captureStarted === 'number' && typeof v.captureEnded === 'number' && v.captureEnded < v.captureStarted) {
+    throw new InvalidEventError(index, 'captureEnded is before captureStarted');
   }
   // Only the actor runtime makes dataJson (eventDataJson), so it is JSON by construction; a
   // full parse here would cost as much as the encoding it saves.

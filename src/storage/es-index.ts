@@ -26,6 +26,8 @@ export const COMMON_FIELD_MAPPINGS = {
   tracer_id: { type: 'keyword' },
   tracer_time: { type: 'date', format: 'strict_date_optional_time' },
   tracer_type: { type: 'keyword' },
+  capture_started: { type: 'date', format: 'strict_date_optional_time' },
+  capture_ended: { type: 'date', format: 'strict_date_optional_time' },
   // Tracer payloads vary per tracer; keep them dynamic so new fields are still indexed.
   tracer_data: { type: 'object', dynamic: true },
 } as const satisfies Record<keyof EventDocument, FieldMapping>;

@@ -25,8 +25,11 @@ export interface ContainerRef {
 export interface EventInput {
   tracerName: string;
   tracerType: TracerType;
-  /** Milliseconds since the epoch; when the anomaly was observed. */
+  /** Milliseconds since the epoch; when the anomaly was detected (tracer_time). */
   time: number;
+  /** The capture window (ms since the epoch), when the event has one (capture_started / capture_ended). */
+  captureStarted?: number;
+  captureEnded?: number;
   container?: ContainerRef;
   /** JSON text of the tracer's data (`null` when it had none). Made by eventDataJson. */
   dataJson: string;
@@ -46,8 +49,12 @@ export interface EventDocument {
   container_qos: string;
   tracer_name: string;
   tracer_id: string;
+  /** When the anomaly was detected. */
   tracer_time: string;
   tracer_type: TracerType;
+  /** The capture window behind the event; null for events without one (kernel events, memburst). */
+  capture_started: string | null;
+  capture_ended: string | null;
   tracer_data: unknown;
 }
 

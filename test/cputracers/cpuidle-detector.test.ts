@@ -2,7 +2,7 @@
 // resets, scoring, the choice of one container, path changes; the settings' defaults.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CpuIdleDetector, rankCandidates, scoreOf, type Measurement } from '../../src/actors/tracers/cpuidle/detector.js';
+import { CpuIdleDetector, rankCandidates, scoreOf, splitToTotal, type Measurement } from '../../src/actors/tracers/cpuidle/detector.js';
 import { cpuIdleSettingsSchema } from '../../src/actors/tracers/cpuidle/config.js';
 import { CPUIDLE_HUATUO_FIELDS } from '../../src/actors/tracers/cpuidle/index.js';
 
@@ -73,6 +73,51 @@ describe('cpuidle detector (pure)', () => {
     assert.deepEqual(rankCandidates([m('a', 80), m('b', 90), m('c', 10)], t).map((c) => c.id), ['b', 'a']);
     assert.deepEqual(rankCandidates([m('z', 80), m('y', 80)], t).map((c) => [c.id, c.score]), [['y', 90], ['z', 90]]);
     assert.deepEqual(rankCandidates([{ id: 'fresh' }], t), [], 'no percent yet: not a candidate');
+  });
+});
+
+describe('cpuidle detector: containers busy from the start, user + sys vs total (issue #14 items 1, 3)', () => {
+  it('a container that appears while watched and is busy at once is a candidate on its first percent', () => {
+    const d = new CpuIdleDetector();
+    d.sample('old', '/old', { userUs: 0, systemUs: 0, totalUs: 0 }, 1, 0);
+    d.retain(new Set(['old'])); // the first tick ends; 'new' did not exist then
+    d.sample('old', '/old', { userUs: 920_000, systemUs: 0, totalUs: 920_000 }, 1, S);
+    assert.equal(d.sample('new', '/new', { userUs: 10_000, systemUs: 0, totalUs: 10_000 }, 1, S), 'stored');
+    d.retain(new Set(['old', 'new']));
+    d.sample('old', '/old', { userUs: 1_840_000, systemUs: 0, totalUs: 1_840_000 }, 1, 2 * S);
+    d.sample('new', '/new', { userUs: 930_000, systemUs: 10_000, totalUs: 940_000 }, 1, 2 * S);
+    // user 92 % (stress-ng --cpu in a fresh container): a rise from the 0 % it had before it existed.
+    assert.deepEqual(d.measurement('new')?.percent, { user: 92, system: 1, total: 93 });
+    assert.deepEqual(d.measurement('new')?.delta, { user: 92, system: 1, total: 93 });
+    assert.deepEqual(rankCandidates([d.measurement('old')!, d.measurement('new')!], defaults).map((c) => [c.id, c.score]), [['new', 17 + 47]]);
+    // A container already busy when the tracer started has no known earlier percent: HUATUO's delta 0.
+    assert.deepEqual(d.measurement('old')?.delta, { user: 0, system: 0, total: 0 });
+  });
+
+  it('a recreated cgroup counts as new; a counter rollback of a known one does not', () => {
+    const d = new CpuIdleDetector();
+    d.sample('c', '/a', { userUs: 0, systemUs: 0, totalUs: 0 }, 1, 0);
+    d.retain(new Set(['c']));
+    d.sample('c', '/b', { userUs: 0, systemUs: 0, totalUs: 0 }, 1, S);
+    d.sample('c', '/b', { userUs: 800_000, systemUs: 0, totalUs: 800_000 }, 1, 2 * S);
+    assert.deepEqual(d.measurement('c')?.delta, { user: 80, system: 0, total: 80 });
+    assert.equal(d.sample('c', '/b', { userUs: 1, systemUs: 0, totalUs: 1 }, 1, 3 * S), 'reset');
+    d.sample('c', '/b', { userUs: 900_001, systemUs: 0, totalUs: 900_001 }, 1, 4 * S);
+    assert.deepEqual(d.measurement('c')?.delta, { user: 0, system: 0, total: 0 });
+  });
+
+  it('scales a tick-sampled split that exceeds the precise total down to it (v1: user 91 % with total 89 %)', () => {
+    const d = new CpuIdleDetector();
+    d.sample('c', '/p', { userUs: 0, systemUs: 0, totalUs: 0 }, 1, 0);
+    // cpuacct.usage_user/usage_sys count whole ticks; cpuacct.usage is exact.
+    d.sample('c', '/p', { userUs: 910_000, systemUs: 20_000, totalUs: 890_000 }, 1, S);
+    const p = d.measurement('c')!.percent!;
+    assert.equal(p.total, 89);
+    assert.ok(p.user + p.system <= p.total, JSON.stringify(p));
+    assert.deepEqual(p, { user: 87, system: 1, total: 89 });
+    const w = d.measurement('c')!.window!.usage;
+    assert.ok(Math.abs(w.userUs + w.systemUs - w.totalUs) < 1e-6, 'the window split adds up to the total');
+    assert.deepEqual(splitToTotal({ userUs: 500, systemUs: 200, totalUs: 1000 }), { userUs: 500, systemUs: 200, totalUs: 1000 }, 'a split under the total is kept');
   });
 });
 

@@ -9,9 +9,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeCapturePool } from '../../src/capture/index.js';
 import { cpuIdleSettingsSchema, type CpuIdleSettings } from '../../src/actors/tracers/cpuidle/config.js';
-import { CPUIDLE_HUATUO_FIELDS, CpuIdleTracer, type CpuIdleEventData, type CpuIdleTick } from '../../src/actors/tracers/cpuidle/index.js';
+import { CPUIDLE_HUATUO_FIELDS, type CpuIdleEventData, type CpuIdleTick } from '../../src/actors/tracers/cpuidle/index.js';
+import { splitToTotal } from '../../src/actors/tracers/cpuidle/detector.js';
 import { createTestCgroup, favourOnCpu, TEST_CGROUP_PARENT, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
-import { testContext, type TestContext } from '../support/tracer-context.js';
+import type { TestContext } from '../support/tracer-context.js';
+import { startCpuIdle } from './cpuidle-run.js';
 
 const NAME = 'cputracers-busy';
 const EXTRA_FIELDS = ['folded', 'profile', 'sample', 'score'];
@@ -84,20 +86,19 @@ describe('cpuidle tracer', () => {
       captureSeconds: 2,
       containers: { plainRoots: [`/${TEST_CGROUP_PARENT}`], scanRoots: [], v1Controllers: ['cpu', 'cpuacct'], filter: { included: [{ field: 'id', pattern: '^cputracers-' }] } },
     });
-    ctx = testContext<CpuIdleSettings>('cpuidle', settings, abort.signal);
-    const tracer = new CpuIdleTracer();
-    const ticks: CpuIdleTick[] = [];
-    tracer.onTick = (t) => ticks.push(t);
+    const run = startCpuIdle(settings, abort.signal);
+    ({ ctx, running } = run);
+    const { tracer, ticks } = run;
     let failure: unknown;
-    running = tracer.start(ctx).catch((err: unknown) => void (failure = err));
+    const failed = () => (failure = run.failure());
     const mine = (t: CpuIdleTick) => t.measurements.find((m) => m.id === NAME);
 
     // Idle baseline: a percent (0) exists before the loop starts.
-    await waitFor(() => failure ?? ticks.some((t) => mine(t)?.percent !== undefined), { timeoutMs: 15_000, what: 'a first percent for the container' });
+    await waitFor(() => failed() ?? ticks.some((t) => mine(t)?.percent !== undefined), { timeoutMs: 15_000, what: 'a first percent for the container' });
     assert.equal(failure, undefined, String(failure));
     assert.ok(ticks.every((t) => t.measurements.every((m) => m.id.startsWith('cputracers-'))), 'the filter keeps other containers out');
     workloads.push(busyLoop(cg));
-    await waitFor(() => failure ?? ctx!.saved.length >= 1, { timeoutMs: 20_000, what: `an event (ticks ${JSON.stringify(ticks.map((t) => mine(t)?.percent))})` });
+    await waitFor(() => failed() ?? ctx!.saved.length >= 1, { timeoutMs: 20_000, what: `an event (ticks ${JSON.stringify(ticks.map((t) => mine(t)?.percent))})` });
     assert.equal(failure, undefined, String(failure));
 
     const event = ctx.saved[0]!;
@@ -116,7 +117,11 @@ describe('cpuidle tracer', () => {
     await waitFor(() => readings.some((r) => r.atMs > data.sample.end_ms), { what: 'readings past the window' });
     const elapsedUs = (data.sample.end_ms - data.sample.start_ms) * 1000;
     const ref = (key: 'user' | 'system' | 'total' | 'v2Total') => ((at(readings, data.sample.end_ms, key) - at(readings, data.sample.start_ms, key)) * 100) / elapsedUs / 0.5;
-    const figures = { user: [data.user_percent, ref('user')], system: [data.system_percent, ref('system')], total: [data.total_percent, ref('total')], v2Total: [data.total_percent, ref('v2Total')] };
+    // The v1 user/sys files are tick-sampled splits of the exact cpuacct.usage; the event fits
+    // the split to the total (issue #14 item 3), so the reference does the same.
+    const split = splitToTotal({ userUs: ref('user'), systemUs: ref('system'), totalUs: ref('total') });
+    const figures = { user: [data.user_percent, split.userUs], system: [data.system_percent, split.systemUs], total: [data.total_percent, ref('total')], v2Total: [data.total_percent, ref('v2Total')] };
+    assert.ok(data.user_percent + data.system_percent <= data.total_percent, `user ${data.user_percent} + sys ${data.system_percent} ≤ total ${data.total_percent}`);
     console.log(`cpuidle event vs reference: ${JSON.stringify(figures)} score ${data.score} deltas ${data.user_percent_delta}/${data.system_percent_delta}/${data.total_percent_delta}`);
     for (const [what, [got, want]] of Object.entries(figures)) assert.ok(Math.abs(got! - want!) <= 5, `${what}: event ${got} vs cgroup files ${want!.toFixed(1)}`);
     assert.ok(data.total_percent > 40 && data.total_percent <= 110, `a quota-bounded spike: ${data.total_percent}`);
@@ -133,10 +138,10 @@ describe('cpuidle tracer', () => {
     // Second spike inside the cooldown: stop, let the percent fall, start again.
     await workloads[0]!.kill();
     const stoppedAt = ticks.length;
-    await waitFor(() => failure ?? ticks.slice(stoppedAt).filter((t) => (mine(t)?.percent?.total ?? 100) < 10).length >= 2, { timeoutMs: 15_000, what: 'the container to go idle' });
+    await waitFor(() => failed() ?? ticks.slice(stoppedAt).filter((t) => (mine(t)?.percent?.total ?? 100) < 10).length >= 2, { timeoutMs: 15_000, what: 'the container to go idle' });
     const restartedAt = ticks.length;
     workloads.push(busyLoop(cg));
-    await waitFor(() => failure ?? ticks.slice(restartedAt).some((t) => t.blocked.includes(NAME)), {
+    await waitFor(() => failed() ?? ticks.slice(restartedAt).some((t) => t.blocked.includes(NAME)), {
       timeoutMs: 15_000,
       what: `the second spike to qualify (ticks ${JSON.stringify(ticks.slice(restartedAt).map((t) => [mine(t)?.percent, mine(t)?.delta]))})`,
     });

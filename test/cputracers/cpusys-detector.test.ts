@@ -85,6 +85,7 @@ describe('cpusys settings and event shape', () => {
       sysThreshold: 45,
       deltaSysThreshold: 20,
       intervalSeconds: 10,
+      subIntervalSeconds: 1,
       captureSeconds: 10,
       frequency: 99,
       procRoot: '/proc',

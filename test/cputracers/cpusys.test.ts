@@ -16,7 +16,7 @@ import { HUATUO_CPUSYS_SEQUENCE, statText } from '../fixtures/cputracers/cpusys-
 import { testContext, type TestContext } from '../support/tracer-context.js';
 
 /** Every key a cpusys event may carry: HUATUO's five, then our documented extras. */
-const EXTRA_FIELDS = ['folded', 'profile'];
+const EXTRA_FIELDS = ['folded', 'profile', 'system_percent_peak', 'percent_windows'];
 
 /** Kills the process group we created for `w` (stress-ng and its workers), then waits for it. */
 async function killGroup(w: Workload): Promise<void> {

@@ -17,6 +17,7 @@ export function eventDoc(tracerData: unknown, overrides: Partial<EventDocument> 
     hostname: 'host-1', region: 'eu-test', uploaded_time: '2026-11-27T12:00:01.000Z',
     container_id: '', container_hostname: '', container_type: '', container_qos: '',
     tracer_name: 'cpusys', tracer_id: '0000019ac5f3a2b1-000001', tracer_time: '2026-11-27T12:00:00.000Z', tracer_type: 'autotracing',
+    capture_started: '2026-11-27T12:00:00.000Z', capture_ended: '2026-11-27T12:00:10.000Z',
     tracer_data: tracerData,
     ...overrides,
   };

@@ -7,7 +7,7 @@ import { WatchHub } from '../../src/http/watch-hub.js';
 import type { EventDocument } from '../../src/storage/protocol.js';
 
 function doc(n: number): EventDocument {
-  return { hostname: 'h', region: '', uploaded_time: '', container_id: '', container_hostname: '', container_type: '', container_qos: '', tracer_name: 't', tracer_id: `id-${n}`, tracer_time: '', tracer_type: 'autotracing', tracer_data: { n } };
+  return { hostname: 'h', region: '', uploaded_time: '', container_id: '', container_hostname: '', container_type: '', container_qos: '', tracer_name: 't', tracer_id: `id-${n}`, tracer_time: '', tracer_type: 'autotracing', capture_started: null, capture_ended: null, tracer_data: { n } };
 }
 
 test('drop-oldest per subscriber, counted, with a dropped notice', async () => {

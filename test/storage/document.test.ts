@@ -18,7 +18,7 @@ test('the event document has exactly HUATUO\'s snake_case keys', () => {
     { hostname: 'h1', region: 'r1', storedMs: Date.UTC(2026, 0, 2, 3, 4, 6, 7), tracerId: 'id-1' },
   );
   assert.deepEqual(Object.keys(doc).sort(), [
-    'container_hostname', 'container_id', 'container_qos', 'container_type', 'hostname', 'region',
+    'capture_ended', 'capture_started', 'container_hostname', 'container_id', 'container_qos', 'container_type', 'hostname', 'region',
     'tracer_data', 'tracer_id', 'tracer_name', 'tracer_time', 'tracer_type', 'uploaded_time',
   ]);
   assert.deepEqual(doc, {
@@ -33,8 +33,30 @@ test('the event document has exactly HUATUO\'s snake_case keys', () => {
     tracer_id: 'id-1',
     tracer_time: '2026-01-02T03:04:05.006Z',
     tracer_type: 'autotracing',
+    capture_started: null,
+    capture_ended: null,
     tracer_data: { a: 1 },
   });
+});
+
+test('tracer_time is the detection time; the capture window is capture_started / capture_ended (issue #14 item 5)', () => {
+  const detected = Date.UTC(2026, 0, 2, 3, 4, 5, 0);
+  const doc = storedDocument(
+    { tracerName: 'waitrate', tracerType: 'autotracing', time: detected, captureStarted: detected + 12, captureEnded: detected + 15_020, dataJson: '{}' },
+    { hostname: 'h1', region: 'r1', storedMs: detected + 15_100, tracerId: 'id-2' },
+  );
+  assert.equal(doc.tracer_time, '2026-01-02T03:04:05.000Z');
+  assert.equal(doc.capture_started, '2026-01-02T03:04:05.012Z');
+  assert.equal(doc.capture_ended, '2026-01-02T03:04:20.020Z');
+  assert.equal(doc.uploaded_time, '2026-01-02T03:04:20.100Z', 'uploaded_time: when the event was stored locally');
+  const keys = Object.keys(doc);
+  assert.deepEqual(keys.slice(keys.indexOf('tracer_time')), ['tracer_time', 'tracer_type', 'capture_started', 'capture_ended', 'tracer_data']);
+  assert.deepEqual(Object.keys(indexTemplateBody('autotracer').template.mappings.properties).filter((k) => k.startsWith('capture_')), ['capture_started', 'capture_ended']);
+  const ok = { tracerName: 'x', tracerType: 'autotracing', time: 1, dataJson: '1' };
+  assert.doesNotThrow(() => validateEventInput({ ...ok, captureStarted: 2, captureEnded: 3 }, 0));
+  for (const bad of [{ captureStarted: 2 }, { captureEnded: 3 }, { captureStarted: 5, captureEnded: 3 }, { captureStarted: 'x', captureEnded: 3 }]) {
+    assert.throws(() => validateEventInput({ ...ok, ...bad }, 0), { code: 'STORAGE_INVALID_EVENT' }, JSON.stringify(bad));
+  }
 });
 
 test('missing container and data still give every key', () => {
@@ -42,7 +64,8 @@ test('missing container and data still give every key', () => {
   assert.equal(doc.container_id, '');
   assert.equal(doc.container_qos, '');
   assert.equal(doc.tracer_data, null);
-  assert.equal(Object.keys(JSON.parse(JSON.stringify(doc)) as object).length, 12);
+  assert.equal(Object.keys(JSON.parse(JSON.stringify(doc)) as object).length, 14);
+  assert.equal(doc.capture_started, null, 'no capture: null, so the key is always there');
 });
 
 test('RFC 3339 with milliseconds', () => {

@@ -96,19 +96,46 @@ describe('waitrate competitor ranking', () => {
   });
 });
 
+describe('waitrate detector: contention from the start, noise (issue #14 item 2)', () => {
+  const rules = { k: 3, minThreshold: 20, minRise: 5, floorPercent: 30, floorIntervals: 3 };
+  it('the absolute floor fires after floorIntervals samples over it, during warm-up, once', () => {
+    const d = new SpikeDetector(360, 12);
+    // Contended from the first sample (a pinned hog sharing its CPU with two others: ~66 %).
+    const verdicts = [66.2, 65.8, 66.5, 66.1, 66.0, 65.9].map((v) => d.observe(v, rules));
+    assert.deepEqual(verdicts.map((v) => v.fire), [false, false, true, false, false, false]);
+    assert.equal(verdicts[2]!.rule, 'floor');
+    assert.equal(verdicts[2]!.warmingUp, true, 'no history needed');
+    assert.deepEqual(verdicts.map((v) => v.floorRun), [1, 2, 3, 4, 5, 6]);
+    // Below the floor re-arms it; a dip breaks the run.
+    assert.equal(d.observe(10, rules).fire, false);
+    assert.deepEqual([50, 5, 50, 50, 50].map((v) => d.observe(v, rules).fire), [false, false, false, false, true]);
+  });
+  it('a steady series does not fire on noise once warmed up (a 0.14-point margin is not a spike)', () => {
+    const d = new SpikeDetector(360, 3);
+    const noFloor = { ...rules, floorPercent: 100 };
+    // Steady ~50 % contention: std ≈ 0.03, so mean + 3·std is 50.1 and 50.19 would pass it.
+    const series = [50.02, 49.97, 50.04, 50.0, 50.19, 49.98, 50.21, 50.05];
+    assert.deepEqual(series.map((v) => d.observe(v, noFloor).fire), series.map(() => false));
+    // A real rise still fires, by the spike rule.
+    const v = d.observe(62, noFloor);
+    assert.equal(v.fire, true);
+    assert.equal(v.rule, 'spike');
+  });
+});
+
 describe('waitrate settings', () => {
   it('has HUATUO-like defaults', () => {
     const s = waitrateSettingsSchema.parse({});
     assert.equal(s.intervalSeconds, 5);
     assert.equal(s.captureSeconds, 15);
     assert.equal(s.windowMinutes, 30);
-    assert.deepEqual(s.thresholds.default, { k: 3, minThreshold: 20 });
+    assert.deepEqual(s.thresholds.default, { k: 3, minThreshold: 20, minRise: 5, floorPercent: 30, floorIntervals: 3 });
   });
   it('per-QoS thresholds override the default', () => {
     const s = waitrateSettingsSchema.parse({ thresholds: { besteffort: { k: 6, minThreshold: 40 } } });
-    assert.deepEqual(thresholdFor(s, container('a', { qos: 'besteffort' })), { k: 6, minThreshold: 40 });
-    assert.deepEqual(thresholdFor(s, container('b', { qos: 'guaranteed' })), { k: 3, minThreshold: 20 });
-    assert.deepEqual(thresholdFor(s, container('c')), { k: 3, minThreshold: 20 });
+    assert.deepEqual(thresholdFor(s, container('a', { qos: 'besteffort' })), { k: 6, minThreshold: 40, minRise: 5, floorPercent: 30, floorIntervals: 3 });
+    assert.deepEqual(thresholdFor(s, container('b', { qos: 'guaranteed' })), { k: 3, minThreshold: 20, minRise: 5, floorPercent: 30, floorIntervals: 3 });
+    assert.deepEqual(thresholdFor(s, container('c')), { k: 3, minThreshold: 20, minRise: 5, floorPercent: 30, floorIntervals: 3 });
   });
   it('rejects unknown keys and bad values', () => {
     assert.equal(waitrateSettingsSchema.safeParse({ interval: 5 }).success, false);
@@ -139,8 +166,8 @@ describe('waitrate event data', () => {
     });
     assert.deepEqual(Object.keys(data).sort(), [
       'attributed_wait_ns', 'capture_migrated_ns', 'capture_overflows', 'capture_seconds', 'capture_truncated_waits', 'capture_wait_ns', 'capture_waits',
-      'competitors', 'container_id', 'container_name', 'container_qos', 'external_wait_rate', 'idle_share', 'inner_share', 'inner_wait_rate', 'k',
-      'latency_wait_rate', 'min_threshold', 'reason', 'threshold', 'throttle_wait_rate', 'wait_histogram_us', 'wait_rate', 'window_mean', 'window_std',
+      'competitors', 'container_id', 'container_name', 'container_qos', 'external_wait_rate', 'floor_intervals', 'floor_percent', 'idle_share', 'inner_share', 'inner_wait_rate', 'k',
+      'latency_wait_rate', 'min_rise', 'min_threshold', 'reason', 'threshold', 'throttle_wait_rate', 'wait_histogram_us', 'wait_rate', 'window_mean', 'window_std',
     ]);
     assert.equal(data.container_qos, 'burstable');
     assert.equal(data.external_wait_rate, 60);

@@ -8,7 +8,7 @@ import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContex
 import { profileForEvent, type EventProfile } from '../cpusys/profile.js';
 import { Ticker } from '../cpusys/ticker.js';
 import type { CpuIdleSettings } from './config.js';
-import { CpuIdleDetector, rankCandidates, type Candidate, type Measurement, type Percents } from './detector.js';
+import { CpuIdleDetector, rankCandidates, windowPercents, type Candidate, type UsageCounters, type Measurement, type Percents } from './detector.js';
 import { CpuIdleError } from './errors.js';
 
 export const CPUIDLE_TRACER_NAME = 'cpuidle';
@@ -63,6 +63,11 @@ export interface CpuIdleEventData extends EventProfile {
 /** performance.now() is monotonic (immune to clock steps); timeOrigin maps it to wall time. */
 const nowUs = (): number => performance.now() * 1000;
 const wallMs = (us: number): number => Math.round(performance.timeOrigin + us / 1000);
+
+/** CPU time of a window in whole µs; user/system are floored so they never add up to more than the total. */
+function sampleUs(usage: UsageCounters): Pick<CpuIdleSampleWindow, 'user_us' | 'system_us' | 'total_us'> {
+  return { user_us: Math.floor(usage.userUs), system_us: Math.floor(usage.systemUs), total_us: Math.round(usage.totalUs) };
+}
 
 /** One tick's view, for metrics and tests. */
 export interface CpuIdleTick {
@@ -119,25 +124,25 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
     const startUs = nowUs();
     const before = resolver.cpuUsage(container);
     const capacity = resolver.cpuCapacity(container).cores;
+    const captureStarted = Date.now();
     const profile = await this.capture(settings, container, ctx.signal);
+    const captureEnded = Date.now();
     const after = resolver.cpuUsage(container);
     const endUs = nowUs();
     const elapsed = Math.max(1, endUs - startUs);
-    const pct = (d: number): number => Math.max(0, Math.trunc((d * 100) / elapsed / capacity));
-    const percent: Percents = { user: pct(after.userUs - before.userUs), system: pct(after.systemUs - before.systemUs), total: pct(after.totalUs - before.totalUs) };
+    const measured = windowPercents({ userUs: after.userUs - before.userUs, systemUs: after.systemUs - before.systemUs, totalUs: after.totalUs - before.totalUs }, elapsed, capacity);
+    const percent = measured.percent;
     const last = this.detector.measurement(container.id)?.percent;
     const delta: Percents = last === undefined ? { user: 0, system: 0, total: 0 } : { user: percent.user - last.user, system: percent.system - last.system, total: percent.total - last.total };
     const sample: CpuIdleSampleWindow = {
       start_ms: wallMs(startUs),
       end_ms: wallMs(endUs),
       capacity_cores: capacity,
-      user_us: after.userUs - before.userUs,
-      system_us: after.systemUs - before.systemUs,
-      total_us: after.totalUs - before.totalUs,
+      ...sampleUs(measured.usage),
       source: after.source,
     };
     const data = { ...this.figures(settings, percent, delta), ...profile, sample, reason: request.reason ?? 'manual' };
-    await ctx.save({ containerId: container.id, container: containerRef(container), time, data });
+    await ctx.save({ containerId: container.id, container: containerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
   }
 
   update(): MetricSample[] {
@@ -212,19 +217,20 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
     const container = resolver.byId(chosen.id);
     const window = this.detector.measurement(chosen.id)?.window;
     if (container === undefined || window === undefined) return; // cannot happen: sampled above
-    const time = Date.now();
+    // Detection time: the end of the measurement window that qualified.
+    const time = wallMs(window.endUs);
+    const captureStarted = Date.now();
     const profile = await this.capture(settings, container, ctx.signal);
+    const captureEnded = Date.now();
     const sample: CpuIdleSampleWindow = {
       start_ms: wallMs(window.startUs),
       end_ms: wallMs(window.endUs),
       capacity_cores: window.capacityCores,
-      user_us: window.usage.userUs,
-      system_us: window.usage.systemUs,
-      total_us: window.usage.totalUs,
+      ...sampleUs(window.usage),
       source: this.sources.get(chosen.id) ?? 'v1',
     };
     const data: CpuIdleEventData = { ...this.figures(settings, chosen.percent, chosen.delta), ...profile, sample, score: chosen.score };
-    await ctx.save({ containerId: container.id, container: containerRef(container), time, data });
+    await ctx.save({ containerId: container.id, container: containerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
     ctx.logger.info('cpuidle captured', { container_id: container.id, score: chosen.score, samples: profile.profile?.samples ?? 0 });
   }
 

@@ -12,6 +12,12 @@ export const cpuSysSettingsSchema = z.strictObject({
   deltaSysThreshold: percent.default(20),
   /** Seconds between two /proc/stat samples. */
   intervalSeconds: z.number().min(0.05).max(3600).default(10),
+  /**
+   * /proc/stat is also read every this many seconds inside the interval, to report the
+   * interval's peak sub-interval next to its mean (system_percent_peak). Values ≥
+   * intervalSeconds read once per interval (peak = mean).
+   */
+  subIntervalSeconds: z.number().min(0.05).max(3600).default(1),
   /** Global cooldown after a capture (seconds); HUATUO's IntervalTracing. Unset = the tracer's configured cooldown. */
   cooldownSeconds: z.number().positive().optional(),
   /** Length of the system-wide profile (seconds); HUATUO's RunTracingToolTimeout. */

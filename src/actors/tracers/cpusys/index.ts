@@ -9,6 +9,7 @@ import type { CpuSysSettings } from './config.js';
 import { CpuSysDetector, parseProcStat, type CpuStatSnapshot, type CpuSysObservation } from './detector.js';
 import { CpuSysError } from './errors.js';
 import { profileForEvent, type EventProfile } from './profile.js';
+import { SubIntervalPeak, sysPercentBetween, type PercentWindow, type TimedSnapshot } from './peak.js';
 import { Ticker } from './ticker.js';
 
 export const CPUSYS_TRACER_NAME = 'cpusys';
@@ -21,6 +22,27 @@ export interface CpuSysEventData extends EventProfile {
   system_percent_delta_threshold: number;
   /** Only on manual triggers. */
   reason?: string;
+  /**
+   * Extras on automatic events: the highest sys% over one sub-interval of the interval that
+   * fired (system_percent is the mean over the whole interval, as in HUATUO)...
+   */
+  system_percent_peak?: number;
+  /** ...and which window each figure covers (wall-clock ms since the epoch). */
+  percent_windows?: {
+    system_percent: { kind: 'interval_mean'; start_ms: number; end_ms: number };
+    system_percent_peak: { kind: 'peak_sub_interval'; start_ms: number; end_ms: number };
+  };
+}
+
+/** The peak fields of an event: the peak and the windows of both figures, named. */
+export function percentWindows(mean: PercentWindow, peak: PercentWindow): Pick<CpuSysEventData, 'system_percent_peak' | 'percent_windows'> {
+  return {
+    system_percent_peak: peak.percent,
+    percent_windows: {
+      system_percent: { kind: 'interval_mean', start_ms: mean.start_ms, end_ms: mean.end_ms },
+      system_percent_peak: { kind: 'peak_sub_interval', start_ms: peak.start_ms, end_ms: peak.end_ms },
+    },
+  };
 }
 
 /** HUATUO's field names, in its order (pinned by test/cputracers/cpusys-detector.test.ts). */
@@ -53,29 +75,65 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
     const settings = ctx.config;
     // State is local to one start(): after a restart the first percent is a new baseline.
     const detector = new CpuSysDetector(settings);
-    const ticker = new Ticker(settings.intervalSeconds * 1000);
-    this.observe(detector.feed(await readProcStat(settings.procRoot)));
+    // /proc/stat is read every sub-interval; every `perInterval`-th reading feeds the detector
+    // (HUATUO's interval), the ones in between only find the interval's peak.
+    const subSeconds = Math.min(settings.subIntervalSeconds, settings.intervalSeconds);
+    const perInterval = Math.max(1, Math.round(settings.intervalSeconds / subSeconds));
+    const ticker = new Ticker(subSeconds * 1000);
+    const peak = new SubIntervalPeak();
+    const read = async (): Promise<TimedSnapshot> => ({ snapshot: await readProcStat(settings.procRoot), atMs: Date.now() });
+    let reading = await read();
+    let observation = detector.feed(reading.snapshot);
+    this.observe(observation);
+    if (observation.kind !== 'skipped') peak.restart(reading);
+    let nextDetection = perInterval;
+    let capturing: Promise<void> | undefined;
     while (await ticker.next(ctx.signal)) {
-      const observation = detector.feed(await readProcStat(settings.procRoot));
+      reading = await read();
+      peak.add(reading);
+      // Ticks dropped during a capture still count: the next reading after it is a detection.
+      if (ticker.index < nextDetection) continue;
+      nextDetection = ticker.index + perInterval;
+      observation = detector.feed(reading.snapshot);
       this.observe(observation);
+      if (observation.kind === 'skipped') continue; // the interval goes on: same counters, no time passed
+      const intervalStart = peak.startMs ?? reading.atMs;
+      // With one reading per interval (perInterval 1) the single pair is the interval itself.
+      const highest = peak.peak(perInterval > 1 ? 2.5 * subSeconds * 1000 : undefined);
+      peak.restart(reading);
       if (observation.kind !== 'sample' || !observation.exceeded) continue;
       this.exceeded++;
-      if (!(await ctx.cooldown.tryArm('', settings.cooldownSeconds ?? ctx.cooldownSeconds))) {
+      if (capturing !== undefined || !(await ctx.cooldown.tryArm('', settings.cooldownSeconds ?? ctx.cooldownSeconds))) {
         this.cooldownBlocked++;
         continue;
       }
-      const time = Date.now();
-      const profile = await this.capture(settings, ctx.signal);
-      const data: CpuSysEventData = {
+      const mean: PercentWindow = { percent: observation.percent, start_ms: intervalStart, end_ms: reading.atMs };
+      const figures = {
         system_percent: observation.percent,
         system_percent_threshold: settings.sysThreshold,
         system_percent_delta: observation.delta,
         system_percent_delta_threshold: settings.deltaSysThreshold,
-        ...profile,
       };
-      await ctx.save({ time, data });
-      ctx.logger.info('cpusys captured', { system_percent: observation.percent, delta: observation.delta, samples: profile.profile?.samples ?? 0 });
+      // The capture runs beside the loop, so /proc/stat keeps its cadence (a blocked loop
+      // would leave a hole in the next interval's sub-interval readings).
+      capturing = this.captureAndSave(ctx, reading.atMs, figures, percentWindows(mean, highest ?? mean))
+        .catch((err: unknown) => ctx.logger.error('cpusys capture failed', { error: String(err) }))
+        .finally(() => (capturing = undefined));
     }
+    await capturing;
+  }
+
+  private async captureAndSave(
+    ctx: TracerContext<CpuSysSettings>,
+    time: number,
+    figures: Pick<CpuSysEventData, 'system_percent' | 'system_percent_threshold' | 'system_percent_delta' | 'system_percent_delta_threshold'>,
+    peak: Pick<CpuSysEventData, 'system_percent_peak' | 'percent_windows'>,
+  ): Promise<void> {
+    const captureStarted = Date.now();
+    const profile = await this.capture(ctx.config, ctx.signal);
+    const data: CpuSysEventData = { ...figures, ...profile, ...peak };
+    await ctx.save({ time, capture: { startedMs: captureStarted, endedMs: Date.now() }, data });
+    ctx.logger.info('cpusys captured', { system_percent: figures.system_percent, peak: peak.system_percent_peak, delta: figures.system_percent_delta, samples: profile.profile?.samples ?? 0 });
   }
 
   /** Manual capture: the figures are measured over the capture window itself. */
@@ -83,11 +141,11 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
     const settings = ctx.config;
     const time = Date.now();
     const before = await readProcStat(settings.procRoot);
+    const captureStarted = Date.now();
     const profile = await this.capture(settings, ctx.signal);
+    const captureEnded = Date.now();
     const after = await readProcStat(settings.procRoot);
-    const dTotal = after.total - before.total;
-    const dSys = after.system - before.system;
-    const percent = dTotal > 0 && dSys >= 0 && dSys <= dTotal ? Math.floor((100 * dSys) / dTotal) : 0;
+    const percent = sysPercentBetween(before, after) ?? 0;
     const data: CpuSysEventData = {
       system_percent: percent,
       system_percent_threshold: settings.sysThreshold,
@@ -96,7 +154,8 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
       ...profile,
       reason: request.reason ?? 'manual',
     };
-    await ctx.save({ time, data });
+
+    await ctx.save({ time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
   }
 
   update(): MetricSample[] {

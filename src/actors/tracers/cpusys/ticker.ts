@@ -9,6 +9,11 @@ export class Ticker {
 
   constructor(private readonly periodMs: number) {}
 
+  /** The grid point last waited for (0 before the first next()); it skips the ones dropped. */
+  get index(): number {
+    return this.n;
+  }
+
   /** Waits for the next grid point still in the future; false when the signal aborted. */
   async next(signal: AbortSignal): Promise<boolean> {
     const now = performance.now();

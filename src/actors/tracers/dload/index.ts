@@ -134,6 +134,9 @@ export class DloadTracer implements Tracer<DloadSettings> {
   private async captureAndSave(ctx: TracerContext<DloadSettings>, s: DloadSample, reason: string): Promise<DloadEventData> {
     const settings = ctx.config;
     const dSince = this.states.get(s.container.id)?.dSince;
+    // Detection is the sample that crossed the threshold, just before; the capture is the
+    // stack and /proc reading buildEventData does.
+    const time = Date.now();
     const data = buildEventData({
       procRoot: settings.procRoot,
       counts: s.scan.counts,
@@ -151,6 +154,8 @@ export class DloadTracer implements Tracer<DloadSettings> {
     });
     const c = s.container;
     await ctx.save({
+      time,
+      capture: { startedMs: time, endedMs: Date.now() },
       container: { id: c.id, type: c.type, ...(c.qos !== undefined ? { qos: c.qos } : {}), ...(c.hostname !== undefined ? { hostname: c.hostname } : {}) },
       data,
     });

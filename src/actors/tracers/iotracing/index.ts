@@ -73,7 +73,8 @@ export class IotracingTracer implements Tracer<IotracingSettings> {
     while (!ctx.signal.aborted) {
       await sleep(s.intervalSeconds * 1000, undefined, { signal: ctx.signal }).catch(() => undefined);
       if (ctx.signal.aborted) break;
-      const { statuses, anomalies } = detector.observe(readDiskstats(s.procRoot), Date.now());
+      const detectedAt = Date.now();
+      const { statuses, anomalies } = detector.observe(readDiskstats(s.procRoot), detectedAt);
       this.latest = statuses;
       const fired: string[] = [];
       for (const anomaly of anomalies) {
@@ -83,7 +84,7 @@ export class IotracingTracer implements Tracer<IotracingSettings> {
         fired.push(anomaly.device);
         detector.reset(anomaly.device);
         // Capture in the background so that sampling keeps its cadence.
-        void this.captureAndSave(ctx, anomaly).catch((err: unknown) => {
+        void this.captureAndSave(ctx, anomaly, detectedAt).catch((err: unknown) => {
           ctx.logger.error('iotracing capture failed', { device: anomaly.device, error: String(err) });
         });
       }
@@ -101,16 +102,18 @@ export class IotracingTracer implements Tracer<IotracingSettings> {
     const disk = disks.find((d) => d.name === name);
     if (disk === undefined) throw new IotracingError('IOTRACING_UNKNOWN_DEVICE', `iotracing trigger: unknown device ${String(name)}`);
     const iostatus = this.latest.get(disk.name) ?? { read_bps: 0, write_bps: 0, read_iops: 0, write_iops: 0, read_await: 0, write_await: 0, io_util: 0, queue_size: 0 };
-    await this.captureAndSave(ctx, { type: 'ioutil', device: disk.name, major: disk.major, minor: disk.minor, iostatus, summary: `manual capture of ${disk.name}(${disk.major}:${disk.minor})${request.reason !== undefined ? `: ${request.reason}` : ''}` }, 'manual');
+    await this.captureAndSave(ctx, { type: 'ioutil', device: disk.name, major: disk.major, minor: disk.minor, iostatus, summary: `manual capture of ${disk.name}(${disk.major}:${disk.minor})${request.reason !== undefined ? `: ${request.reason}` : ''}` }, Date.now(), 'manual');
   }
 
-  private async captureAndSave(ctx: TracerContext<IotracingSettings>, anomaly: Anomaly, type?: 'manual'): Promise<void> {
+  /** `detectedAt`: when the anomaly was seen (tracer_time); the capture window is measured here. */
+  private async captureAndSave(ctx: TracerContext<IotracingSettings>, anomaly: Anomaly, detectedAt: number, type?: 'manual'): Promise<void> {
     if (this.capturing) throw new IotracingError('IOTRACING_CAPTURE_BUSY', 'an iotracing capture is already running');
     this.capturing = true;
     try {
       const s = ctx.config;
       const resolver = this.resolver;
       let result: CaptureResult;
+      const captureStarted = Date.now();
       try {
         result = await captureIo((name, options) => ctx.loadBpf(name, options), {
           seconds: s.durationSeconds,
@@ -133,13 +136,14 @@ export class IotracingTracer implements Tracer<IotracingSettings> {
         }
         throw err;
       }
+      const captureEnded = Date.now();
       const { duration_seconds, ...rest } = result;
       const data: IotracingEventData = {
         reason_snapshot: { type: type ?? anomaly.type, device: anomaly.device, major: anomaly.major, minor: anomaly.minor, iostatus: anomaly.iostatus, summary: anomaly.summary },
         capture_seconds: duration_seconds,
         ...rest,
       };
-      await ctx.save({ data });
+      await ctx.save({ time: detectedAt, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
     } finally {
       this.capturing = false;
     }

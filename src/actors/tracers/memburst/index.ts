@@ -91,6 +91,7 @@ export class MemburstTracer implements Tracer<MemburstSettings> {
 
   private async captureAndSave(ctx: TracerContext<MemburstSettings>, mem: MemSample, oldest: number, reason: string): Promise<MemburstEventData> {
     const s = ctx.config;
+    const time = Date.now(); // detection: the tick that saw the burst (no capture window follows)
     const data = buildEventData({
       top: topByRss(this.current, s.topN).map((p) => withName(s.procRoot, p)),
       growth: (this.history ?? new ProcessHistory(1))
@@ -106,7 +107,7 @@ export class MemburstTracer implements Tracer<MemburstSettings> {
       windowSeconds: Math.round((s.windowSamples - 1) * s.intervalSeconds * 1000) / 1000,
       reason,
     });
-    await ctx.save({ data });
+    await ctx.save({ time, data });
     return data;
   }
 }

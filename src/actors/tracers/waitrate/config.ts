@@ -7,8 +7,13 @@ import { containersConfigSchema } from '../../../containers/config.js';
 const thresholdSchema = z.strictObject({
   /** Spike when wait_rate > mean + k * std of the window... */
   k: z.number().nonnegative(),
-  /** ...and > minThreshold (percent). */
+  /** ...and > minThreshold (percent)... */
   minThreshold: z.number().min(0).max(100),
+  /** ...and more than this many points over the mean (a steady history has std ≈ 0: noise is not a spike). */
+  minRise: z.number().min(0).max(100).default(5),
+  /** Absolute floor: wait_rate over this percent for floorIntervals consecutive samples fires, without history (100 disables it). */
+  floorPercent: z.number().min(0).max(100).default(30),
+  floorIntervals: z.number().int().min(1).max(10_000).default(3),
 });
 export type Threshold = z.infer<typeof thresholdSchema>;
 
@@ -24,7 +29,7 @@ export const waitrateSettingsSchema = z.strictObject({
   /** Detector thresholds: `default`, overridden per Kubernetes QoS class. */
   thresholds: z
     .strictObject({
-      default: thresholdSchema.default({ k: 3, minThreshold: 20 }),
+      default: thresholdSchema.default({ k: 3, minThreshold: 20, minRise: 5, floorPercent: 30, floorIntervals: 3 }),
       guaranteed: thresholdSchema.optional(),
       burstable: thresholdSchema.optional(),
       besteffort: thresholdSchema.optional(),

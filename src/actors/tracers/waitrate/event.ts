@@ -14,6 +14,10 @@ export interface WaitrateEventData extends WaitRates {
   window_std: number;
   k: number;
   min_threshold: number;
+  min_rise: number;
+  floor_percent: number;
+  floor_intervals: number;
+  /** 'spike' (over the window's mean + k·std), 'floor' (over floor_percent for floor_intervals samples), or a manual trigger's reason. */
   reason: string;
   capture_seconds: number;
   attributed_wait_ns: number;
@@ -36,9 +40,18 @@ export function competitorNamer(
   return (cgroup, tgid) => {
     if (cgroup === 1n) return { kind: 'host_process', id: `pid:${tgid}`, name: comms.get(tgid) ?? `pid ${tgid}` };
     const container = byCgroupId(cgroup);
-    if (container !== undefined) return { kind: 'container', id: container.id, name: container.name };
+    if (container !== undefined) return { kind: 'container', id: container.id, name: container.containerName ?? container.name };
     return { kind: 'cgroup', id: `cgroup:${cgroup}`, name: `cgroup ${cgroup}` };
   };
+}
+
+/**
+ * Resolves a competitor's cgroup id as it was when the capture started, then as it is now.
+ * The capture lasts 15 s; a competitor destroyed meanwhile is gone from the resolver by the
+ * time the event is built, and would otherwise be reported as a bare cgroup id.
+ */
+export function captureTimeLookup(atStart: ReadonlyMap<bigint, Container> | undefined, now: (id: bigint) => Container | undefined): (id: bigint) => Container | undefined {
+  return (id) => atStart?.get(id) ?? now(id);
 }
 
 export function buildEventData(input: {
@@ -57,7 +70,7 @@ export function buildEventData(input: {
   const finite = (n: number): number => (Number.isFinite(n) ? n : 0);
   return {
     container_id: container.id,
-    container_name: container.name,
+    container_name: container.containerName ?? container.name,
     container_qos: container.qos ?? '',
     ...input.rates,
     threshold: finite(input.verdict.threshold),
@@ -65,6 +78,9 @@ export function buildEventData(input: {
     window_std: finite(input.verdict.std),
     k: input.threshold.k,
     min_threshold: input.threshold.minThreshold,
+    min_rise: input.threshold.minRise ?? 0,
+    floor_percent: input.threshold.floorPercent ?? 100,
+    floor_intervals: input.threshold.floorIntervals ?? 1,
     reason: input.reason,
     capture_seconds: capture.seconds,
     attributed_wait_ns: ranking.attributed_wait_ns,

@@ -11,7 +11,7 @@ import type { Threshold, WaitrateSettings } from './config.js';
 import { IntervalSampler, WaitrateCounters, type BpfOpener, type ContainerSample } from './core.js';
 import { SpikeDetector, type Verdict } from './detector.js';
 import { WaitrateError } from './errors.js';
-import { buildEventData } from './event.js';
+import { buildEventData, captureTimeLookup } from './event.js';
 import { activityPercent } from './rates.js';
 
 /** Metric names (HUATUO: huatuo_bamai_cpu_stat_container_{wait,inner_wait,exter_wait,throttle_wait}_rate). */
@@ -70,6 +70,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
         const { removed } = resolver.refresh();
         for (const c of removed) this.detectors.delete(c.id);
         const samples = sampler.sample(counters.read());
+        const detectedAt = Date.now();
         const stats = counters.stats();
         this.overflows = stats.cgroupsFull + stats.storageFail;
         this.approximations = { truncated: stats.truncated, unseen: stats.unseen, clamped: stats.clamped, migrations: stats.migrations };
@@ -78,11 +79,14 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
         for (const sample of samples) {
           if (activityPercent(sample.delta, sample.elapsedNs) < settings.minActivityPercent) continue;
           const threshold = thresholdFor(settings, sample.container);
-          const verdict = this.detector(sample.container.id, capacity, settings.warmupSamples).observe(sample.rates.wait_rate, threshold);
+          const detector = this.detector(sample.container.id, capacity, settings.warmupSamples);
+          const verdict = detector.observe(sample.rates.wait_rate, threshold);
+          // One capture at a time: an onset seen while another runs fires again next sample.
+          if (verdict.fire && this.capturing) detector.rearm();
           if (verdict.fire && !this.capturing && (await ctx.cooldown.tryArm(sample.container.id, settings.cooldownSeconds))) {
             fired.push(sample.container.id);
             // Capture in the background so sampling (and metrics) keep their cadence.
-            void this.captureAndSave(ctx, sample, verdict, threshold, 'spike').catch((err: unknown) =>
+            void this.captureAndSave(ctx, sample, verdict, threshold, verdict.rule ?? 'spike', detectedAt).catch((err: unknown) =>
               ctx.logger.error('waitrate capture failed', { container: sample.container.id, error: String(err) }),
             );
           }
@@ -102,13 +106,13 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
     const sample = this.latest.find((s) => s.container.id === container.id);
     const rates = sample?.rates ?? { wait_rate: 0, inner_wait_rate: 0, external_wait_rate: 0, latency_wait_rate: 0, throttle_wait_rate: 0 };
     await this.captureAndSave(ctx, { container, rates, delta: { waitNs: 0, innerNs: 0, externalNs: 0, latencyNs: 0, throttledNs: 0, runNs: 0 }, nrWaits: 0, elapsedNs: 0 },
-      { threshold: Number.NaN, mean: Number.NaN, std: Number.NaN }, thresholdFor(ctx.config, container), request.reason ?? 'manual');
+      { threshold: Number.NaN, mean: Number.NaN, std: Number.NaN }, thresholdFor(ctx.config, container), request.reason ?? 'manual', Date.now());
   }
 
   update(): MetricSample[] {
     const out: MetricSample[] = [];
     for (const { container, rates } of this.latest) {
-      const labels = { container_id: container.id, container_name: container.name, container_qos: container.qos ?? '' };
+      const labels = { container_id: container.id, container_name: container.containerName ?? container.name, container_qos: container.qos ?? '' };
       out.push(
         { name: WAITRATE_METRICS.wait, value: rates.wait_rate, labels, help: 'run-queue wait + throttled time, percent of wait+throttle+run time' },
         { name: WAITRATE_METRICS.inner, value: rates.inner_wait_rate, labels, help: 'wait while the same container held the CPU, percent' },
@@ -142,18 +146,24 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
     verdict: Pick<Verdict, 'threshold' | 'mean' | 'std'>,
     threshold: Threshold,
     reason: string,
+    /** The sample that fired (tracer_time); the capture window follows it. */
+    detectedAt: number,
   ): Promise<void> {
     const victim = sample.container.v2Id;
     if (victim === undefined) throw new WaitrateError('WAITRATE_UNKNOWN_CONTAINER', `container ${sample.container.id} has no v2 cgroup: BPF cannot identify its tasks`);
     if (this.capturing) throw new WaitrateError('WAITRATE_CAPTURE_BUSY', 'a waitrate capture is already running');
     this.capturing = true;
+    // Competitors are named from the containers known when the capture starts (see captureTimeLookup).
+    const namesAtStart = this.resolver?.cgroupIndex();
     try {
+      const captureStarted = Date.now();
       const capture = await captureCompetitors((name, options) => ctx.loadBpf(name, options), {
         victimCgroup: victim,
         seconds: ctx.config.captureSeconds,
         signal: ctx.signal,
         trackRoot: ctx.config.trackRoot,
       });
+      const captureEnded = Date.now();
       const resolver = this.resolver;
       const data = buildEventData({
         container: sample.container,
@@ -162,11 +172,13 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
         threshold,
         reason,
         capture,
-        byCgroupId: (id) => resolver?.byCgroupId(id),
+        byCgroupId: captureTimeLookup(namesAtStart, (id) => resolver?.byCgroupId(id)),
         top: ctx.config.topCompetitors,
       });
       const { container } = sample;
       await ctx.save({
+        time: detectedAt,
+        capture: { startedMs: captureStarted, endedMs: captureEnded },
         container: { id: container.id, type: container.type, ...(container.qos !== undefined ? { qos: container.qos } : {}), ...(container.hostname !== undefined ? { hostname: container.hostname } : {}) },
         data,
       });
