@@ -16,7 +16,10 @@ export type ActorErrorCode =
   | 'ACTOR_NOT_STARTED'
   | 'SAVE_FAILED'
   | 'EVENT_NOT_JSON'
-  | 'SAVE_ABORTED';
+  | 'SAVE_ABORTED'
+  | 'RECORD_BAD_OPTIONS'
+  | 'RECORD_OUT_NOT_EMPTY'
+  | 'RECORD_BAD_MANIFEST';
 
 export class ActorError extends CodedError {
   declare readonly code: ActorErrorCode;

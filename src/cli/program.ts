@@ -96,6 +96,17 @@ export function buildProgram(done: (status: number) => void): Command {
     });
 
   program
+    .command('record-inputs')
+    .description('record the host files the detectors read (/proc/stat, meminfo, diskstats, loadavg, online CPUs) into a fixture tree for replay tests')
+    .requiredOption('--out <dir>', 'new or empty directory to write the recording into')
+    .option('--seconds <n>', 'how long to record', positiveInt(3600), 10)
+    .option('--interval-ms <ms>', 'time between two samples', positiveInt(3_600_000), 1000)
+    .action(async (opts: { out: string; seconds: number; intervalMs: number }) => {
+      const { runRecordInputs } = await import('./commands/record-inputs.js');
+      done(await runRecordInputs(opts));
+    });
+
+  program
     .command('fault <tracer> <kind>')
     .description(`make a running tracer crash itself (${faultKindList}); only an agent with fault injection on (dev --faults)`)
     .action(async (tracer: string, kind: string, _opts: unknown, cmd: Command) => {

@@ -282,7 +282,7 @@ export class TracerChild {
     return {
       name: s.name, modulePath: s.modulePath, settings, cooldownSeconds: s.cooldownSeconds,
       heartbeatMs: s.heartbeatMs, metricsIntervalMs: s.metricsIntervalMs, batch: s.batch, isolation: s.isolation,
-      bpfStats: s.bpfStats,
+      bpfStats: s.bpfStats, procRoot: s.procRoot, sysRoot: s.sysRoot,
     };
   }
 

@@ -54,9 +54,9 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
     // State is local to one start(): after a restart the first percent is a new baseline.
     const detector = new CpuSysDetector(settings);
     const ticker = new Ticker(settings.intervalSeconds * 1000);
-    this.observe(detector.feed(await readProcStat(settings.procRoot)));
+    this.observe(detector.feed(await readProcStat(ctx.procRoot)));
     while (await ticker.next(ctx.signal)) {
-      const observation = detector.feed(await readProcStat(settings.procRoot));
+      const observation = detector.feed(await readProcStat(ctx.procRoot));
       this.observe(observation);
       if (observation.kind !== 'sample' || !observation.exceeded) continue;
       this.exceeded++;
