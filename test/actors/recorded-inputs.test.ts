@@ -14,6 +14,7 @@ import { builtinTracers } from '../../src/actors/tracers/catalog.js';
 import { readProcStat } from '../../src/actors/tracers/cpusys/index.js';
 import { CpuSysDetector, type CpuSysObservation } from '../../src/actors/tracers/cpusys/detector.js';
 import { readMemSample } from '../../src/actors/tracers/memburst/meminfo.js';
+import { onlineCpus } from '../../src/actors/tracers/dload/proc.js';
 import { tracerSpec } from '../../src/supervisor/spec.js';
 import { runCli } from '../cli/support.js';
 import { savedEvents, startSupervisor, waitFor } from '../supervisor/harness.js';
@@ -56,6 +57,8 @@ describe('recorded inputs', () => {
     const defaults = await replayCpuSys({ sysThreshold: 45, deltaSysThreshold: 20 });
     assert.deepEqual(defaults.map((o) => (o.kind === 'sample' || o.kind === 'baseline' ? o.percent : o.kind)), [24, 27, 24, 35, 33, 34]);
     assert.ok(defaults.every((o) => o.kind !== 'sample' || !o.exceeded));
+    // dload's online CPUs come from the recording's sysRoot too (this VM: 2 CPUs).
+    assert.deepEqual(onlineCpus(recordedSamples(recording).samples[0]!.sysRoot), [0, 1]);
     // A host tuned tighter fires exactly once, on the jump when the loops started.
     const tight = await replayCpuSys({ sysThreshold: 30, deltaSysThreshold: 10 });
     assert.deepEqual(tight.map((o) => o.kind === 'sample' && o.exceeded), [false, false, false, true, false, false]);

@@ -136,6 +136,7 @@ export class DloadTracer implements Tracer<DloadSettings> {
     const dSince = this.states.get(s.container.id)?.dSince;
     const data = buildEventData({
       procRoot: settings.procRoot,
+      sysRoot: ctx.sysRoot,
       counts: s.scan.counts,
       dTasks: s.scan.dTasks,
       threshold: settings.threshold,
