@@ -7,7 +7,7 @@
 // logged and the running tracer is left as it is. The restart goes through the supervisor
 // as `tracers start` does: the crash budget is reset and the start is confirmed by a sign
 // of life (or reported with its stack).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { FAULT_INJECTION_ENV } from '../../actors/protocol.js';
@@ -97,6 +97,14 @@ function watchAndRestart(supervisor: Supervisor, tracer: string, log: Log): () =
   return () => {
     if (timer !== undefined) clearTimeout(timer);
     for (const w of watchers) w.close();
+    const pid = buildChild?.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
   };
 }
 
@@ -122,10 +130,18 @@ async function rebuildAndRestart(supervisor: Supervisor, tracer: string, steps: 
   }
 }
 
+/** The build running now, killed (by its pid, with its tsc/clang) when the agent stops. */
+let buildChild: ChildProcess | undefined;
+
 /** The repo's incremental build, asynchronously: the agent keeps running meanwhile. */
 function runBuild(steps: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'scripts/build.mjs'), ...steps], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a shutdown mid-build also stops the tsc or clang it runs.
+    const child = spawn(process.execPath, [join(repoRoot, 'scripts/build.mjs'), ...steps], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    buildChild = child;
+    child.once('exit', () => {
+      if (buildChild === child) buildChild = undefined;
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
