@@ -19,7 +19,10 @@ export type ActorErrorCode =
   | 'EVENT_TOO_LARGE'
   /** Storage could not take the event (its mailbox overflowed while it could not write). */
   | 'EVENT_DROPPED'
-  | 'SAVE_ABORTED';
+  | 'SAVE_ABORTED'
+  | 'RECORD_BAD_OPTIONS'
+  | 'RECORD_OUT_NOT_EMPTY'
+  | 'RECORD_BAD_MANIFEST';
 
 export class ActorError extends CodedError {
   declare readonly code: ActorErrorCode;

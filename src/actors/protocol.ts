@@ -50,6 +50,9 @@ export interface ActorInit {
    * kernel times EVERY BPF program (about 20 ns per invocation), not only ours.
    */
   bpfStats: boolean;
+  /** TracerContext.procRoot / sysRoot unless the settings carry their own. */
+  procRoot: string;
+  sysRoot: string;
 }
 
 /**

@@ -394,6 +394,12 @@ class TracerActor {
         return self.settings;
       },
       cooldownSeconds: this.init.cooldownSeconds,
+      get procRoot() {
+        return settingsRoot(self.settings, 'procRoot') ?? self.init.procRoot;
+      },
+      get sysRoot() {
+        return settingsRoot(self.settings, 'sysRoot') ?? self.init.sysRoot;
+      },
       containers: null,
       logger,
       cooldown,
@@ -485,6 +491,12 @@ function addStat(into: Map<string, BpfProgramStat>, stat: BpfProgramStat): void 
     prev.runCount += stat.runCount;
     prev.runTimeNs += stat.runTimeNs;
   }
+}
+
+/** A tracer's own `settings.procRoot` / `.sysRoot`, when its schema has one. */
+function settingsRoot(settings: unknown, key: 'procRoot' | 'sysRoot'): string | undefined {
+  const value = typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>)[key] : undefined;
+  return typeof value === 'string' ? value : undefined;
 }
 
 function toState(r: { ready: boolean; until: number }): CooldownState {

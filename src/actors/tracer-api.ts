@@ -76,13 +76,25 @@ export interface TracerContext<Settings = unknown> {
   readonly config: Settings;
   /** The trigger cooldown in seconds configured for this tracer (default for cooldown.arm). */
   readonly cooldownSeconds: number;
+  /**
+   * Where to read procfs and sysfs (`/proc`, `/sys` on a live host). Read host files through
+   * these (`${ctx.procRoot}/stat`), so a test can replay inputs recorded on another host
+   * (`autotracer record-inputs`) through the tracer. The tracer's own `settings.procRoot` /
+   * `settings.sysRoot` win when its schema has them; else the supervisor's spec decides.
+   */
+  readonly procRoot: string;
+  readonly sysRoot: string;
   /** Opens build/bpf/<name>.bpf.o; the runtime closes it when the actor stops. */
   loadBpf(name: string, options?: LoadBpfOptions): Promise<BpfObject>;
   /** Resolves once the event is durable in storage, with its tracer_id. */
   save(input: SaveInput): Promise<string>;
   readonly cooldown: CooldownApi;
   readonly logger: Logger;
-  /** The container resolver; null until that issue lands. */
+  /**
+   * Always null, kept for tracers written against the first API: a tracer that needs
+   * containers builds its own resolver from its settings (`new ContainerResolver(
+   * settings.containers)` from src/containers/index.js), so each keeps its own filter.
+   */
   readonly containers: null;
 }
 

@@ -18,7 +18,7 @@ export interface TracerView {
   cpuSeconds: number;
   nextStartAt: number | null;
   lastExit: { at: number; reason: string; code: number | null; signal: string | null } | null;
-  lastError: { code: string | null; message: string } | null;
+  lastError: { code: string | null; name: string; message: string; stack: string | null } | null;
 }
 
 export interface Health {

@@ -1,13 +1,18 @@
 // `autotracer new-tracer <name>`: scaffolds a working tracer in the style of the example
 // (register, a start loop honouring the signal, cooldown, save, update() metrics, trigger),
-// its CO-RE BPF object (.bpf.c + .h + .ts layout) and a real test, then lists it in the
-// catalog when that can be done safely (idempotent text edit at two anchors) or says how.
+// its CO-RE BPF object (.bpf.c + .h + .ts layout) and a real test, then lists it where the
+// project's tests expect every tracer — the catalog, the doctor's requirements, the config
+// docs and the example config — so `npm test` is green right after it. Each edit is an
+// idempotent text edit at known anchors (re-running leaves a listed tracer alone); a file
+// that does not look as expected is left untouched and the author told what to add.
 // Exit codes: 0 done, 2 bad name / existing tracer / files exist without --force / not a repo.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { CodedError } from '../common/coded-error.js';
 import { repoRoot } from '../paths.js';
-import { SCAFFOLD_MARK, bpfC, bpfH, bpfTs, configTs, indexTs, testTs, tracerNames, type TracerNames } from './templates/tracer.js';
+import {
+  SCAFFOLD_MARK, bpfC, bpfH, bpfTs, configDocSection, configTs, doctorRequirementEntry, indexTs, scaffoldSettingsDefaults, testTs, tracerNames, type TracerNames,
+} from './templates/tracer.js';
 
 export type NewTracerErrorCode = 'NEW_TRACER_BAD_NAME' | 'NEW_TRACER_EXISTS' | 'NEW_TRACER_FILES_EXIST' | 'NEW_TRACER_NOT_A_REPO';
 
@@ -44,10 +49,66 @@ export function catalogNames(catalogText: string): string[] {
   return [...catalogText.matchAll(/^\s+([a-z][a-z0-9_]*): \{ modulePath:/gm)].map((m) => m[1]!);
 }
 
-export type CatalogEdit =
+/** What the scaffold did to one shared file: inserted (new text), already there, or left to the author. */
+export type FileEdit =
   | { kind: 'inserted'; text: string }
   | { kind: 'present' }
   | { kind: 'manual'; why: string };
+export type CatalogEdit = FileEdit;
+
+/** Shared files the scaffold edits besides the catalog, so `npm test` stays green after it. */
+const DOCTOR_REQUIREMENTS = 'src/cli/doctor-requirements.ts';
+const CONFIG_DOC = 'docs/config.md';
+const CONFIG_EXAMPLE = 'ops/config.example.json';
+
+/**
+ * Inserts `importLine` after the last import matching `importPattern` and `entryLine` before
+ * the closing `};` (at the start of a line) of the object declared by `objectDecl`.
+ */
+function insertImportAndEntry(text: string, importPattern: RegExp, objectDecl: string, importLine: string, entryLine: string): FileEdit {
+  const lastImport = [...text.matchAll(importPattern)].at(-1);
+  const objectStart = text.indexOf(objectDecl);
+  if (lastImport === undefined || objectStart < 0) return { kind: 'manual', why: `no matching import or no \`${objectDecl}\`` };
+  const close = text.indexOf('\n};', objectStart);
+  if (close < 0) return { kind: 'manual', why: `the object of \`${objectDecl}\` has no closing \`};\` at the start of a line` };
+  const importEnd = lastImport.index + lastImport[0].length;
+  if (importEnd > objectStart) return { kind: 'manual', why: `imports after \`${objectDecl}\`` };
+  return { kind: 'inserted', text: text.slice(0, importEnd) + importLine + '\n' + text.slice(importEnd, close + 1) + entryLine + '\n' + text.slice(close + 1) };
+}
+
+/** The doctor's requirement entry: its BPF object and tracepoint, so `doctor` really checks it. */
+export function insertIntoDoctorRequirements(text: string, n: TracerNames): FileEdit {
+  const { importLine, entryLine } = doctorRequirementEntry(n);
+  if (text.includes(`'../native/bpf/${n.name}.js'`) || new RegExp(`^  ${n.name}: \\{`, 'm').test(text)) return { kind: 'present' };
+  return insertImportAndEntry(text, /^import \{[^}]*\} from '\.\.\/native\/bpf\/[a-z0-9_]+\.js';\n/gm, 'export const tracerRequirements', importLine, entryLine);
+}
+
+/** The rows of its settings in docs/config.md, as a section appended at the end of the page. */
+export function appendConfigDoc(text: string, n: TracerNames): FileEdit {
+  if (text.includes(`\`tracers.${n.name}.settings.`)) return { kind: 'present' };
+  return { kind: 'inserted', text: (text.endsWith('\n') ? text : text + '\n') + configDocSection(n) };
+}
+
+/**
+ * Its entry in ops/config.example.json (the defaults): the tracer-generic keys of the example
+ * tracer's entry, off, with the scaffold's settings. Only when the file is in the generated
+ * format (JSON.stringify, 2 spaces), so nothing else of it is reformatted.
+ */
+export function insertIntoConfigExample(text: string, n: TracerNames): FileEdit {
+  let example: { tracers?: Record<string, Record<string, unknown>> };
+  try {
+    example = JSON.parse(text) as typeof example;
+  } catch {
+    return { kind: 'manual', why: 'it is not valid JSON' };
+  }
+  if (JSON.stringify(example, null, 2) + '\n' !== text) return { kind: 'manual', why: 'it is not in the generated format (see test/ops/config-example.test.ts to regenerate it)' };
+  const tracers = example.tracers ?? {};
+  if (tracers[n.name] !== undefined) return { kind: 'present' };
+  const template = tracers.example ?? Object.values(tracers)[0];
+  if (template === undefined) return { kind: 'manual', why: 'it lists no tracer to copy the generic keys from' };
+  tracers[n.name] = { ...template, enabled: false, settings: scaffoldSettingsDefaults() };
+  return { kind: 'inserted', text: JSON.stringify({ ...example, tracers }, null, 2) + '\n' };
+}
 
 /**
  * Adds the import of the settings schema after the last `./<x>/config.js` import and the
@@ -74,6 +135,15 @@ export interface ScaffoldResult {
   root: string;
   written: string[];
   catalog: CatalogEdit;
+  /** The other shared files (doctor requirements, config docs, example config), by path. */
+  edits: Record<string, FileEdit>;
+}
+
+/** Computes the edit of one shared file (missing file: left to the author). */
+function editFile(root: string, rel: string, edit: (text: string) => FileEdit): FileEdit {
+  const path = join(root, rel);
+  if (!existsSync(path)) return { kind: 'manual', why: `${rel} does not exist` };
+  return edit(readFileSync(path, 'utf8'));
 }
 
 /** Validates and writes; throws NewTracerError. */
@@ -112,7 +182,13 @@ export function scaffoldTracer(name: string, opts: { dir?: string; force: boolea
   }
   const catalog = insertIntoCatalog(catalogText, n);
   if (catalog.kind === 'inserted') writeFileSync(catalogPath, catalog.text);
-  return { root, written: files.map((f) => f.path), catalog };
+  const edits: Record<string, FileEdit> = {
+    [DOCTOR_REQUIREMENTS]: editFile(root, DOCTOR_REQUIREMENTS, (t) => insertIntoDoctorRequirements(t, n)),
+    [CONFIG_DOC]: editFile(root, CONFIG_DOC, (t) => appendConfigDoc(t, n)),
+    [CONFIG_EXAMPLE]: editFile(root, CONFIG_EXAMPLE, (t) => insertIntoConfigExample(t, n)),
+  };
+  for (const [rel, edit] of Object.entries(edits)) if (edit.kind === 'inserted') writeFileSync(join(root, rel), edit.text);
+  return { root, written: files.map((f) => f.path), catalog, edits };
 }
 
 function nextSteps(result: ScaffoldResult, name: string): string {
@@ -133,13 +209,20 @@ function nextSteps(result: ScaffoldResult, name: string): string {
         `  ${name}: { modulePath: modulePath('./${name}/index.js'), settingsSchema: ${n.camel}SettingsSchema, enabledByDefault: false },`);
       break;
   }
+  const manual: string[] = [];
+  for (const [rel, edit] of Object.entries(result.edits)) {
+    if (edit.kind === 'inserted') lines.push(`  ${rel} (inserted)`);
+    else if (edit.kind === 'present') lines.push(`  ${rel} already lists it (left unchanged)`);
+    else manual.push(`  ${rel}: ${edit.why}; add '${name}' by hand`);
+  }
+  if (manual.length > 0) lines.push('', 'Could not edit safely:', ...manual);
   lines.push('', 'Next steps:',
     `  1. cd ${rel} && node scripts/build.mjs            # compiles build/bpf/${name}.bpf.o and the TypeScript`,
     `  2. node --test dist/test/${name}/tracer.test.js   # as root: loads the object and sees an exec`,
-    `  3. add '${name}' to src/cli/doctor-requirements.ts (BPF object ${name}, tracepoint sched/sched_process_exec)`,
-    `  4. document tracers.${name}.settings.* in docs/config.md and regenerate ops/config.example.json (test/ops/config-example.test.ts says how)`,
-    `  5. enable it: {"tracers": {"${name}": {"enabled": true}}} in the config, then autotracer run`,
-    `  6. replace the exec counter with your detection and capture; keep the .h and .ts layouts in step`);
+    `  3. autotracer dev ${name}                          # only it, in a child process; rebuilt and restarted on each save`,
+    `  4. replace the exec counter with your detection and capture; keep the .h and .ts layouts,`,
+    `     its doctor requirements (${DOCTOR_REQUIREMENTS}) and its settings rows (${CONFIG_DOC}, ${CONFIG_EXAMPLE}) in step`,
+    `  5. enable it for good: {"tracers": {"${name}": {"enabled": true}}} in the config`);
   return lines.join('\n') + '\n';
 }
 

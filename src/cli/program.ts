@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { repoRoot } from '../paths.js';
+import { faultKinds, type FaultKind } from '../actors/protocol.js';
 import type { EventsOptions } from './commands/events.js';
 import type { FlameOptions } from './commands/flame.js';
 import type { GlobalOptions } from './context.js';
-import { ExitCode } from './errors.js';
+import { ExitCode, usageError } from './errors.js';
 import { printError, reportError } from './output.js';
 
 export const EXIT_CODES_HELP = `
@@ -42,6 +43,13 @@ function version(): string {
   }
 }
 
+/** `--only a,b` → ['a', 'b'] (blanks dropped). */
+function tracerList(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+const faultKindList = faultKinds.join('|');
+
 const dbOption = (): Option => new Option('--db <dir>', 'read the LMDB store in <dir> (storage.path) instead of asking the agent');
 
 /** Builds the program; `done` receives each command's exit status. */
@@ -67,12 +75,44 @@ export function buildProgram(done: (status: number) => void): Command {
   program
     .command('run')
     .description('run the agent in the foreground (embedded defaults without --config)')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .option('--only <tracers>', 'run only these tracers (comma-separated), the others off')
+    .action(async (opts: { only?: string }, cmd: Command) => {
       // Before the agent's modules load (memory-tuning.ts says why).
       const { tuneAgentMemory } = await import('./memory-tuning.js');
       tuneAgentMemory();
       const { runAgent } = await import('./run.js');
-      done(await runAgent(globals(cmd).config));
+      done(await runAgent(globals(cmd).config, opts.only !== undefined ? { only: tracerList(opts.only) } : {}));
+    });
+
+  program
+    .command('dev <tracer>')
+    .description('develop a tracer: the agent with only it, in a child process, debug log; rebuilds and restarts it when its sources change')
+    .option('--faults', 'enable fault injection (`autotracer fault`) in this agent', false)
+    .action(async (tracer: string, opts: { faults: boolean }, cmd: Command) => {
+      const { tuneAgentMemory } = await import('./memory-tuning.js');
+      tuneAgentMemory();
+      const { runDev } = await import('./commands/dev.js');
+      done(await runDev(globals(cmd).config, tracer, opts));
+    });
+
+  program
+    .command('record-inputs')
+    .description('record the host files the detectors read (/proc/stat, meminfo, diskstats, loadavg, online CPUs) into a fixture tree for replay tests')
+    .requiredOption('--out <dir>', 'new or empty directory to write the recording into')
+    .option('--seconds <n>', 'how long to record', positiveInt(3600), 10)
+    .option('--interval-ms <ms>', 'time between two samples', positiveInt(3_600_000), 1000)
+    .action(async (opts: { out: string; seconds: number; intervalMs: number }) => {
+      const { runRecordInputs } = await import('./commands/record-inputs.js');
+      done(await runRecordInputs(opts));
+    });
+
+  program
+    .command('fault <tracer> <kind>')
+    .description(`make a running tracer crash itself (${faultKindList}); only an agent with fault injection on (dev --faults)`)
+    .action(async (tracer: string, kind: string, _opts: unknown, cmd: Command) => {
+      if (!(faultKinds as readonly string[]).includes(kind)) throw usageError(`unknown fault kind "${kind}": one of ${faultKindList}`);
+      const { runFault } = await import('./commands/fault.js');
+      done(await runFault(globals(cmd), tracer, kind as FaultKind));
     });
 
   program

@@ -5,15 +5,49 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../config/errors.js';
 import { loadAgentConfig, storageSpecFrom, tracerSpecsFrom, defaultStorageModulePath } from '../config/load.js';
+import type { AgentConfig, TracerEntryConfig } from '../config/schema.js';
 import { Supervisor, type LogLevel } from '../supervisor/supervisor.js';
 import { AgentMetrics } from '../metrics/agent-metrics.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
 import { scheduleStartupTrim } from './memory-tuning.js';
 
-export async function runAgent(configFile: string | undefined): Promise<number> {
+/** How `run --only` and `dev` narrow and tune the configured agent. */
+export interface AgentRunOptions {
+  /** Run only these tracers (each enabled even if the config has it off); the others are off. */
+  only?: readonly string[];
+  /** Run these tracers in child processes (a native crash cannot take the agent down). */
+  processIsolation?: readonly string[];
+  /** Log debug lines too (as AUTOTRACER_LOG_LEVEL=debug). */
+  debug?: boolean;
+  /** Called once the supervisor started; the returned function runs at shutdown. */
+  onStarted?: (supervisor: Supervisor, log: (level: LogLevel, msg: string) => void) => (() => void) | undefined;
+}
+
+/**
+ * `--only a,b`: exactly these tracers run, whatever `enabled` says in the config. An unknown
+ * name is a configuration error (exit 2) that lists the known ones.
+ */
+export function applyRunOptions(config: AgentConfig, options: AgentRunOptions): AgentConfig {
+  const tracers = config.tracers as Record<string, TracerEntryConfig>;
+  const known = Object.keys(tracers);
+  for (const name of [...(options.only ?? []), ...(options.processIsolation ?? [])]) {
+    if (!known.includes(name)) throw new ConfigError('CONFIG_INVALID', `--only: unknown tracer "${name}" (known: ${known.join(', ')})`);
+  }
+  const narrowed = Object.fromEntries(known.map((name) => {
+    const entry = tracers[name]!;
+    return [name, {
+      ...entry,
+      ...(options.only !== undefined ? { enabled: options.only.includes(name) } : {}),
+      ...(options.processIsolation?.includes(name) === true ? { isolation: 'process' as const } : {}),
+    }];
+  }));
+  return { ...config, tracers: narrowed as AgentConfig['tracers'] };
+}
+
+export async function runAgent(configFile: string | undefined, options: AgentRunOptions = {}): Promise<number> {
   let config;
   try {
-    config = await loadAgentConfig(configFile);
+    config = applyRunOptions(await loadAgentConfig(configFile), options);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`autotracer: ${err.message}`);
@@ -23,7 +57,7 @@ export async function runAgent(configFile: string | undefined): Promise<number> 
   }
   // Test hook: a different storage actor module (the in-memory fixture).
   const storageModule = process.env.AUTOTRACER_STORAGE_MODULE || defaultStorageModulePath;
-  const minLevel = process.env.AUTOTRACER_LOG_LEVEL === 'debug' ? 0 : 1;
+  const minLevel = process.env.AUTOTRACER_LOG_LEVEL === 'debug' || options.debug === true ? 0 : 1;
   const levels: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
   const supervisor = new Supervisor({
     storage: storageSpecFrom(config, storageModule),
@@ -56,6 +90,7 @@ export async function runAgent(configFile: string | undefined): Promise<number> 
     }
   }
 
+  let stopHook: (() => void) | undefined;
   let resolveExit!: (code: number) => void;
   const exit = new Promise<number>((r) => (resolveExit = r));
   let shuttingDown = false;
@@ -63,6 +98,7 @@ export async function runAgent(configFile: string | undefined): Promise<number> 
     if (shuttingDown) return;
     shuttingDown = true;
     console.error(`${new Date().toISOString()} info shutting down (${why})`);
+    stopHook?.();
     // The API goes first: no trigger may reach a tracer that is being stopped.
     await http?.close().catch((err: unknown) => console.error(`autotracer: HTTP close failed: ${String(err)}`));
     await supervisor.stop().catch((err: unknown) => console.error(`autotracer: shutdown failed: ${String(err)}`));
@@ -82,5 +118,6 @@ export async function runAgent(configFile: string | undefined): Promise<number> 
   scheduleStartupTrim();
   const running = supervisor.status().actors.map((a) => `${a.name}=${a.state}`).join(' ');
   console.error(`${new Date().toISOString()} info autotracer running (pid ${process.pid}): ${running}`);
+  stopHook = options.onStarted?.(supervisor, log);
   return exit;
 }

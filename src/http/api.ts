@@ -197,7 +197,7 @@ function watch({ req, res, url }: RequestContext, deps: ApiDeps, hub: WatchHub):
   res.once('close', done);
 }
 
-/** The public view of a tracer (errors without stacks). */
+/** The public view of a tracer. */
 function tracerView(a: ActorStatus) {
   return {
     name: a.name,
@@ -218,6 +218,7 @@ function tracerView(a: ActorStatus) {
     cpuSeconds: a.cpuSeconds,
     nextStartAt: a.nextStartAt ?? null,
     lastExit: a.lastExit ?? null,
-    lastError: a.lastError === undefined ? null : { code: a.lastError.code ?? null, message: a.lastError.message },
+    // The stack (source-mapped in the actor) is how a tracer author finds the crashing line.
+    lastError: a.lastError === undefined ? null : { code: a.lastError.code ?? null, name: a.lastError.name, message: a.lastError.message, stack: a.lastError.stack ?? null },
   };
 }

@@ -38,6 +38,14 @@ export interface HostOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * Actors map their stack traces through the source maps tsc emits, so a crash reported in
+ * status and the log names the tracer's .ts file and line, not dist/*.js. Given on the
+ * command line (not process.setSourceMapsEnabled in the entry) so the maps of modules
+ * loaded before the actor's first line runs are cached too.
+ */
+const SOURCE_MAPS_FLAG = '--enable-source-maps';
+
 export function createHost<In, Out>(isolation: Isolation, entryPath: string, options: HostOptions = {}): ActorHost<In, Out> {
   return isolation === 'thread' ? new ThreadHost<In, Out>(entryPath, options) : new ProcessHost<In, Out>(entryPath, options);
 }
@@ -53,6 +61,7 @@ class ThreadHost<In, Out> implements ActorHost<In, Out> {
   constructor(entryPath: string, options: HostOptions) {
     this.worker = new Worker(entryPath, {
       workerData: options.workerData,
+      execArgv: [SOURCE_MAPS_FLAG],
       ...(options.maxOldGenerationSizeMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } } : {}),
     });
     const perf = this.worker.performance;
@@ -95,7 +104,7 @@ class ProcessHost<In, Out> implements ActorHost<In, Out> {
 
   constructor(entryPath: string, options: HostOptions) {
     this.child = fork(entryPath, [], {
-      execArgv: options.maxOldGenerationSizeMb !== undefined ? [`--max-old-space-size=${options.maxOldGenerationSizeMb}`] : [],
+      execArgv: [SOURCE_MAPS_FLAG, ...(options.maxOldGenerationSizeMb !== undefined ? [`--max-old-space-size=${options.maxOldGenerationSizeMb}`] : [])],
       serialization: 'json',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       ...(options.env !== undefined ? { env: { ...process.env, ...options.env } } : {}),

@@ -27,6 +27,9 @@ export interface TracerSpec {
   maxOldGenerationSizeMb?: number;
   /** Count BPF program run time while the tracer has BPF objects open (see ActorInit.bpfStats). */
   bpfStats: boolean;
+  /** Roots the tracer reads procfs and sysfs under (TracerContext.procRoot / sysRoot). */
+  procRoot: string;
+  sysRoot: string;
 }
 
 export interface StorageSpec {
@@ -61,6 +64,8 @@ export function tracerSpec(partial: Partial<TracerSpec> & Pick<TracerSpec, 'name
     metricsIntervalMs: 10_000,
     batch: { maxEvents: 256, maxDelayMs: 50 },
     bpfStats: true,
+    procRoot: '/proc',
+    sysRoot: '/sys',
     ...partial,
   };
 }

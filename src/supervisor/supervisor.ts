@@ -94,21 +94,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Starts a tracer that was stopped by stopTracer() (or is unavailable: kernel support
-   * may have appeared since). Resolves with its status once it runs, or once it turned out
-   * unavailable or crashed on start (then the restart policy has it, as at agent start).
-   * TRACER_ALREADY_RUNNING when it is starting, running, restarting or disabled (a
-   * disabled tracer is still supervised: it is retried by its restart policy).
+   * Starts a tracer that was stopped by stopTracer(), is unavailable (kernel support may
+   * have appeared since), or is waiting for a restart or disabled over its crash budget
+   * (someone fixed it: the pending restart is cancelled and the crash budget is reset).
+   * Resolves with its status once it showed a sign of life after its start() began, or
+   * once it turned out unavailable or crashed on start (then the restart policy has it, as
+   * at agent start, and the status says so: state and lastError, not `running`).
+   * TRACER_ALREADY_RUNNING when it is starting or running.
    */
   async startTracer(name: string): Promise<ActorStatus> {
     const t = this.tracer(name);
     return this.serialize(name, async () => {
       this.assertNotStopped();
-      if (!startableStates.includes(t.state)) {
+      if (!manuallyStartableStates.includes(t.state)) {
         throw new SupervisorError('TRACER_ALREADY_RUNNING', `tracer "${name}" is ${t.state}; stop it first`);
       }
       this.log('info', `starting tracer ${name} on request`);
-      await t.start();
+      await t.startManually();
       return t.status();
     });
   }
@@ -214,8 +216,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 }
 
-/** States from which startTracer() may start a tracer (and stopTracer() refuses). */
+/** States in which stopTracer() refuses (nothing to stop). */
 const startableStates: readonly ActorState[] = ['stopped', 'unavailable'];
+/** States from which startTracer() may start a tracer: also a restart pending or disabled. */
+const manuallyStartableStates: readonly ActorState[] = [...startableStates, 'restarting', 'disabled'];
 
 export type { EventInput, StorageMetricsSnapshot };
 export { FaultInjectionError } from './errors.js';

@@ -25,6 +25,9 @@ const entryPaths = {
   process: fileURLToPath(new URL('../actors/entry-process.js', import.meta.url)),
 };
 
+/** How long a manual start watches a tracer's start() before asking for a sign of life. */
+const START_SETTLE_MS = 500;
+
 export interface TracerDeps {
   store(tracer: string, events: EventInput[]): Promise<string[]>;
   cooldown(tracer: string, op: 'check' | 'arm' | 'try-arm', key: string, seconds: number): Promise<CooldownDecision>;
@@ -116,6 +119,39 @@ export class TracerChild {
   async start(): Promise<void> {
     this.stopping = false;
     await this.spawn();
+  }
+
+  /**
+   * A start asked for by an operator (`tracers start`, the API): a pending restart is
+   * cancelled and the crash history forgotten (a disabled tracer gets its whole budget
+   * back), then the start is confirmed by a sign of life (confirmAlive).
+   */
+  async startManually(): Promise<void> {
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.policy.reset();
+    await this.start();
+    await this.confirmAlive();
+  }
+
+  /**
+   * "running" only means the actor accepted the start call; a tracer that throws right after
+   * (a BPF object that fails to load, a file it cannot open) would look started. So wait
+   * START_SETTLE_MS, then for a heartbeat newer than that (a ping asks for one), or the
+   * exit: the exit is recorded by onExit as any crash, and the caller reads the state.
+   */
+  private async confirmAlive(): Promise<void> {
+    const inst = this.current;
+    if (inst === undefined || this.st.state !== 'running') return;
+    const exited = inst.host.exited.then(() => 'exited' as const);
+    if ((await raceTimeout(exited, START_SETTLE_MS)) === 'exited') return;
+    const since = Date.now();
+    const deadline = since + this.spec.missedHeartbeats * this.spec.heartbeatMs;
+    inst.host.send({ type: 'ping' });
+    while (Date.now() < deadline && inst.host.alive && this.current === inst) {
+      if ((inst.lastHeartbeat ?? 0) >= since) return;
+      if ((await raceTimeout(exited, 20)) === 'exited') return;
+    }
   }
 
   async trigger(request: TriggerRequest): Promise<void> {
@@ -246,7 +282,7 @@ export class TracerChild {
     return {
       name: s.name, modulePath: s.modulePath, settings, cooldownSeconds: s.cooldownSeconds,
       heartbeatMs: s.heartbeatMs, metricsIntervalMs: s.metricsIntervalMs, batch: s.batch, isolation: s.isolation,
-      bpfStats: s.bpfStats,
+      bpfStats: s.bpfStats, procRoot: s.procRoot, sysRoot: s.sysRoot,
     };
   }
 
@@ -370,12 +406,15 @@ export class TracerChild {
     }
     const reason = classifyExit(inst, exit);
     this.st.lastExit = { at: Date.now(), reason, code: exit.code, signal: exit.signal } satisfies LastExit;
-    this.st.lastError = inst.fatal?.error ?? exit.error ?? { name: 'ActorExit', message: `exited with code ${exit.code}, signal ${exit.signal}` };
+    this.st.lastError = crashError(reason, inst, exit);
     this.st.restartsByReason[reason]++;
     this.st.restarts++;
     const decision = this.policy.onCrash();
     this.deps.emit({ type: 'crash', tracer: this.name, reason, delayMs: decision.delayMs, action: decision.action, at: Date.now() });
-    this.deps.log('warn', `[${this.name}] crashed (${reason}: ${this.st.lastError.message}); ${decision.action} in ${decision.delayMs} ms`);
+    // One entry per crash, with the (source-mapped) stack when the actor sent one: the
+    // supervisor is the only place that sees it, the actor is gone.
+    const stack = stackBody(this.st.lastError.stack);
+    this.deps.log('warn', `[${this.name}] crashed (${reason}: ${this.st.lastError.message}); ${decision.action} in ${decision.delayMs} ms${stack !== '' ? `\n${stack}` : ''}`);
     this.st.nextStartAt = Date.now() + decision.delayMs;
     if (decision.action === 'disable') {
       this.setState('disabled', `over budget: more than ${this.spec.restart.budgetCount} crashes in ${this.spec.restart.budgetWindowMs} ms`);
@@ -422,6 +461,40 @@ function classifyExit(inst: Instance, exit: ExitInfo): CrashReason {
   if (exit.signal !== null) return 'signal';
   if (exit.error !== undefined) return 'uncaught-exception';
   return 'exit';
+}
+
+/** Codes of crashes whose error carries none: what the supervisor itself knows. */
+const crashCodes: Record<CrashReason, string> = {
+  'uncaught-exception': 'UNCAUGHT_EXCEPTION',
+  'unhandled-rejection': 'UNHANDLED_REJECTION',
+  exit: 'ACTOR_EXIT',
+  oom: 'ERR_WORKER_OUT_OF_MEMORY',
+  hang: 'HEARTBEAT_MISSED',
+  signal: 'ACTOR_SIGNAL',
+  'start-timeout': 'START_TIMEOUT',
+};
+
+/**
+ * The error a crash leaves in status: the actor's own (with its stack) when it reported one,
+ * else the worker's error event, else one describing the exit. Always with a code: the
+ * error's own (e.g. ENOENT, an ActorError code), else the signal name (SIGSEGV), else the
+ * crash reason's code.
+ */
+function crashError(reason: CrashReason, inst: Instance, exit: ExitInfo): SerializedError {
+  const forced = inst.forcedReason !== undefined;
+  const base: SerializedError = forced
+    ? { name: 'ActorExit', message: reason === 'hang' ? 'missed heartbeats: killed as hung' : 'not ready in time: killed' }
+    : inst.fatal?.error ?? exit.error ?? { name: 'ActorExit', message: `exited with code ${exit.code}, signal ${exit.signal}` };
+  const code = base.code ?? (reason === 'signal' && exit.signal !== null ? exit.signal : crashCodes[reason]);
+  return { ...base, code };
+}
+
+/** The frames of a stack (its first line repeats the message, already in the log line). */
+export function stackBody(stack: string | undefined): string {
+  if (stack === undefined) return '';
+  const lines = stack.split('\n');
+  const first = lines.findIndex((l) => /^\s+at /.test(l));
+  return first < 0 ? '' : lines.slice(first).join('\n');
 }
 
 function hasCode(err: unknown): err is { code: string } {

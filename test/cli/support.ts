@@ -97,11 +97,19 @@ export interface AgentProcess {
 }
 
 /** Spawns the real agent and waits until its API answers and it is ready. */
-export async function startAgentProcess(dir: string, config: Record<string, unknown>): Promise<AgentProcess> {
+export interface AgentProcessOptions {
+  /** The command and its options instead of `run` (e.g. ['dev', 'example']). */
+  command?: string[];
+  /** Another build's main.js (a copy of the repository). */
+  main?: string;
+  env?: Record<string, string>;
+}
+
+export async function startAgentProcess(dir: string, config: Record<string, unknown>, options: AgentProcessOptions = {}): Promise<AgentProcess> {
   const configFile = writeConfig(dir, config);
-  const child = spawn(process.execPath, [cliMain, 'run', '--config', configFile], {
+  const child = spawn(process.execPath, [options.main ?? cliMain, ...(options.command ?? ['run']), '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AUTOTRACER_STORAGE_MODULE: '' },
+    env: { ...process.env, AUTOTRACER_STORAGE_MODULE: '', ...options.env },
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

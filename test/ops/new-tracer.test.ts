@@ -1,7 +1,9 @@
 // `autotracer new-tracer`: scaffolds into a temporary copy of the repository, then the
 // scaffold must compile (tsc with the repo's compiler options; clang through the repo's own
 // scripts/build.mjs, so the flags are the real ones) and its generated test must pass on
-// the real kernel. Bad and taken names are refused; the catalog edit is idempotent.
+// the real kernel. Bad and taken names are refused; the catalog edit is idempotent. It also
+// lists the tracer in the doctor's requirements, docs/config.md and ops/config.example.json,
+// so the tests that check those (config-example, doctor) pass in the copy right after.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,6 +23,10 @@ function copyRepo(): string {
   cpSync(join(repoRoot, 'src'), join(dir, 'src'), { recursive: true, filter: (p) => p !== nativeBuild });
   symlinkSync(nativeBuild, join(dir, 'src', 'native', 'build'));
   cpSync(join(repoRoot, 'test', 'support'), join(dir, 'test', 'support'), { recursive: true });
+  // The tests a new tracer used to turn red, with what they read: they must pass in the copy.
+  cpSync(join(repoRoot, 'test', 'ops'), join(dir, 'test', 'ops'), { recursive: true });
+  cpSync(join(repoRoot, 'test', 'http', 'support.ts'), join(dir, 'test', 'http', 'support.ts'));
+  for (const f of ['docs/config.md', 'ops/config.example.json']) cpSync(join(repoRoot, f), join(dir, f));
   cpSync(join(repoRoot, 'tsconfig.json'), join(dir, 'tsconfig.json'));
   // "type": "module": without it the compiled ESM would load as CommonJS.
   cpSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
@@ -65,6 +71,8 @@ describe('new-tracer', () => {
   it('scaffolds, lists it in the catalog once, and refuses to overwrite without force', async () => {
     assert.equal(await runNewTracer(NAME, { dir, force: false }), 0);
     const catalog = readFileSync(join(dir, 'src/actors/tracers/catalog.ts'), 'utf8');
+    const sharedAfterFirst: Record<string, string> = Object.fromEntries(
+      ['src/cli/doctor-requirements.ts', 'docs/config.md', 'ops/config.example.json'].map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
     assert.ok(catalogNames(catalog).includes(NAME));
     assert.deepEqual(insertIntoCatalog(catalog, tracerNames(NAME)), { kind: 'present' });
     assert.throws(() => scaffoldTracer(NAME, { dir, force: false }), (e: NewTracerError) => e.code === 'NEW_TRACER_EXISTS' || e.code === 'NEW_TRACER_FILES_EXIST');
@@ -80,6 +88,11 @@ describe('new-tracer', () => {
     const again = readFileSync(join(dir, 'src/actors/tracers/catalog.ts'), 'utf8');
     assert.equal(again, catalog);
     assert.equal(again.split(`'./${NAME}/index.js'`).length - 1, 1);
+    // The other shared files were edited once too, and a re-run leaves them alone.
+    for (const [file, needle] of [['src/cli/doctor-requirements.ts', `${NAME}: {`], ['docs/config.md', `\`tracers.${NAME}.settings.threshold\``], ['ops/config.example.json', `"${NAME}": {`]] as const) {
+      assert.equal(sharedAfterFirst[file], readFileSync(join(dir, file), 'utf8'), `${file} changed on the re-run`);
+      assert.equal(sharedAfterFirst[file]!.split(needle).length - 1, 1, `${file} lists ${NAME} once`);
+    }
   });
 
   it('the scaffold compiles: tsc with the repo options, clang through scripts/build.mjs', () => {
@@ -88,7 +101,8 @@ describe('new-tracer', () => {
     writeFileSync(join(dir, 'tsconfig.scaffold.json'), JSON.stringify({
       extends: './tsconfig.json',
       compilerOptions: { outDir: 'dist', tsBuildInfoFile: 'dist/.tsbuildinfo' },
-      include: [`src/actors/tracers/${NAME}/**/*.ts`, `src/native/bpf/${NAME}.ts`, 'src/actors/tracers/catalog.ts', 'src/config/load.ts', `test/${NAME}/**/*.ts`],
+      include: [`src/actors/tracers/${NAME}/**/*.ts`, `src/native/bpf/${NAME}.ts`, 'src/actors/tracers/catalog.ts', 'src/config/load.ts', `test/${NAME}/**/*.ts`,
+        'test/ops/config-example.test.ts', 'test/ops/doctor.test.ts', 'test/ops/doctor-runner.ts', 'src/storage/actor.ts', 'src/actors/entry-*.ts'],
     }));
     const tsc = run(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.scaffold.json'], dir);
     assert.equal(tsc.status, 0, tsc.out);
@@ -109,6 +123,23 @@ describe('new-tracer', () => {
     const entry = JSON.parse(r.out) as { enabled: boolean; settings: { threshold: number } };
     assert.equal(entry.enabled, false);
     assert.equal(entry.settings.threshold, 100);
+  });
+
+  it('npm test stays green: the example config, the config docs and the doctor know the new tracer', () => {
+    const example = run(process.execPath, ['--test', '--test-reporter=spec', join(dir, 'dist/test/ops/config-example.test.js')], dir);
+    assert.equal(example.status, 0, example.out);
+    assert.match(example.out, /ℹ fail 0/);
+    // The doctor's requirement list, and the verdict that it really checked: its object loads.
+    const doctor = run(process.execPath, ['--test', '--test-reporter=spec', '--test-name-pattern=requirement list|every tracer can run', join(dir, 'dist/test/ops/doctor.test.js')], dir);
+    assert.equal(doctor.status, 0, doctor.out);
+    assert.match(doctor.out, /ℹ pass 2/);
+    const r = run(process.execPath, ['--input-type=module', '-e', `
+      const { doctorReport } = await import(${JSON.stringify(join(dir, 'dist/src/cli/doctor.js'))});
+      const { parseAgentConfig } = await import(${JSON.stringify(join(dir, 'dist/src/config/load.js'))});
+      const report = await doctorReport(parseAgentConfig({}), { tracers: ['${NAME}'] });
+      console.log(JSON.stringify(report.tracers[0].checks.map((c) => [c.id, c.status])));`], dir);
+    assert.equal(r.status, 0, r.out);
+    assert.deepEqual(JSON.parse(r.out), [['tracepoint.sched/sched_process_exec', 'ok'], [`bpf.${NAME}`, 'ok']]);
   });
 
   it('its generated test passes on this kernel (loads the object, sees an exec)', () => {

@@ -36,7 +36,12 @@ export interface TestContext<S> extends TracerContext<S> {
   closeAll(): void;
 }
 
-export function testContext<S>(name: string, config: S, signal: AbortSignal, options: { ledger?: CooldownLedger; cooldownSeconds?: number } = {}): TestContext<S> {
+function ownRoot(settings: unknown, key: 'procRoot' | 'sysRoot'): string | undefined {
+  const value = typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>)[key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function testContext<S>(name: string, config: S, signal: AbortSignal, options: { ledger?: CooldownLedger; cooldownSeconds?: number; procRoot?: string; sysRoot?: string } = {}): TestContext<S> {
   const ledger = options.ledger ?? new CooldownLedger();
   const cooldownSeconds = options.cooldownSeconds ?? 1800;
   const saved: SaveInput[] = [];
@@ -46,6 +51,9 @@ export function testContext<S>(name: string, config: S, signal: AbortSignal, opt
     signal,
     config,
     cooldownSeconds,
+    // As in the runtime: the tracer's own settings.procRoot / sysRoot win, else the option, else the host.
+    procRoot: ownRoot(config, 'procRoot') ?? options.procRoot ?? '/proc',
+    sysRoot: ownRoot(config, 'sysRoot') ?? options.sysRoot ?? '/sys',
     saved,
     ledger,
     objects,

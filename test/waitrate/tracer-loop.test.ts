@@ -28,6 +28,8 @@ function context(settings: WaitrateSettings, signal: AbortSignal, saved: SaveInp
     signal,
     config: settings,
     cooldownSeconds: 600,
+    procRoot: '/proc',
+    sysRoot: '/sys',
     loadBpf: async (name, options) => {
       const o = BpfObject.openBuilt(name, options);
       objects.push(o);

@@ -3,7 +3,7 @@ import type { TracerView } from '../api-types.js';
 import { AgentClient } from '../client.js';
 import { clientContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../errors.js';
-import { startProgress, writeOut } from '../output.js';
+import { printError, startProgress, writeOut } from '../output.js';
 import { renderTable, type Column } from '../table.js';
 
 const listColumns: Column<TracerView>[] = [
@@ -40,8 +40,22 @@ export async function runTracerAction(globals: GlobalOptions, action: 'start' | 
     });
     progress.done();
     await writeOut(`${data.name}: ${data.state}${data.stateReason !== null ? ` (${data.stateReason})` : ''}\n`);
+    // The agent answers a start once the tracer showed a sign of life, or once it crashed:
+    // a tracer that is not running now did not start, whatever the HTTP status says.
+    if (action === 'start' && !data.running) {
+      printStartFailure(data);
+      return ExitCode.failure;
+    }
   } finally {
     progress.done();
   }
   return ExitCode.ok;
+}
+
+/** The one-line error and hint, then the tracer's last error with its (source-mapped) stack. */
+export function printStartFailure(view: TracerView): void {
+  const error = view.lastError;
+  const why = error === null ? view.state : `${view.state}: ${error.code !== null ? `${error.code}: ` : ''}${error.message}`;
+  printError(`${view.name} did not start (${why})`, 'fix it, rebuild, then `autotracer tracers start ' + view.name + '` again (the crash budget is reset)');
+  if (error?.stack) process.stderr.write(`${error.stack}\n`);
 }

@@ -21,22 +21,52 @@ export function tracerNames(name: string): TracerNames {
 /** Marks files written by the scaffold: `--force` only replaces a tracer that carries it. */
 export const SCAFFOLD_MARK = 'Scaffolded by `autotracer new-tracer`';
 
+/**
+ * The scaffold's settings, once: config.ts, the docs/config.md rows and the example config
+ * are generated from this list, so the three agree (test/ops/config-example.test.ts).
+ */
+export const SCAFFOLD_SETTINGS = [
+  { key: 'threshold', zod: 'z.number().int().min(1).default(100)', value: 100, doc: 'Fire when at least this many execs happen within one interval.' },
+  { key: 'intervalMs', zod: 'z.number().int().min(10).max(600_000).default(1000)', value: 1000, doc: 'How often the per-CPU exec counter is read.' },
+  { key: 'parentTgid', zod: 'z.number().int().nonnegative().default(0)', value: 0, doc: 'Count only execs whose parent process has this tgid (0: every exec on the host).' },
+] as const;
+
+/** The settings object `{}` parses to (what ops/config.example.json shows). */
+export function scaffoldSettingsDefaults(): Record<string, number> {
+  return Object.fromEntries(SCAFFOLD_SETTINGS.map((s) => [s.key, s.value]));
+}
+
 export function configTs(n: TracerNames): string {
+  const fields = SCAFFOLD_SETTINGS.map((s) => `  /** ${s.doc} */\n  ${s.key}: ${s.zod},\n`).join('');
   return `// Settings of the ${n.name} tracer (the \`settings\` object of tracers.${n.name} in the config).
-// ${SCAFFOLD_MARK}.
+// ${SCAFFOLD_MARK}. Document a key you add in docs/config.md and regenerate
+// ops/config.example.json (test/ops/config-example.test.ts checks both).
 import { z } from 'zod';
 
 export const ${n.camel}SettingsSchema = z.strictObject({
-  /** Fire when at least this many execs happen within one interval. */
-  threshold: z.number().int().min(1).default(100),
-  /** How often the per-CPU exec counter is read. */
-  intervalMs: z.number().int().min(10).max(600_000).default(1000),
-  /** Count only execs whose parent process has this tgid (0: every exec on the host). */
-  parentTgid: z.number().int().nonnegative().default(0),
-});
+${fields}});
 
 export type ${n.pascal}Settings = z.infer<typeof ${n.camel}SettingsSchema>;
 `;
+}
+
+/** The docs/config.md section of the tracer's settings (appended at the end of the page). */
+export function configDocSection(n: TracerNames): string {
+  const rows = SCAFFOLD_SETTINGS.map((s) => `| \`tracers.${n.name}.settings.${s.key}\` | \`${s.value}\` | ${s.doc} |\n`).join('');
+  return `
+### ${n.name} (opt-in; ${SCAFFOLD_MARK})
+
+| key | default | meaning |
+|---|---|---|
+${rows}`;
+}
+
+/** Its doctor requirement entry (src/cli/doctor-requirements.ts): the object and tracepoint it uses. */
+export function doctorRequirementEntry(n: TracerNames): { importLine: string; entryLine: string } {
+  return {
+    importLine: `import { ${n.upper}_OBJECT } from '../native/bpf/${n.name}.js';`,
+    entryLine: `  ${n.name}: { bpfObjects: [${n.upper}_OBJECT], tracepoints: [['sched', 'sched_process_exec']], perfEvent: false, cgroups: 'none', files: [] }, // new-tracer: keep in step with its code`,
+  };
 }
 
 export function indexTs(n: TracerNames): string {

@@ -81,7 +81,7 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
     const perInterval = Math.max(1, Math.round(settings.intervalSeconds / subSeconds));
     const ticker = new Ticker(subSeconds * 1000);
     const peak = new SubIntervalPeak();
-    const read = async (): Promise<TimedSnapshot> => ({ snapshot: await readProcStat(settings.procRoot), atMs: Date.now() });
+    const read = async (): Promise<TimedSnapshot> => ({ snapshot: await readProcStat(ctx.procRoot), atMs: Date.now() });
     let reading = await read();
     let observation = detector.feed(reading.snapshot);
     this.observe(observation);

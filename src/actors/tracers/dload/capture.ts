@@ -86,6 +86,8 @@ export function hostDTasks(procRoot: string, iowaitFrames: RegExp, max: number, 
 
 export interface BuildInput {
   procRoot: string;
+  /** TracerContext.sysRoot (the online CPUs); /sys when absent. */
+  sysRoot?: string;
   counts: TaskCounts;
   dTasks: readonly DTask[];
   threshold: number;
@@ -103,7 +105,7 @@ export interface BuildInput {
 
 export function buildEventData(input: BuildInput): DloadEventData {
   const now = input.now ?? Date.now();
-  const cpuClocks = readCpuClocksMs(onlineCpus());
+  const cpuClocks = readCpuClocksMs(onlineCpus(input.sysRoot));
   const listed = input.dTasks.slice(0, input.maxStackTasks);
   const dTasks = listed.map((t) => toRecord(input.procRoot, t, cpuClocks, input.seenSince(t.tid), now));
   const cgroupText = stackText('stacktrace of D task in cgroup:', dTasks);

@@ -139,6 +139,7 @@ export class DloadTracer implements Tracer<DloadSettings> {
     const time = Date.now();
     const data = buildEventData({
       procRoot: settings.procRoot,
+      sysRoot: ctx.sysRoot,
       counts: s.scan.counts,
       dTasks: s.scan.dTasks,
       threshold: settings.threshold,

@@ -86,9 +86,9 @@ export function readCpuClocksMs(cpus: readonly number[]): Map<number, number> {
   return clocks;
 }
 
-/** Online CPU ids from /sys/devices/system/cpu/online ("0-3,8"). */
-export function onlineCpus(): number[] {
-  const text = readText('/sys/devices/system/cpu/online')?.trim() ?? '';
+/** Online CPU ids from <sysRoot>/devices/system/cpu/online ("0-3,8"). */
+export function onlineCpus(sysRoot = '/sys'): number[] {
+  const text = readText(`${sysRoot}/devices/system/cpu/online`)?.trim() ?? '';
   const cpus: number[] = [];
   for (const part of text.split(',')) {
     if (part === '') continue;

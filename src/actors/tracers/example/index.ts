@@ -14,7 +14,7 @@ class ExampleTracing implements Tracer<ExampleSettings> {
   async start(ctx: TracerContext<ExampleSettings>): Promise<void> {
     while (!ctx.signal.aborted) {
       // Detect what you care about...
-      const load = await readLoadAverage();
+      const load = await readLoadAverage(ctx.procRoot);
       this.lastLoad1 = load.load1;
       // ...and when it crosses the threshold and the cooldown allows, capture and save.
       if (load.load1 >= ctx.config.loadThreshold && (await ctx.cooldown.tryArm())) {
@@ -27,7 +27,7 @@ class ExampleTracing implements Tracer<ExampleSettings> {
 
   // Optional: a manual trigger captures now, bypassing the threshold.
   async trigger(request: TriggerRequest, ctx: TracerContext<ExampleSettings>): Promise<void> {
-    const load = await readLoadAverage();
+    const load = await readLoadAverage(ctx.procRoot);
     await ctx.save({ ...(request.containerId !== undefined ? { containerId: request.containerId } : {}), data: { ...load, reason: request.reason ?? 'manual' } });
   }
 
@@ -40,8 +40,9 @@ class ExampleTracing implements Tracer<ExampleSettings> {
   }
 }
 
-async function readLoadAverage(): Promise<{ load1: number; load5: number; load15: number }> {
-  const [load1 = 0, load5 = 0, load15 = 0] = (await readFile('/proc/loadavg', 'utf8')).split(' ').map(Number);
+/** `procRoot` is ctx.procRoot: /proc on a live host, a recorded fixture in a replay test. */
+async function readLoadAverage(procRoot: string): Promise<{ load1: number; load5: number; load15: number }> {
+  const [load1 = 0, load5 = 0, load15 = 0] = (await readFile(`${procRoot}/loadavg`, 'utf8')).split(' ').map(Number);
   return { load1, load5, load15 };
 }
 

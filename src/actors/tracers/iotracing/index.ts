@@ -69,12 +69,12 @@ export class IotracingTracer implements Tracer<IotracingSettings> {
     await assertCaptureLoads(ctx);
     this.resolver = new ContainerResolver(s.containers);
     const detector = new IoDetector(s.thresholds, s.devices);
-    detector.observe(readDiskstats(s.procRoot), Date.now()); // baseline
+    detector.observe(readDiskstats(ctx.procRoot), Date.now()); // baseline
     while (!ctx.signal.aborted) {
       await sleep(s.intervalSeconds * 1000, undefined, { signal: ctx.signal }).catch(() => undefined);
       if (ctx.signal.aborted) break;
       const detectedAt = Date.now();
-      const { statuses, anomalies } = detector.observe(readDiskstats(s.procRoot), detectedAt);
+      const { statuses, anomalies } = detector.observe(readDiskstats(ctx.procRoot), detectedAt);
       this.latest = statuses;
       const fired: string[] = [];
       for (const anomaly of anomalies) {
@@ -96,7 +96,7 @@ export class IotracingTracer implements Tracer<IotracingSettings> {
   /** Manual capture of one device (request.containerId unused; reason "device=<name>" picks it, default: the busiest). */
   async trigger(request: TriggerRequest, ctx: TracerContext<IotracingSettings>): Promise<void> {
     const wanted = /device=(\S+)/.exec(request.reason ?? '')?.[1];
-    const disks = readDiskstats(ctx.config.procRoot);
+    const disks = readDiskstats(ctx.procRoot);
     const busiest = [...this.latest.entries()].sort((a, b) => b[1].io_util - a[1].io_util)[0]?.[0];
     const name = wanted ?? busiest;
     const disk = disks.find((d) => d.name === name);

@@ -39,7 +39,7 @@ export class MemburstTracer implements Tracer<MemburstSettings> {
     const history = (this.history = new ProcessHistory(s.windowSamples));
     const pageSize = (this.pageSize = detectPageSize(s.procRoot));
     while (!ctx.signal.aborted) {
-      const mem = readMemSample(s.procRoot);
+      const mem = readMemSample(ctx.procRoot);
       const oldest = window.push(mem.anonBytes);
       // Per-process samples every tick: the growth list needs each process's anon at the
       // start of the window. Read after meminfo so a burst seen there is seen here too.
@@ -62,7 +62,7 @@ export class MemburstTracer implements Tracer<MemburstSettings> {
 
   /** Manual capture now, bypassing the rule and the cooldown. */
   async trigger(request: TriggerRequest, ctx: TracerContext<MemburstSettings>): Promise<void> {
-    const mem = readMemSample(ctx.config.procRoot);
+    const mem = readMemSample(ctx.procRoot);
     if (this.history === undefined) {
       this.history = new ProcessHistory(ctx.config.windowSamples);
     }
