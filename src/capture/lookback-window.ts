@@ -1,0 +1,176 @@
+// The in-process look-back window: the last N seconds of low-rate host-wide stack samples,
+// aggregated per 1 s bucket by (process, thread name, kernel stack, user stack). Each
+// distinct stack is stored once (interned) and referenced by count from the buckets that
+// saw it; a bucket older than the retention is dropped with the stacks only it used. The
+// number of distinct stacks is bounded: past the bound, new stacks are counted, not kept.
+// Pure (no BPF, no /proc): the sampler feeds it, tests drive it directly.
+import type { LookbackRecord } from '../native/bpf/lookback.js';
+
+export interface LookbackWindowOptions {
+  /** How much history to keep; default 30 000 ms. */
+  retentionMs?: number;
+  /** Aggregation granularity; default 1000 ms. */
+  bucketMs?: number;
+  /** Most distinct stacks kept at once; default 8192 (each ≈ 1 KB with its frames). */
+  maxStacks?: number;
+}
+
+interface InternedStack {
+  key: string;
+  tgid: number;
+  comm: string;
+  kernel: bigint[];
+  user: number[];
+  kernelLost: boolean;
+  userLost: boolean;
+  /** Buckets holding a count of it. */
+  refs: number;
+}
+
+/** One aggregated stack of a slice; JSON-safe (kernel ips as hex strings) so it can cross process IPC. */
+export interface SliceStack {
+  tgid: number;
+  comm: string;
+  /** Kernel ips, innermost first, hex without 0x. */
+  kernel: string[];
+  /** User ips, innermost first. */
+  user: number[];
+  kernelLost: boolean;
+  userLost: boolean;
+  count: number;
+}
+
+/** The samples of [fromMs, toMs) as the window held them. */
+export interface LookbackSlice {
+  fromMs: number;
+  toMs: number;
+  /** Earliest time the window still covered when asked (later than fromMs: history missing). */
+  coveredFromMs: number;
+  frequency: number;
+  samples: number;
+  /** Samples in the range whose stack was not kept (the distinct-stack bound was reached). */
+  overflow: number;
+  stacks: SliceStack[];
+}
+
+export interface LookbackWindowStats {
+  buckets: number;
+  stacks: number;
+  /** Samples currently held. */
+  samples: number;
+  /** Samples dropped since start because the distinct-stack bound was reached. */
+  overflowTotal: number;
+  /** Rough bytes held by the interned frames (8 B per frame + 100 B per stack). */
+  approxBytes: number;
+}
+
+interface Bucket {
+  startMs: number;
+  counts: Map<InternedStack, number>;
+  overflow: number;
+  samples: number;
+}
+
+export class LookbackWindow {
+  readonly retentionMs: number;
+  readonly bucketMs: number;
+  readonly maxStacks: number;
+  readonly #stacks = new Map<string, InternedStack>();
+  /** Oldest first. */
+  readonly #buckets: Bucket[] = [];
+  #overflowTotal = 0;
+  #frames = 0;
+
+  constructor(options: LookbackWindowOptions = {}) {
+    this.retentionMs = options.retentionMs ?? 30_000;
+    this.bucketMs = options.bucketMs ?? 1000;
+    this.maxStacks = options.maxStacks ?? 8192;
+  }
+
+  /** Adds one sample taken at `timeMs` (epoch ms). Samples may arrive slightly out of order. */
+  add(record: LookbackRecord, timeMs: number): void {
+    const bucket = this.#bucketFor(timeMs);
+    bucket.samples++;
+    const key = `${record.tgid}\u0000${record.comm}\u0000${record.kernelLost ? 'L' : record.kernel.join(',')}\u0000${record.userLost ? 'L' : record.user.join(',')}`;
+    let stack = this.#stacks.get(key);
+    if (stack === undefined) {
+      if (this.#stacks.size >= this.maxStacks) {
+        bucket.overflow++;
+        this.#overflowTotal++;
+        return;
+      }
+      stack = { key, tgid: record.tgid, comm: record.comm, kernel: record.kernel, user: record.user, kernelLost: record.kernelLost, userLost: record.userLost, refs: 0 };
+      this.#stacks.set(key, stack);
+      this.#frames += record.kernel.length + record.user.length;
+    }
+    const n = bucket.counts.get(stack);
+    if (n === undefined) {
+      stack.refs++;
+      bucket.counts.set(stack, 1);
+    } else {
+      bucket.counts.set(stack, n + 1);
+    }
+  }
+
+  /** Drops buckets that ended before now - retention, and the stacks no bucket uses any more. */
+  prune(nowMs: number): void {
+    const limit = nowMs - this.retentionMs;
+    while (this.#buckets.length > 0 && this.#buckets[0]!.startMs + this.bucketMs <= limit) {
+      const old = this.#buckets.shift()!;
+      for (const stack of old.counts.keys()) {
+        if (--stack.refs === 0) this.#forget(stack);
+      }
+    }
+  }
+
+  /** The aggregated samples of the buckets overlapping [fromMs, toMs). */
+  slice(fromMs: number, toMs: number, frequency: number): LookbackSlice {
+    const merged = new Map<InternedStack, number>();
+    let samples = 0;
+    let overflow = 0;
+    for (const b of this.#buckets) {
+      if (b.startMs + this.bucketMs <= fromMs || b.startMs >= toMs) continue;
+      samples += b.samples;
+      overflow += b.overflow;
+      for (const [stack, n] of b.counts) merged.set(stack, (merged.get(stack) ?? 0) + n);
+    }
+    const stacks: SliceStack[] = [];
+    for (const [s, count] of merged) {
+      stacks.push({ tgid: s.tgid, comm: s.comm, kernel: s.kernel.map((ip) => ip.toString(16)), user: s.user, kernelLost: s.kernelLost, userLost: s.userLost, count });
+    }
+    const first = this.#buckets[0]?.startMs;
+    return { fromMs, toMs, coveredFromMs: first === undefined ? toMs : Math.max(fromMs, first), frequency, samples, overflow, stacks };
+  }
+
+  stats(): LookbackWindowStats {
+    return {
+      buckets: this.#buckets.length,
+      stacks: this.#stacks.size,
+      samples: this.#buckets.reduce((n, b) => n + b.samples, 0),
+      overflowTotal: this.#overflowTotal,
+      approxBytes: this.#frames * 8 + this.#stacks.size * 100,
+    };
+  }
+
+  #bucketFor(timeMs: number): Bucket {
+    const startMs = Math.floor(timeMs / this.bucketMs) * this.bucketMs;
+    // Records arrive in time order per CPU, nearly in order overall: search from the end.
+    for (let i = this.#buckets.length - 1; i >= 0; i--) {
+      const b = this.#buckets[i]!;
+      if (b.startMs === startMs) return b;
+      if (b.startMs < startMs) {
+        const fresh: Bucket = { startMs, counts: new Map(), overflow: 0, samples: 0 };
+        this.#buckets.splice(i + 1, 0, fresh);
+        return fresh;
+      }
+    }
+    const fresh: Bucket = { startMs, counts: new Map(), overflow: 0, samples: 0 };
+    this.#buckets.unshift(fresh);
+    return fresh;
+  }
+
+  #forget(stack: InternedStack): void {
+    this.#stacks.delete(stack.key);
+    this.#frames -= stack.kernel.length + stack.user.length;
+  }
+}
