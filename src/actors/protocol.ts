@@ -6,7 +6,7 @@
 // actor never settles on its own). Data (events, metric samples) is batched.
 import type { SerializedError } from '../common/coded-error.js';
 import type { CooldownEntry, EventInput } from '../storage/protocol.js';
-import type { MetricSample, TriggerRequest } from './tracer-api.js';
+import type { LookbackAnswer, MetricSample, TriggerRequest } from './tracer-api.js';
 
 export type Isolation = 'thread' | 'process';
 
@@ -88,6 +88,8 @@ export type ToActor =
   | { type: 'stored'; batchId: number; tracerIds: string[] }
   | { type: 'store-failed'; batchId: number; error: SerializedError }
   | { type: 'cooldown-result'; id: number; ready: boolean; until: number; armed: boolean }
+  /** The look-back slice asked for by a `lookback` request (or why there is none). */
+  | { type: 'lookback-result'; id: number; answer: LookbackAnswer }
   /** Soak tests only (faultInjectionEnabled): crash this actor in the given way. */
   | { type: 'inject-fault'; kind: FaultKind }
   /** Thread isolation: the loop showed no idle time; answer with a heartbeat (liveness.ts). */
@@ -104,6 +106,8 @@ export type FromActor =
   | { type: 'bpf-stats'; programs: BpfProgramStat[]; time: number }
   | ActorHeartbeat
   | { type: 'cooldown'; id: number; op: 'check' | 'arm' | 'try-arm'; key: string; seconds: number }
+  /** The samples the supervisor's look-back sampler holds for [fromMs, toMs) (the `before` profile). */
+  | { type: 'lookback'; id: number; fromMs: number; toMs: number; cgroupId?: string }
   /** start() returned normally: the actor waits `interval` and calls it again. */
   | { type: 'start-returned'; nextStartInMs: number }
   /** Kernel support missing (or an invalid registration): do not restart. */

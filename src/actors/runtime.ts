@@ -17,7 +17,7 @@ import { faultInjectionEnabled, type ActorInit, type ActorSelfStatus, type BpfPr
 import { testAddonPath } from '../paths.js';
 import {
   Flag, getRegistration, validateAttr,
-  type CooldownApi, type CooldownState, type Logger, type TracerAttr, type TracerContext,
+  type CooldownApi, type LookbackAnswer, type CooldownState, type Logger, type TracerAttr, type TracerContext,
 } from './tracer-api.js';
 import type { ActorTransport } from './transport.js';
 import type { BpfObject } from '../native/index.js';
@@ -68,6 +68,8 @@ class TracerActor {
   private bpfStatsHandle: { close(): void } | undefined;
   private bpfStatsFailed = false;
   private readonly cooldownWaiters = new Map<number, (s: { ready: boolean; until: number; armed: boolean }) => void>();
+  private readonly lookbackWaiters = new Map<number, (answer: LookbackAnswer) => void>();
+  private nextLookbackId = 1;
   private nextCooldownId = 1;
   private runLoop: Promise<void> | undefined;
   private triggerInFlight: Promise<void> | undefined;
@@ -149,6 +151,12 @@ class TracerActor {
         const waiter = this.cooldownWaiters.get(msg.id);
         this.cooldownWaiters.delete(msg.id);
         waiter?.(msg);
+        return;
+      }
+      case 'lookback-result': {
+        const waiter = this.lookbackWaiters.get(msg.id);
+        this.lookbackWaiters.delete(msg.id);
+        waiter?.(msg.answer);
         return;
       }
       case 'ping':
@@ -357,6 +365,14 @@ class TracerActor {
     });
   }
 
+  private lookbackRequest(fromMs: number, toMs: number, cgroupId: string | undefined): Promise<LookbackAnswer> {
+    const id = this.nextLookbackId++;
+    return new Promise<LookbackAnswer>((resolve) => {
+      this.lookbackWaiters.set(id, resolve);
+      this.transport.send({ type: 'lookback', id, fromMs, toMs, ...(cgroupId === undefined ? {} : { cgroupId }) });
+    });
+  }
+
   private context(): TracerContext<unknown> {
     const name = this.init.name;
     const logger: Logger = {
@@ -381,6 +397,7 @@ class TracerActor {
       containers: null,
       logger,
       cooldown,
+      lookback: ({ fromMs, toMs, cgroupId }) => this.lookbackRequest(fromMs, toMs, cgroupId),
       save: (input) => {
         // Serialised here, once: a value JSON cannot carry fails this save, in this tracer,
         // instead of failing a whole batch in the storage actor.

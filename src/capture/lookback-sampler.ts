@@ -80,9 +80,9 @@ export class LookbackSampler {
   }
 
   /** The samples of [fromMs, toMs) (reads the ring first, so the last second is included). */
-  slice(fromMs: number, toMs: number): LookbackSlice {
+  slice(fromMs: number, toMs: number, cgroupId?: string): LookbackSlice {
     if (!this.#closed) this.#ring.consume();
-    return this.#window.slice(fromMs, toMs, this.frequency);
+    return this.#window.slice(fromMs, toMs, this.frequency, cgroupId);
   }
 
   stats(): LookbackSamplerStats {

@@ -17,6 +17,8 @@ export interface LookbackWindowOptions {
 
 interface InternedStack {
   key: string;
+  /** v2 cgroup id, decimal */
+  cgroupId: string;
   tgid: number;
   comm: string;
   kernel: bigint[];
@@ -29,6 +31,8 @@ interface InternedStack {
 
 /** One aggregated stack of a slice; JSON-safe (kernel ips as hex strings) so it can cross process IPC. */
 export interface SliceStack {
+  /** v2 cgroup id of the sampled task, decimal string */
+  cgroupId: string;
   tgid: number;
   comm: string;
   /** Kernel ips, innermost first, hex without 0x. */
@@ -48,7 +52,9 @@ export interface LookbackSlice {
   coveredFromMs: number;
   frequency: number;
   samples: number;
-  /** Samples in the range whose stack was not kept (the distinct-stack bound was reached). */
+  /** Only this v2 cgroup's samples (decimal id); absent = host-wide. */
+  cgroupId?: string;
+  /** Samples in the range whose stack was not kept (the distinct-stack bound was reached; host-wide slices only). */
   overflow: number;
   stacks: SliceStack[];
 }
@@ -91,7 +97,7 @@ export class LookbackWindow {
   add(record: LookbackRecord, timeMs: number): void {
     const bucket = this.#bucketFor(timeMs);
     bucket.samples++;
-    const key = `${record.tgid}\u0000${record.comm}\u0000${record.kernelLost ? 'L' : record.kernel.join(',')}\u0000${record.userLost ? 'L' : record.user.join(',')}`;
+    const key = `${record.cgroupId}\u0000${record.tgid}\u0000${record.comm}\u0000${record.kernelLost ? 'L' : record.kernel.join(',')}\u0000${record.userLost ? 'L' : record.user.join(',')}`;
     let stack = this.#stacks.get(key);
     if (stack === undefined) {
       if (this.#stacks.size >= this.maxStacks) {
@@ -99,7 +105,7 @@ export class LookbackWindow {
         this.#overflowTotal++;
         return;
       }
-      stack = { key, tgid: record.tgid, comm: record.comm, kernel: record.kernel, user: record.user, kernelLost: record.kernelLost, userLost: record.userLost, refs: 0 };
+      stack = { key, cgroupId: String(record.cgroupId), tgid: record.tgid, comm: record.comm, kernel: record.kernel, user: record.user, kernelLost: record.kernelLost, userLost: record.userLost, refs: 0 };
       this.#stacks.set(key, stack);
       this.#frames += record.kernel.length + record.user.length;
     }
@@ -123,23 +129,41 @@ export class LookbackWindow {
     }
   }
 
-  /** The aggregated samples of the buckets overlapping [fromMs, toMs). */
-  slice(fromMs: number, toMs: number, frequency: number): LookbackSlice {
+  /**
+   * The aggregated samples of the buckets overlapping [fromMs, toMs); with `cgroupId`, only
+   * the stacks of tasks in that v2 cgroup (exact, like the capture's bpf-filter method).
+   */
+  slice(fromMs: number, toMs: number, frequency: number, cgroupId?: string): LookbackSlice {
     const merged = new Map<InternedStack, number>();
     let samples = 0;
     let overflow = 0;
     for (const b of this.#buckets) {
       if (b.startMs + this.bucketMs <= fromMs || b.startMs >= toMs) continue;
-      samples += b.samples;
-      overflow += b.overflow;
-      for (const [stack, n] of b.counts) merged.set(stack, (merged.get(stack) ?? 0) + n);
+      if (cgroupId === undefined) {
+        samples += b.samples;
+        overflow += b.overflow;
+      }
+      for (const [stack, n] of b.counts) {
+        if (cgroupId !== undefined && stack.cgroupId !== cgroupId) continue;
+        if (cgroupId !== undefined) samples += n;
+        merged.set(stack, (merged.get(stack) ?? 0) + n);
+      }
     }
     const stacks: SliceStack[] = [];
     for (const [s, count] of merged) {
-      stacks.push({ tgid: s.tgid, comm: s.comm, kernel: s.kernel.map((ip) => ip.toString(16)), user: s.user, kernelLost: s.kernelLost, userLost: s.userLost, count });
+      stacks.push({ cgroupId: s.cgroupId, tgid: s.tgid, comm: s.comm, kernel: s.kernel.map((ip) => ip.toString(16)), user: s.user, kernelLost: s.kernelLost, userLost: s.userLost, count });
     }
     const first = this.#buckets[0]?.startMs;
-    return { fromMs, toMs, coveredFromMs: first === undefined ? toMs : Math.max(fromMs, first), frequency, samples, overflow, stacks };
+    return {
+      fromMs,
+      toMs,
+      coveredFromMs: first === undefined ? toMs : Math.max(fromMs, first),
+      frequency,
+      ...(cgroupId === undefined ? {} : { cgroupId }),
+      samples,
+      overflow,
+      stacks,
+    };
   }
 
   stats(): LookbackWindowStats {

@@ -9,12 +9,13 @@ import type { CpuSysSettings } from './config.js';
 import { CpuSysDetector, parseProcStat, type CpuStatSnapshot, type CpuSysObservation } from './detector.js';
 import { CpuSysError } from './errors.js';
 import { profileForEvent, type EventProfile } from './profile.js';
+import { beforeForEvent, type BeforeFields } from '../lookback-before.js';
 import { Ticker } from './ticker.js';
 
 export const CPUSYS_TRACER_NAME = 'cpusys';
 
 /** tracer_data of a cpusys event: HUATUO's five fields, then our documented extras. */
-export interface CpuSysEventData extends EventProfile {
+export interface CpuSysEventData extends EventProfile, BeforeFields {
   system_percent: number;
   system_percent_threshold: number;
   system_percent_delta: number;
@@ -65,6 +66,7 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
         continue;
       }
       const time = Date.now();
+      const before = beforeForEvent(ctx, time);
       const profile = await this.capture(settings, ctx.signal);
       const data: CpuSysEventData = {
         system_percent: observation.percent,
@@ -72,6 +74,7 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
         system_percent_delta: observation.delta,
         system_percent_delta_threshold: settings.deltaSysThreshold,
         ...profile,
+        ...(await before),
       };
       await ctx.save({ time, data });
       ctx.logger.info('cpusys captured', { system_percent: observation.percent, delta: observation.delta, samples: profile.profile?.samples ?? 0 });
@@ -82,6 +85,7 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
   async trigger(request: TriggerRequest, ctx: TracerContext<CpuSysSettings>): Promise<void> {
     const settings = ctx.config;
     const time = Date.now();
+    const lookback = beforeForEvent(ctx, time);
     const before = await readProcStat(settings.procRoot);
     const profile = await this.capture(settings, ctx.signal);
     const after = await readProcStat(settings.procRoot);
@@ -94,6 +98,7 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
       system_percent_delta: this.lastPercent === undefined ? 0 : percent - this.lastPercent,
       system_percent_delta_threshold: settings.deltaSysThreshold,
       ...profile,
+      ...(await lookback),
       reason: request.reason ?? 'manual',
     };
     await ctx.save({ time, data });
