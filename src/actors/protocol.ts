@@ -5,6 +5,7 @@
 // supervisor races each against the actor's exit and a timeout (a call pending on a dead
 // actor never settles on its own). Data (events, metric samples) is batched.
 import type { SerializedError } from '../common/coded-error.js';
+import type { IsolateMemory } from '../common/memory-usage.js';
 import type { CooldownEntry, EventInput } from '../storage/protocol.js';
 import type { LookbackAnswer, MetricSample, TriggerRequest } from './tracer-api.js';
 
@@ -102,6 +103,8 @@ export type FromActor =
   | { type: 'reply'; id: number; ok: false; error: SerializedError }
   | { type: 'events'; batchId: number; events: EventInput[] }
   | { type: 'metrics'; samples: MetricSample[]; time: number }
+  /** On every metrics tick: this isolate's heap and the process's RSS (status --verbose). */
+  | { type: 'memory'; memory: IsolateMemory }
   /** On every metrics tick while the actor has (or had) BPF objects: per-program totals. */
   | { type: 'bpf-stats'; programs: BpfProgramStat[]; time: number }
   | ActorHeartbeat

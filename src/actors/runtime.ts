@@ -13,6 +13,7 @@ import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
 import { eventDataJson } from '../storage/document.js';
 import { currentThreadId, readProcessCpuSeconds } from '../common/cpu-time.js';
+import { isolateMemory } from '../common/memory-usage.js';
 import { faultInjectionEnabled, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type ControlCall, type FaultKind, type FromActor, type ToActor } from './protocol.js';
 import { testAddonPath } from '../paths.js';
 import {
@@ -118,6 +119,8 @@ class TracerActor {
     // BPF run statistics ride the same tick for every tracer (a tracer without Flag.Metric
     // still has programs worth watching); nothing is sent until it opens a BPF object.
     this.timers.push(setInterval(() => this.reportBpfStats(), this.init.metricsIntervalMs));
+    // Memory on the same tick, for every actor: what grows shows per isolate in status --verbose.
+    this.timers.push(setInterval(() => this.transport.send({ type: 'memory', memory: isolateMemory() }), this.init.metricsIntervalMs));
     this.transport.send({ type: 'ready', flags: attr.flags, interval: attr.interval, hasTrigger: typeof attr.tracer.trigger === 'function' });
   }
 

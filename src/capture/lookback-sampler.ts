@@ -2,7 +2,7 @@
 // its ring into a LookbackWindow on a 1 s timer (the program submits without waking us,
 // so the steady cost is one ring read per second, not one wake-up per sample).
 import { BpfObject, type RingBuffer } from '../native/index.js';
-import { LOOKBACK_OBJECT, LOOKBACK_PROGRAM, LOOKBACK_RING, decodeLookbackSample, lookbackSampleLayout } from '../native/bpf/lookback.js';
+import { LOOKBACK_OBJECT, LOOKBACK_PROGRAM, LOOKBACK_RING, decodeLookbackSampleRaw, lookbackSampleKey, lookbackSampleLayout } from '../native/bpf/lookback.js';
 import { onlineCpuCount } from '../containers/cgroup-files.js';
 import { CaptureError } from './errors.js';
 import { LookbackWindow, type LookbackSlice, type LookbackWindowStats } from './lookback-window.js';
@@ -96,6 +96,12 @@ export class LookbackSampler {
     };
   }
 
+  /** The program's invocations and kernel run time (counted only while bpf_enable_stats is held). */
+  bpfRunTime(): { runs: number; ns: number } {
+    const p = this.#closed ? undefined : this.#object.programStats().find((s) => s.name === LOOKBACK_PROGRAM);
+    return { runs: Number(p?.runCount ?? 0n), ns: Number(p?.runTimeNs ?? 0n) };
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -106,8 +112,8 @@ export class LookbackSampler {
     // bpf_ktime_get_ns and process.hrtime are both CLOCK_MONOTONIC: one offset per batch.
     const offsetMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
     for (const buf of records) {
-      const r = decodeLookbackSample(buf);
-      this.#window.add(r, Number(r.timeNs) / 1e6 + offsetMs);
+      const timeMs = Number(buf.readBigUInt64LE(0)) / 1e6 + offsetMs;
+      this.#window.addKeyed(lookbackSampleKey(buf), timeMs, () => decodeLookbackSampleRaw(buf));
     }
     this.#received += records.length;
     this.#window.prune(Date.now());

@@ -6,6 +6,39 @@
 // Pure (no BPF, no /proc): the sampler feeds it, tests drive it directly.
 import type { LookbackRecord } from '../native/bpf/lookback.js';
 
+/**
+ * A stack as the interned form keeps it: the raw little-endian u64 frames, one Buffer per
+ * stack instead of an array of BigInts (a busy host has mostly distinct stacks at 19 Hz, so
+ * most samples intern one; 64 heap numbers each kept the GC busy). Decoded only by slice().
+ */
+export interface RawLookbackRecord {
+  cgroupId: bigint;
+  tgid: number;
+  comm: string;
+  kernel: Buffer;
+  user: Buffer;
+  kernelLost: boolean;
+  userLost: boolean;
+}
+
+function framesBuffer(ips: readonly (bigint | number)[]): Buffer {
+  const b = Buffer.allocUnsafe(ips.length * 8);
+  ips.forEach((ip, i) => b.writeBigUInt64LE(BigInt(ip), i * 8));
+  return b;
+}
+
+function hexFrames(b: Buffer): string[] {
+  const out: string[] = new Array(b.length / 8);
+  for (let i = 0; i < out.length; i++) out[i] = b.readBigUInt64LE(i * 8).toString(16);
+  return out;
+}
+
+function numberFrames(b: Buffer): number[] {
+  const out: number[] = new Array(b.length / 8);
+  for (let i = 0; i < out.length; i++) out[i] = Number(b.readBigUInt64LE(i * 8));
+  return out;
+}
+
 export interface LookbackWindowOptions {
   /** How much history to keep; default 30 000 ms. */
   retentionMs?: number;
@@ -21,8 +54,8 @@ interface InternedStack {
   cgroupId: string;
   tgid: number;
   comm: string;
-  kernel: bigint[];
-  user: number[];
+  kernel: Buffer;
+  user: Buffer;
   kernelLost: boolean;
   userLost: boolean;
   /** Buckets holding a count of it. */
@@ -93,11 +126,21 @@ export class LookbackWindow {
     this.maxStacks = options.maxStacks ?? 8192;
   }
 
-  /** Adds one sample taken at `timeMs` (epoch ms). Samples may arrive slightly out of order. */
+  /** Adds one decoded sample taken at `timeMs` (epoch ms). */
   add(record: LookbackRecord, timeMs: number): void {
+    const key = `${record.cgroupId}\u0000${record.tgid}\u0000${record.comm}\u0000${record.kernelLost ? 'L' : record.kernel.join(',')}\u0000${record.userLost ? 'L' : record.user.join(',')}`;
+    this.addKeyed(key, timeMs, () => ({ ...record, kernel: framesBuffer(record.kernel), user: framesBuffer(record.user) }));
+  }
+
+  /**
+   * Adds one sample by an identity key the caller derived cheaply (the sampler: the raw
+   * record bytes). `decode` runs only for a stack not interned yet: a steady host repeats
+   * most stacks, so most samples cost a string key and a map lookup, no BigInt at all.
+   * Samples may arrive slightly out of order.
+   */
+  addKeyed(key: string, timeMs: number, decode: () => RawLookbackRecord): void {
     const bucket = this.#bucketFor(timeMs);
     bucket.samples++;
-    const key = `${record.cgroupId}\u0000${record.tgid}\u0000${record.comm}\u0000${record.kernelLost ? 'L' : record.kernel.join(',')}\u0000${record.userLost ? 'L' : record.user.join(',')}`;
     let stack = this.#stacks.get(key);
     if (stack === undefined) {
       if (this.#stacks.size >= this.maxStacks) {
@@ -105,9 +148,10 @@ export class LookbackWindow {
         this.#overflowTotal++;
         return;
       }
+      const record = decode();
       stack = { key, cgroupId: String(record.cgroupId), tgid: record.tgid, comm: record.comm, kernel: record.kernel, user: record.user, kernelLost: record.kernelLost, userLost: record.userLost, refs: 0 };
       this.#stacks.set(key, stack);
-      this.#frames += record.kernel.length + record.user.length;
+      this.#frames += (record.kernel.length + record.user.length) / 8;
     }
     const n = bucket.counts.get(stack);
     if (n === undefined) {
@@ -151,7 +195,7 @@ export class LookbackWindow {
     }
     const stacks: SliceStack[] = [];
     for (const [s, count] of merged) {
-      stacks.push({ cgroupId: s.cgroupId, tgid: s.tgid, comm: s.comm, kernel: s.kernel.map((ip) => ip.toString(16)), user: s.user, kernelLost: s.kernelLost, userLost: s.userLost, count });
+      stacks.push({ cgroupId: s.cgroupId, tgid: s.tgid, comm: s.comm, kernel: hexFrames(s.kernel), user: numberFrames(s.user), kernelLost: s.kernelLost, userLost: s.userLost, count });
     }
     const first = this.#buckets[0]?.startMs;
     return {
@@ -195,6 +239,6 @@ export class LookbackWindow {
 
   #forget(stack: InternedStack): void {
     this.#stacks.delete(stack.key);
-    this.#frames -= stack.kernel.length + stack.user.length;
+    this.#frames -= (stack.kernel.length + stack.user.length) / 8;
   }
 }

@@ -30,3 +30,21 @@ export interface Readiness {
   ready: boolean;
   notReady: { name: string; kind: string; state: string; reason: string | null }[];
 }
+
+/** One isolate's memory (bytes); processRss is the whole process's RSS. */
+export interface IsolateMemoryView {
+  heapUsed: number;
+  heapTotal: number;
+  heapLimit: number;
+  external: number;
+  arrayBuffers: number;
+  processRss: number;
+  time: number;
+}
+
+/** GET /api/v1/status/memory */
+export interface MemoryStatus {
+  main: IsolateMemoryView | null;
+  lookback: ({ state: string; reason?: string } & Record<string, unknown>) | null;
+  actors: Array<{ name: string; kind: string; isolation: string; state: string; memory: IsolateMemoryView | null }>;
+}

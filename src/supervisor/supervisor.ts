@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { TriggerRequest } from '../actors/tracer-api.js';
 import type { EventInput, EventQuery } from '../storage/protocol.js';
 import { CooldownLedger, type CooldownDecision } from './cooldown-ledger.js';
+import { isolateMemory } from '../common/memory-usage.js';
 import { LookbackHost, type LookbackSettings, type LookbackStatus } from './lookback-host.js';
 import { SupervisorError } from './errors.js';
 import type { StorageSpec, TracerSpec } from './spec.js';
@@ -94,6 +95,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       startedAt: this.startedAt,
       actors: [this.storage.status(), ...[...this.tracers.values()].map((t) => t.status())],
       mailbox: { queuedEvents: this.storage.queuedEvents, droppedEvents: this.storage.droppedEvents },
+      main: isolateMemory(),
+      lookback: this.lookbackHost.status(),
     };
   }
 

@@ -273,6 +273,9 @@ export class TracerChild {
       case 'bpf-stats':
         inst.bpfPrograms = msg.programs;
         return;
+      case 'memory':
+        this.st.memory = msg.memory;
+        return;
       case 'cooldown':
         void this.deps.cooldown(this.name, msg.op, msg.key, msg.seconds).then((d) => {
           if (d.armed) this.st.hits++;

@@ -63,3 +63,37 @@ export function decodeLookbackSample(buf: Buffer): LookbackRecord {
     userLost: ubytes < 0 && ubytes !== -14,
   };
 }
+
+/**
+ * The identity of a sample's stacks as a string, straight from the record bytes: cgroup,
+ * tgid, both lengths, comm and the written frames (the time and the thread id left out, so
+ * samples of one stack in one process share it). No BigInt is created.
+ */
+export function lookbackSampleKey(buf: Buffer): string {
+  const kbytes = Math.max(0, Math.min(LOOKBACK_STACK_DEPTH * 8, buf.readInt32LE(24)));
+  const ubytes = Math.max(0, Math.min(LOOKBACK_STACK_DEPTH * 8, buf.readInt32LE(28)));
+  return buf.toString('latin1', 8, 16) + buf.toString('latin1', 20, 48) + buf.toString('latin1', OFF_KIPS, OFF_KIPS + kbytes) + '|' + buf.toString('latin1', OFF_UIPS, OFF_UIPS + ubytes);
+}
+
+/** The record with its frames left as raw bytes (copied out of the ring): no BigInt per frame. */
+export function decodeLookbackSampleRaw(buf: Buffer): { cgroupId: bigint; tgid: number; comm: string; kernel: Buffer; user: Buffer; kernelLost: boolean; userLost: boolean } {
+  const kbytes = buf.readInt32LE(24);
+  const ubytes = buf.readInt32LE(28);
+  const nul = buf.indexOf(0, 32);
+  const bytes = (n: number): number => Math.max(0, Math.min(LOOKBACK_STACK_DEPTH, Math.floor(n / 8))) * 8;
+  // Own memory (not Buffer.from, whose small copies share 8 KB pool slabs a kept stack would pin).
+  const copy = (offset: number, n: number): Buffer => {
+    const out = Buffer.allocUnsafeSlow(n);
+    buf.copy(out, 0, offset, offset + n);
+    return out;
+  };
+  return {
+    cgroupId: buf.readBigUInt64LE(8),
+    tgid: buf.readUInt32LE(20),
+    comm: buf.toString('utf8', 32, nul === -1 || nul > 48 ? 48 : nul),
+    kernel: copy(OFF_KIPS, bytes(kbytes)),
+    user: copy(OFF_UIPS, bytes(ubytes)),
+    kernelLost: kbytes < 0 && kbytes !== -14,
+    userLost: ubytes < 0 && ubytes !== -14,
+  };
+}
