@@ -19,37 +19,30 @@ export interface LookbackProfile {
   symbolization?: SymbolizeStats;
 }
 
+/** Numbers each distinct stack once into `table` (id -> frames); a lost or empty stack is a StackRef of its own. */
+function stackInterner<In extends Array<string | number>, Out>(table: Array<[number, Out]>, frames: (ips: In) => Out): (lost: boolean, ips: In) => StackRef {
+  const ids = new Map<string, number>();
+  return (lost, ips) => {
+    if (lost) return 'lost';
+    if (ips.length === 0) return 'none';
+    const key = ips.join(',');
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(key, id);
+      table.push([id, frames(ips)]);
+    }
+    return id;
+  };
+}
+
 /** The symbolization job of a slice (pure except for the maps snapshots). */
 export function lookbackJob(slice: LookbackSlice, snapshot: (tgid: number) => ProcessMaps | undefined = snapshotMaps): SymbolizeJob {
-  const kernelIds = new Map<string, number>();
-  const userIds = new Map<string, number>();
   const kernelStacks: Array<[number, bigint[]]> = [];
   const userStacks: Array<[number, number[]]> = [];
   const samples: RawSample[] = [];
-  const kernelRef = (lost: boolean, ips: string[]): StackRef => {
-    if (lost) return 'lost';
-    if (ips.length === 0) return 'none';
-    const key = ips.join(',');
-    let id = kernelIds.get(key);
-    if (id === undefined) {
-      id = kernelIds.size;
-      kernelIds.set(key, id);
-      kernelStacks.push([id, ips.map((ip) => BigInt(`0x${ip}`))]);
-    }
-    return id;
-  };
-  const userRef = (lost: boolean, ips: number[]): StackRef => {
-    if (lost) return 'lost';
-    if (ips.length === 0) return 'none';
-    const key = ips.join(',');
-    let id = userIds.get(key);
-    if (id === undefined) {
-      id = userIds.size;
-      userIds.set(key, id);
-      userStacks.push([id, ips]);
-    }
-    return id;
-  };
+  const kernelRef = stackInterner(kernelStacks, (ips: string[]) => ips.map((ip) => BigInt(`0x${ip}`)));
+  const userRef = stackInterner(userStacks, (ips: number[]) => ips);
   const withUser = new Set<number>();
   for (const s of slice.stacks) {
     const user = userRef(s.userLost, s.user);

@@ -1,4 +1,6 @@
 // The shapes the agent's API answers with (docs/http-api.md), as the CLI reads them.
+import type { IsolateMemory } from '../common/memory-usage.js';
+
 export interface TracerView {
   name: string;
   state: string;
@@ -32,15 +34,7 @@ export interface Readiness {
 }
 
 /** One isolate's memory (bytes); processRss is the whole process's RSS. */
-export interface IsolateMemoryView {
-  heapUsed: number;
-  heapTotal: number;
-  heapLimit: number;
-  external: number;
-  arrayBuffers: number;
-  processRss: number;
-  time: number;
-}
+export type IsolateMemoryView = IsolateMemory;
 
 /** GET /api/v1/status/memory */
 export interface MemoryStatus {
