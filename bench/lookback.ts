@@ -1,6 +1,6 @@
 // The look-back sampler's steady cost and the agent's memory after captures (issue 14
 // items 6 and 8).
-//   node dist/bench/lookback.js [--rounds 3] [--window 10] [--settle 20] [--captures 20] [--skip-agent]
+//   node dist/bench/lookback.js [--rounds 3] [--window 10] [--settle 20] [--captures 20] [--parts isolated,agent,rss]
 // 1. In isolation: this process with the sampler on (19 Hz, every CPU, 30 s window) vs off,
 //    rounds interleaved; CPU from process.cpuUsage (the 1 s ring drains, decoding, the
 //    window) plus the BPF program's kernel run time (bpf_enable_stats). % of one core.
@@ -28,7 +28,8 @@ export interface LookbackBenchOptions {
   windowSeconds: number;
   settleSeconds: number;
   captures: number;
-  agent: boolean;
+  /** Which parts to run; default all three. */
+  parts: ReadonlyArray<'isolated' | 'agent' | 'rss'>;
   progress?: Progress;
 }
 
@@ -89,9 +90,9 @@ async function trigger(agent: RunningAgent, token: string): Promise<void> {
 
 export async function runLookbackBench(o: LookbackBenchOptions): Promise<LookbackBenchResult> {
   const r: LookbackBenchResult = { isolatedOn: [], isolatedOff: [], isolatedBpf: [], agentOn: [], agentOff: [], capturesDone: 0 };
-  const stats = enableBpfStats();
+  const stats = o.parts.includes('isolated') ? enableBpfStats() : undefined;
   try {
-    for (let round = 0; round < o.rounds; round++) {
+    for (let round = 0; stats !== undefined && round < o.rounds; round++) {
       // Alternate which mode goes first, so neither always follows the other.
       for (const on of round % 2 === 0 ? [true, false] : [false, true]) {
         o.progress?.step(`isolated round ${round + 1}/${o.rounds}: sampler ${on ? 'on' : 'off'} (${o.windowSeconds} s)`);
@@ -105,15 +106,15 @@ export async function runLookbackBench(o: LookbackBenchOptions): Promise<Lookbac
       }
     }
   } finally {
-    stats.close();
+    stats?.close();
   }
-  if (!o.agent) return r;
-  for (let round = 0; round < o.rounds; round++) {
+  for (let round = 0; o.parts.includes('agent') && round < o.rounds; round++) {
     for (const on of round % 2 === 0 ? [true, false] : [false, true]) {
       o.progress?.step(`agent round ${round + 1}/${o.rounds}: look-back ${on ? 'on' : 'off'} (settle ${o.settleSeconds} s, window ${o.windowSeconds} s)`);
       (on ? r.agentOn : r.agentOff).push(await agentRound(on, o));
     }
   }
+  if (!o.parts.includes('rss')) return r;
   o.progress?.step(`agent: ${o.captures} cpusys captures of 1 s`);
   const agent = await startAgent({ config: { tracers: { cpusys: { settings: { captureSeconds: 1 } } } } });
   try {
@@ -126,8 +127,9 @@ export async function runLookbackBench(o: LookbackBenchOptions): Promise<Lookbac
       r.capturesDone++;
       peak = Math.max(peak, rssOf(agent.pid)?.total ?? 0);
     }
-    // Let the pool's idle timeout and V8's memory reducer run, as they would between events.
-    await sleep(o.settleSeconds * 1000);
+    // Let the pool's idle timeout (30 s) and the malloc trim after it run, and V8's memory
+    // reducer, as they would between events.
+    await sleep(Math.max(o.settleSeconds, 35) * 1000);
     r.rssAfterCaptures = rssOf(agent.pid)?.total;
     r.rssPeak = Math.max(peak, r.rssAfterCaptures ?? 0);
   } finally {
@@ -164,7 +166,7 @@ export const lookbackBenchmark: Benchmark = {
       windowSeconds: options.quick ? 5 : 20,
       settleSeconds: options.quick ? 10 : 30,
       captures: 20,
-      agent: true,
+      parts: ['isolated', 'agent', 'rss'],
       progress: options.progress,
     });
     return {
@@ -185,7 +187,7 @@ async function main(): Promise<void> {
       window: { type: 'string', default: '10' },
       settle: { type: 'string', default: '20' },
       captures: { type: 'string', default: '20' },
-      'skip-agent': { type: 'boolean', default: false },
+      parts: { type: 'string', default: 'isolated,agent,rss' },
     },
   });
   const int = (name: string, v: string): number => {
@@ -197,7 +199,10 @@ async function main(): Promise<void> {
     windowSeconds: int('window', values.window!),
     settleSeconds: int('settle', values.settle!),
     captures: int('captures', values.captures!),
-    agent: values['skip-agent'] !== true,
+    parts: values.parts!.split(',').map((p) => {
+      if (p !== 'isolated' && p !== 'agent' && p !== 'rss') throw badOption('--parts', `expected isolated, agent and/or rss, got "${p}"`);
+      return p;
+    }),
     progress: stderrProgress('lookback:'),
   });
   console.log('| figure | median | runs |');
