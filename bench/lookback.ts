@@ -142,9 +142,11 @@ const MB = 1024 * 1024;
 
 function figuresOf(r: LookbackBenchResult): Figure[] {
   const out: Figure[] = [];
-  const cost = r.isolatedOn.map((x, i) => x - (r.isolatedOff[i] ?? 0));
-  out.push(figure('look-back cost in isolation (on − off), % of one core', '%', cost, { target: { on: 'value', op: '<=', value: 0.5 } }));
-  out.push(figure('look-back BPF program (kernel), % of one core', '%', r.isolatedBpf));
+  if (r.isolatedOn.length > 0) {
+    const cost = r.isolatedOn.map((x, i) => x - (r.isolatedOff[i] ?? 0));
+    out.push(figure('look-back cost in isolation (on − off), % of one core', '%', cost, { target: { on: 'value', op: '<=', value: 0.5 } }));
+    out.push(figure('look-back BPF program (kernel), % of one core', '%', r.isolatedBpf));
+  }
   if (r.agentOn.length > 0) {
     out.push(figure('agent CPU, look-back on, % of one core', '%', r.agentOn, { target: { on: 'value', op: '<=', value: 1 } }));
     out.push(figure('agent CPU, look-back off, % of one core', '%', r.agentOff));
@@ -208,7 +210,7 @@ async function main(): Promise<void> {
   console.log('| figure | median | runs |');
   console.log('|---|---|---|');
   for (const f of figuresOf(r)) console.log(`| ${f.name} | ${fmt(median(f.runs), 2)} ${f.unit} | ${f.runs.map((x) => fmt(x, 2)).join(', ')} |`);
-  console.log(`\nisolated on: ${r.isolatedOn.map((x) => fmt(x, 2)).join(', ')} %; off: ${r.isolatedOff.map((x) => fmt(x, 2)).join(', ')} %`);
+  if (r.isolatedOn.length > 0) console.log(`\nisolated on: ${r.isolatedOn.map((x) => fmt(x, 2)).join(', ')} %; off: ${r.isolatedOff.map((x) => fmt(x, 2)).join(', ')} %`);
 }
 
 if (isEntry(import.meta.url)) {
