@@ -55,3 +55,29 @@ test('with the sampler disabled the event says why it has no before', async (t) 
   assert.equal(fields.before, undefined);
   assert.match(fields.before_error?.message ?? '', /disabled/);
 });
+
+test('cpusys attaches before (look-back) next to after (its capture) on a manual trigger', async (t) => {
+  const { LookbackHost } = await import('../../src/supervisor/lookback-host.js');
+  const { CpuSysTracer } = await import('../../src/actors/tracers/cpusys/index.js');
+  const { cpuSysSettingsSchema } = await import('../../src/actors/tracers/cpusys/config.js');
+  const { testContext } = await import('../support/tracer-context.js');
+  const { closeCapturePool } = await import('../../src/capture/index.js');
+  const host = new LookbackHost({ enabled: true, frequency: 49, seconds: 30 });
+  assert.equal(await host.start(), undefined);
+  const abort = new AbortController();
+  const base = testContext('cpusys', cpuSysSettingsSchema.parse({ captureSeconds: 1 }), abort.signal);
+  t.after(async () => {
+    abort.abort();
+    host.stop();
+    base.closeAll();
+    await closeCapturePool();
+  });
+  const ctx = { ...base, lookback: async ({ fromMs, toMs, cgroupId }: { fromMs: number; toMs: number; cgroupId?: string }) => host.answer(fromMs, toMs, cgroupId) };
+  await sleep(2000);
+  await new CpuSysTracer().trigger({ reason: 'test' }, ctx);
+  const data = base.saved[0]!.data as { flamedata: unknown[]; before?: { samples: number; frequency: number; flamedata: Array<{ label: string }> }; before_error?: unknown };
+  assert.equal(data.before_error, undefined, JSON.stringify(data.before_error));
+  assert.ok(data.flamedata.length > 1, 'the after profile');
+  assert.equal(data.before?.frequency, 49);
+  assert.ok((data.before?.samples ?? 0) > 0 && data.before?.flamedata[0]?.label === 'all', 'the before profile');
+});
