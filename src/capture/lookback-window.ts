@@ -4,22 +4,11 @@
 // saw it; a bucket older than the retention is dropped with the stacks only it used. The
 // number of distinct stacks is bounded: past the bound, new stacks are counted, not kept.
 // Pure (no BPF, no /proc): the sampler feeds it, tests drive it directly.
-import type { LookbackRecord } from '../native/bpf/lookback.js';
+import type { LookbackRecord, RawLookbackRecord } from '../native/bpf/lookback.js';
 
-/**
- * A stack as the interned form keeps it: the raw little-endian u64 frames, one Buffer per
- * stack instead of an array of BigInts (a busy host has mostly distinct stacks at 19 Hz, so
- * most samples intern one; 64 heap numbers each kept the GC busy). Decoded only by slice().
- */
-export interface RawLookbackRecord {
-  cgroupId: bigint;
-  tgid: number;
-  comm: string;
-  kernel: Buffer;
-  user: Buffer;
-  kernelLost: boolean;
-  userLost: boolean;
-}
+// Interned stacks keep the raw little-endian u64 frames (RawLookbackRecord), one Buffer per
+// stack instead of an array of BigInts: a busy host has mostly distinct stacks at 19 Hz, so
+// most samples intern one, and 64 heap numbers each kept the GC busy. slice() decodes them.
 
 function framesBuffer(ips: readonly (bigint | number)[]): Buffer {
   const b = Buffer.allocUnsafe(ips.length * 8);
@@ -48,16 +37,10 @@ export interface LookbackWindowOptions {
   maxStacks?: number;
 }
 
-interface InternedStack {
+interface InternedStack extends Omit<RawLookbackRecord, 'cgroupId'> {
   key: string;
   /** v2 cgroup id, decimal */
   cgroupId: string;
-  tgid: number;
-  comm: string;
-  kernel: Buffer;
-  user: Buffer;
-  kernelLost: boolean;
-  userLost: boolean;
   /** Buckets holding a count of it. */
   refs: number;
 }

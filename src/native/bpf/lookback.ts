@@ -75,8 +75,19 @@ export function lookbackSampleKey(buf: Buffer): string {
   return buf.toString('latin1', 8, 16) + buf.toString('latin1', 20, 48) + buf.toString('latin1', OFF_KIPS, OFF_KIPS + kbytes) + '|' + buf.toString('latin1', OFF_UIPS, OFF_UIPS + ubytes);
 }
 
-/** The record with its frames left as raw bytes (copied out of the ring): no BigInt per frame. */
-export function decodeLookbackSampleRaw(buf: Buffer): { cgroupId: bigint; tgid: number; comm: string; kernel: Buffer; user: Buffer; kernelLost: boolean; userLost: boolean } {
+/** A sample with its frames left as raw little-endian u64 bytes: no BigInt per frame. */
+export interface RawLookbackRecord {
+  cgroupId: bigint;
+  tgid: number;
+  comm: string;
+  kernel: Buffer;
+  user: Buffer;
+  kernelLost: boolean;
+  userLost: boolean;
+}
+
+/** The record with its frames left as raw bytes (copied out of the ring). */
+export function decodeLookbackSampleRaw(buf: Buffer): RawLookbackRecord {
   const kbytes = buf.readInt32LE(24);
   const ubytes = buf.readInt32LE(28);
   const nul = buf.indexOf(0, 32);
