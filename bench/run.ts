@@ -11,6 +11,7 @@ import { repoRoot } from '../src/paths.js';
 import { detectionBenchmark } from './detection.js';
 import { badOption } from './errors.js';
 import { hotpathBenchmark } from './hotpath.js';
+import { lookbackBenchmark } from './lookback.js';
 import { installSignalCleanup, runAllCleanups } from './lib/cleanup.js';
 import { machineInfo } from './lib/machine.js';
 import { stderrProgress } from './lib/progress.js';
@@ -32,6 +33,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   waitrateBenchmark,
   nativeBenchmark,
   detectionBenchmark,
+  lookbackBenchmark,
 ];
 
 const usage = `usage: node dist/bench/run.js [--runs N] [--quick] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--out DIR]`;

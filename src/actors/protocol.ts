@@ -5,8 +5,9 @@
 // supervisor races each against the actor's exit and a timeout (a call pending on a dead
 // actor never settles on its own). Data (events, metric samples) is batched.
 import type { SerializedError } from '../common/coded-error.js';
+import type { IsolateMemory } from '../common/memory-usage.js';
 import type { CooldownEntry, EventInput } from '../storage/protocol.js';
-import type { MetricSample, TriggerRequest } from './tracer-api.js';
+import type { LookbackAnswer, MetricSample, TriggerRequest } from './tracer-api.js';
 
 export type Isolation = 'thread' | 'process';
 
@@ -91,6 +92,8 @@ export type ToActor =
   | { type: 'stored'; batchId: number; tracerIds: string[] }
   | { type: 'store-failed'; batchId: number; error: SerializedError }
   | { type: 'cooldown-result'; id: number; ready: boolean; until: number; armed: boolean }
+  /** The look-back slice asked for by a `lookback` request (or why there is none). */
+  | { type: 'lookback-result'; id: number; answer: LookbackAnswer }
   /** Soak tests only (faultInjectionEnabled): crash this actor in the given way. */
   | { type: 'inject-fault'; kind: FaultKind }
   /** Thread isolation: the loop showed no idle time; answer with a heartbeat (liveness.ts). */
@@ -103,10 +106,14 @@ export type FromActor =
   | { type: 'reply'; id: number; ok: false; error: SerializedError }
   | { type: 'events'; batchId: number; events: EventInput[] }
   | { type: 'metrics'; samples: MetricSample[]; time: number }
+  /** On every metrics tick: this isolate's heap and the process's RSS (status --verbose). */
+  | { type: 'memory'; memory: IsolateMemory }
   /** On every metrics tick while the actor has (or had) BPF objects: per-program totals. */
   | { type: 'bpf-stats'; programs: BpfProgramStat[]; time: number }
   | ActorHeartbeat
   | { type: 'cooldown'; id: number; op: 'check' | 'arm' | 'try-arm'; key: string; seconds: number }
+  /** The samples the supervisor's look-back sampler holds for [fromMs, toMs) (the `before` profile). */
+  | { type: 'lookback'; id: number; fromMs: number; toMs: number; cgroupId?: string }
   /** start() returned normally: the actor waits `interval` and calls it again. */
   | { type: 'start-returned'; nextStartInMs: number }
   /** Kernel support missing (or an invalid registration): do not restart. */

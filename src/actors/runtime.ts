@@ -13,11 +13,12 @@ import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
 import { eventDataJson, MAX_EVENT_DATA_BYTES, oversizeJsonBytes } from '../storage/document.js';
 import { currentThreadId, readProcessCpuSeconds } from '../common/cpu-time.js';
+import { isolateMemory } from '../common/memory-usage.js';
 import { faultInjectionEnabled, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type ControlCall, type FaultKind, type FromActor, type ToActor } from './protocol.js';
 import { testAddonPath } from '../paths.js';
 import {
   Flag, getRegistration, validateAttr,
-  type CooldownApi, type CooldownState, type Logger, type TracerAttr, type TracerContext,
+  type CooldownApi, type LookbackAnswer, type CooldownState, type Logger, type TracerAttr, type TracerContext,
 } from './tracer-api.js';
 import type { ActorTransport } from './transport.js';
 import type { BpfObject } from '../native/index.js';
@@ -77,6 +78,8 @@ class TracerActor {
   private bpfStatsHandle: { close(): void } | undefined;
   private bpfStatsFailed = false;
   private readonly cooldownWaiters = new Map<number, (s: { ready: boolean; until: number; armed: boolean }) => void>();
+  private readonly lookbackWaiters = new Map<number, (answer: LookbackAnswer) => void>();
+  private nextLookbackId = 1;
   private nextCooldownId = 1;
   private runLoop: Promise<void> | undefined;
   private triggerInFlight: Promise<void> | undefined;
@@ -125,6 +128,8 @@ class TracerActor {
     // BPF run statistics ride the same tick for every tracer (a tracer without Flag.Metric
     // still has programs worth watching); nothing is sent until it opens a BPF object.
     this.timers.push(setInterval(() => this.reportBpfStats(), this.init.metricsIntervalMs));
+    // Memory on the same tick, for every actor: what grows shows per isolate in status --verbose.
+    this.timers.push(setInterval(() => this.transport.send({ type: 'memory', memory: isolateMemory() }), this.init.metricsIntervalMs));
     this.transport.send({ type: 'ready', flags: attr.flags, interval: attr.interval, hasTrigger: typeof attr.tracer.trigger === 'function' });
   }
 
@@ -158,6 +163,12 @@ class TracerActor {
         const waiter = this.cooldownWaiters.get(msg.id);
         this.cooldownWaiters.delete(msg.id);
         waiter?.(msg);
+        return;
+      }
+      case 'lookback-result': {
+        const waiter = this.lookbackWaiters.get(msg.id);
+        this.lookbackWaiters.delete(msg.id);
+        waiter?.(msg.answer);
         return;
       }
       case 'ping':
@@ -373,6 +384,14 @@ class TracerActor {
     });
   }
 
+  private lookbackRequest(fromMs: number, toMs: number, cgroupId: string | undefined): Promise<LookbackAnswer> {
+    const id = this.nextLookbackId++;
+    return new Promise<LookbackAnswer>((resolve) => {
+      this.lookbackWaiters.set(id, resolve);
+      this.transport.send({ type: 'lookback', id, fromMs, toMs, ...(cgroupId === undefined ? {} : { cgroupId }) });
+    });
+  }
+
   private context(): TracerContext<unknown> {
     const name = this.init.name;
     const logger: Logger = {
@@ -403,6 +422,7 @@ class TracerActor {
       containers: null,
       logger,
       cooldown,
+      lookback: ({ fromMs, toMs, cgroupId }) => this.lookbackRequest(fromMs, toMs, cgroupId),
       save: (input) => {
         // Serialised here, once: a value JSON cannot carry fails this save, in this tracer,
         // instead of failing a whole batch in the storage actor.

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { BpfObject, BpfOpenOptions } from '../native/index.js';
 import type { ContainerRef } from '../storage/protocol.js';
+import type { LookbackSlice } from '../capture/lookback-window.js';
 import { ActorError } from './errors.js';
 
 /** Seed: tracing.FlagTracing / tracing.FlagMetric. Combine with `|`. */
@@ -59,6 +60,9 @@ export interface CooldownApi {
   tryArm(key?: string, seconds?: number): Promise<boolean>;
 }
 
+/** The look-back samples of a time range, or why there are none (sampler disabled or not attached). */
+export type LookbackAnswer = { ok: true; slice: LookbackSlice } | { ok: false; reason: string };
+
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -89,6 +93,11 @@ export interface TracerContext<Settings = unknown> {
   /** Resolves once the event is durable in storage, with its tracer_id. */
   save(input: SaveInput): Promise<string>;
   readonly cooldown: CooldownApi;
+  /**
+   * The host-wide low-rate samples the supervisor's look-back sampler kept for [fromMs, toMs):
+   * what ran *before* a trigger; `cgroupId` (v2 id, decimal) keeps one container's. Optional so hand-made test contexts need not provide it.
+   */
+  lookback?(range: { fromMs: number; toMs: number; cgroupId?: string }): Promise<LookbackAnswer>;
   readonly logger: Logger;
   /**
    * Always null, kept for tracers written against the first API: a tracer that needs

@@ -20,6 +20,9 @@ import {
 } from '../native/bpf/profile.js';
 import { CaptureError } from './errors.js';
 import { topFunctions as rankFunctions, type FlameFrame, type FoldedStack, type TopFunction } from './flamedata.js';
+import { onlineCpuCount } from '../containers/cgroup-files.js';
+import { planProfileMaps } from './map-sizing.js';
+import { checkPidNamespace, type PidNamespaceCheck } from './pid-namespace.js';
 import { snapshotMaps, type ProcessMaps } from './proc-maps.js';
 import { runSymbolizeJob } from './symbolize-pool.js';
 import type { RawSample, StackRef, SymbolizeJob, SymbolizeStats } from './symbolize.js';
@@ -60,7 +63,7 @@ export interface CaptureProfileOptions {
   cgroupMethod?: CgroupMethod;
   /** Ends the capture early; the samples so far are still symbolized and returned. */
   signal?: AbortSignal;
-  /** max_entries of the BPF maps (defaults: profile.h, 16384 each). Small values make losses (tests). */
+  /** max_entries of the BPF maps (default: planned from frequency x duration x CPUs, see map-sizing.ts). Small values make losses (tests). */
   mapSizes?: { stacks?: number; counts?: number };
   /** CPUs to sample; default every online CPU. */
   cpus?: number[];
@@ -91,6 +94,18 @@ export interface CaptureLost {
   userStacks: number;
   /** Samples not counted at all: the `counts` hash was full. */
   countsFull: number;
+  /** Samples with a kernel or user stack lost to a stack-map bucket collision (-EEXIST); part of the two above. */
+  stackCollisions: number;
+}
+
+/** How the BPF maps were sized for this capture. */
+export interface CaptureMapSizes {
+  /** frequency x duration x CPUs */
+  expectedSamples: number;
+  /** max_entries of the STACK_TRACE map */
+  stacks: number;
+  /** max_entries of the counts hash */
+  counts: number;
 }
 
 export interface ProfileCapture {
@@ -107,6 +122,9 @@ export interface ProfileCapture {
   /** Samples dropped by the BPF cgroup filter (bpf-filter method only). */
   filtered: number;
   lost: CaptureLost;
+  maps: CaptureMapSizes;
+  /** Whether the agent shares the host PID namespace (else BPF pids do not name /proc entries and user stacks stay unsymbolized). */
+  pidNamespace: PidNamespaceCheck;
   aborted: boolean;
   folded: FoldedStack[];
   flamedata: FlameFrame[];
@@ -306,9 +324,11 @@ export async function captureProfile(options: CaptureProfileOptions = {}): Promi
   const durationMs = positiveInteger('durationMs', options.durationMs, DEFAULT_DURATION_MS);
   const top = options.topFunctions ?? 20;
   if (!Number.isSafeInteger(top) || top < 0) throw new CaptureError('CAPTURE_INVALID_OPTIONS', `topFunctions must be an integer >= 0, got ${top}`);
-  const mapSizes: Record<string, number> = {};
-  if (options.mapSizes?.stacks !== undefined) mapSizes[PROFILE_STACKS_MAP] = positiveInteger('mapSizes.stacks', options.mapSizes.stacks, 1);
-  if (options.mapSizes?.counts !== undefined) mapSizes[PROFILE_COUNTS_MAP] = positiveInteger('mapSizes.counts', options.mapSizes.counts, 1);
+  const plan = planProfileMaps(frequency, durationMs, options.cpus?.length ?? onlineCpuCount());
+  const mapSizes: Record<string, number> = {
+    [PROFILE_STACKS_MAP]: positiveInteger('mapSizes.stacks', options.mapSizes?.stacks, plan.stacks),
+    [PROFILE_COUNTS_MAP]: positiveInteger('mapSizes.counts', options.mapSizes?.counts, plan.counts),
+  };
   const method = options.cgroupMethod ?? 'auto';
   if (method !== 'auto' && method !== 'perf-cgroup' && method !== 'bpf-filter') {
     throw new CaptureError('CAPTURE_INVALID_OPTIONS', `cgroupMethod must be auto, perf-cgroup or bpf-filter, got ${String(method)}`);
@@ -357,7 +377,14 @@ export async function captureProfile(options: CaptureProfileOptions = {}): Promi
     samples,
     samplesSeen: Number(stats.samples - stats.filtered),
     filtered: Number(stats.filtered),
-    lost: { kernelStacks: Number(stats.kstackLost), userStacks: Number(stats.ustackLost), countsFull: Number(stats.countsFull) },
+    lost: {
+      kernelStacks: Number(stats.kstackLost),
+      userStacks: Number(stats.ustackLost),
+      countsFull: Number(stats.countsFull),
+      stackCollisions: Number(stats.collisions),
+    },
+    maps: { expectedSamples: plan.expectedSamples, stacks: mapSizes[PROFILE_STACKS_MAP]!, counts: mapSizes[PROFILE_COUNTS_MAP]! },
+    pidNamespace: checkPidNamespace(),
     aborted,
     folded,
     flamedata,

@@ -3,6 +3,12 @@
 // tables it needs through positioned reads, so a 100 MB binary costs its symbol table,
 // not its size. Enough to turn a user-space instruction pointer into a function name.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+
+/**
+ * The most one table (symbols or strings) may claim. The largest real .symtab seen in
+ * distribution binaries is tens of MB; a bigger claim is a hostile or corrupt file.
+ */
+export const ELF_MAX_TABLE_BYTES = 256 * 1024 * 1024;
 import { ElfError } from './errors.js';
 
 const ELF_MAGIC = 0x464c457f; // "\x7fELF" read as a little-endian u32
@@ -95,8 +101,19 @@ export function readElfSymbols(path: string, options: ReadElfOptions = {}): ElfS
   }
 }
 
+/**
+ * The bytes a table may occupy: what the file really stores. A sparse file (`truncate -s
+ * 4G`, e.g. supplied by a container) has an apparent size of GBs and almost no blocks;
+ * its headers could claim a 4 GB .symtab within that size, and we would allocate it.
+ */
+function storedBytes(size: number, blocks: number): number {
+  return Math.min(size, blocks * 512);
+}
+
 function parseElf(fd: number, path: string, options: ReadElfOptions): ElfSymbolTable {
-  const fileSize = fstatSync(fd).size;
+  const st = fstatSync(fd);
+  const fileSize = st.size;
+  const tableLimit = Math.min(ELF_MAX_TABLE_BYTES, storedBytes(st.size, st.blocks));
   if (fileSize < 64) throw new ElfError('ELF_INVALID', `${path}: ${fileSize} bytes is too short for an ELF header`);
   const eh = readAt(fd, 0, 64, path);
   if (eh.readUInt32LE(0) !== ELF_MAGIC) throw new ElfError('ELF_INVALID', `${path}: not an ELF file`);
@@ -114,6 +131,8 @@ function parseElf(fd: number, path: string, options: ReadElfOptions): ElfSymbolT
 
   const loads: LoadSegment[] = [];
   if (phnum > 0) {
+    // u16 x u16: up to 4 GB claimed by 4 bytes of header.
+    if (phnum * phentsize > tableLimit) throw new ElfError('ELF_INVALID', `${path}: program headers claim ${phnum * phentsize} bytes, more than the file stores`);
     if (phentsize < 56 || !inFile(phoff, phnum * phentsize)) throw new ElfError('ELF_INVALID', `${path}: program headers out of bounds`);
     const ph = readAt(fd, phoff, phnum * phentsize, path);
     for (let i = 0; i < phnum; i++) {
@@ -125,6 +144,7 @@ function parseElf(fd: number, path: string, options: ReadElfOptions): ElfSymbolT
 
   const sections: SectionHeader[] = [];
   if (shnum > 0 && shoff > 0) {
+    if (shnum * shentsize > tableLimit) throw new ElfError('ELF_INVALID', `${path}: section headers claim ${shnum * shentsize} bytes, more than the file stores`);
     if (shentsize < 64 || !inFile(shoff, shnum * shentsize)) throw new ElfError('ELF_INVALID', `${path}: section headers out of bounds`);
     const sh = readAt(fd, shoff, shnum * shentsize, path);
     for (let i = 0; i < shnum; i++) {
@@ -146,7 +166,7 @@ function parseElf(fd: number, path: string, options: ReadElfOptions): ElfSymbolT
     if (options.only !== undefined && options.only !== source) continue;
     const table = sections.find((s) => s.type === sectionType);
     if (table === undefined) continue;
-    const functions = readFunctions(fd, path, table, sections[table.link], inFile);
+    const functions = readFunctions(fd, path, table, sections[table.link], inFile, tableLimit);
     if (functions.length > 0) return { type, loads, source, functions };
   }
   return { type, loads, source: 'none', functions: [] };
@@ -158,10 +178,15 @@ function readFunctions(
   table: SectionHeader,
   strtab: SectionHeader | undefined,
   inFile: (offset: number, size: number) => boolean,
+  tableLimit: number,
 ): ElfFunction[] {
   if (strtab === undefined) throw new ElfError('ELF_INVALID', `${path}: symbol table links to a missing string table`);
   if (!inFile(table.offset, table.size) || !inFile(strtab.offset, strtab.size)) {
     throw new ElfError('ELF_INVALID', `${path}: symbol or string table out of bounds`);
+  }
+  // Checked before any allocation: the two buffers below are the reader's only large ones.
+  if (table.size + strtab.size > tableLimit) {
+    throw new ElfError('ELF_INVALID', `${path}: symbol tables claim ${table.size + strtab.size} bytes, more than the ${tableLimit} bytes the file stores`);
   }
   const entsize = table.entsize || SYM_SIZE;
   if (entsize < SYM_SIZE) throw new ElfError('ELF_INVALID', `${path}: symbol entry size ${entsize} < ${SYM_SIZE}`);

@@ -26,6 +26,6 @@ export {
   type TopFunction,
 } from './flamedata.js';
 export { readElfSymbols, findFunction, fileOffsetToVaddr, type ElfSymbolTable, type ElfFunction, type ReadElfOptions, type LoadSegment } from './elf-symbols.js';
-export { closeCapturePool, configureCapturePool, type CapturePoolOptions } from './symbolize-pool.js';
+export { capturePoolTrims, closeCapturePool, configureCapturePool, type CapturePoolOptions } from './symbolize-pool.js';
 export { KERNEL_STACK_LOST_LABEL, USER_STACK_LOST_LABEL, UNKNOWN_LABEL, type SymbolizeStats } from './symbolize.js';
 export { CaptureError, ElfError, type CaptureErrorCode, type ElfErrorCode } from './errors.js';

@@ -17,6 +17,34 @@ type Pool = Piscina<SymbolizeJob, SymbolizeResult>;
 
 /** A promise so that concurrent first jobs share one pool while piscina loads. */
 let pool: Promise<Pool> | undefined;
+let idleTimeoutMs = 30_000;
+let trimTimer: NodeJS.Timeout | undefined;
+let trims = 0;
+
+/** How many times the pool's memory was handed back to the kernel after it went idle (tests, status). */
+export function capturePoolTrims(): number {
+  return trims;
+}
+
+/**
+ * Once the pool's worker has exited after its idle timeout, glibc still holds the pages its
+ * isolate and caches used (measured: 20 one-second captures took a process from 49 to 179 MB;
+ * the worker's exit gave back 73 MB, malloc_trim 13 MB more). Trim then, once per idle period.
+ */
+function scheduleTrim(): void {
+  if (trimTimer !== undefined) clearTimeout(trimTimer);
+  trimTimer = setTimeout(() => {
+    trimTimer = undefined;
+    void import('../native/malloc.js').then(({ trimMalloc }) => {
+      try {
+        if (trimMalloc()) trims++;
+      } catch {
+        // no addon build: nothing to trim with
+      }
+    });
+  }, idleTimeoutMs + 1000);
+  trimTimer.unref(); // never keeps a worker or the agent alive
+}
 
 /** Replaces the pool (its workers and their caches) with one using these options. */
 export async function configureCapturePool(options: CapturePoolOptions): Promise<void> {
@@ -27,11 +55,12 @@ export async function configureCapturePool(options: CapturePoolOptions): Promise
 
 async function newPool(options: CapturePoolOptions = {}): Promise<Pool> {
   const { Piscina } = await import('piscina');
+  idleTimeoutMs = options.idleTimeout ?? 30_000;
   return new Piscina<SymbolizeJob, SymbolizeResult>({
     filename: new URL('./symbolize-worker.js', import.meta.url).href,
     minThreads: 0,
     maxThreads: options.maxThreads ?? 1,
-    idleTimeout: options.idleTimeout ?? 30_000,
+    idleTimeout: idleTimeoutMs,
     name: 'default',
   });
 }
@@ -42,6 +71,8 @@ export async function runSymbolizeJob(job: SymbolizeJob): Promise<SymbolizeResul
     return await (await pool).run(job);
   } catch (err) {
     throw new CaptureError('CAPTURE_SYMBOLIZE_FAILED', `symbolization job failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    scheduleTrim();
   }
 }
 

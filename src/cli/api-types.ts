@@ -1,4 +1,6 @@
 // The shapes the agent's API answers with (docs/http-api.md), as the CLI reads them.
+import type { IsolateMemory } from '../common/memory-usage.js';
+
 export interface TracerView {
   name: string;
   state: string;
@@ -31,4 +33,14 @@ export interface Readiness {
   notReady: { name: string; kind: string; state: string; reason: string | null }[];
   /** Absent from agents older than the storage readiness model. */
   storage?: { state: 'ok' | 'degraded' | 'down'; reason?: string; code?: string; since?: string };
+}
+
+/** One isolate's memory (bytes); processRss is the whole process's RSS. */
+export type IsolateMemoryView = IsolateMemory;
+
+/** GET /api/v1/status/memory */
+export interface MemoryStatus {
+  main: IsolateMemoryView | null;
+  lookback: ({ state: string; reason?: string } & Record<string, unknown>) | null;
+  actors: Array<{ name: string; kind: string; isolation: string; state: string; memory: IsolateMemoryView | null }>;
 }

@@ -119,9 +119,10 @@ export function buildProgram(done: (status: number) => void): Command {
     .command('status')
     .description('agent health and readiness, and per tracer: state, restarts, hits, heartbeat age, cpu')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action(async (opts: { format: 'table' | 'json' }, cmd: Command) => {
+    .option('-v, --verbose', 'also memory per isolate (main thread, each actor) and the look-back window')
+    .action(async (opts: { format: 'table' | 'json'; verbose?: boolean }, cmd: Command) => {
       const { runStatus } = await import('./commands/status.js');
-      done(await runStatus(globals(cmd), opts.format));
+      done(await runStatus(globals(cmd), opts.format, opts.verbose === true));
     });
 
   const tracers = program.command('tracers').description('list, start or stop tracers');

@@ -62,6 +62,7 @@ export async function runAgent(configFile: string | undefined, options: AgentRun
   const supervisor = new Supervisor({
     storage: storageSpecFrom(config, storageModule),
     tracers: tracerSpecsFrom(config),
+    lookback: config.supervisor.lookback,
     log: (level, msg) => {
       if (levels[level] >= minLevel) console.error(`${new Date().toISOString()} ${level} ${msg}`);
     },

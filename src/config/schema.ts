@@ -114,6 +114,14 @@ export const agentConfigSchema = z.strictObject({
           mailboxMaxEvents: z.number().int().min(1).max(10_000_000).default(100_000),
         })
         .prefault({}),
+      // The look-back sampler that gives cpusys/cpuidle/dload events their `before` profile.
+      lookback: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          frequency: z.number().int().min(1).max(999).default(19),
+          seconds: z.number().int().min(5).max(600).default(30),
+        })
+        .prefault({}),
     })
     .prefault({}),
   tracers: z.strictObject(tracersShape).prefault({}),

@@ -102,3 +102,19 @@ export function foldedFromFlamedata(flamedata: readonly unknown[], where = 'flam
   while (open.length > 0) close();
   return out;
 }
+
+/**
+ * The folded stacks of the event's look-back profile (tracer_data.before.folded, issue 14
+ * item 6), or undefined when the event has none (older events, sampler off, empty window).
+ */
+export function beforeFoldedOfEvent(doc: EventDocument): FoldedStack[] | undefined {
+  const data = isRecord(doc.tracer_data) ? doc.tracer_data : {};
+  const before = isRecord(data.before) ? data.before : undefined;
+  if (before === undefined || typeof before.folded !== 'string' || before.folded.trim() === '') return undefined;
+  try {
+    const stacks = mergeFolded(parseFolded(before.folded).filter((s) => s.count > 0));
+    return stacks.length > 0 ? stacks : undefined;
+  } catch (err) {
+    throw new FlameError('FLAME_BAD_PROFILE', `event ${doc.tracer_id} (tracer ${doc.tracer_name}): tracer_data.before.folded: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -5,6 +5,7 @@ import type { FoldedStack } from '../capture/flamedata.js';
 import type { EventDocument } from '../storage/protocol.js';
 import { escapeXml } from './escape.js';
 import { renderFlameSvg, type SvgOptions } from './svg.js';
+import { DIFF_NEUTRAL_POINTS } from './diff.js';
 
 /** tracer_data keys shown as a summary only: they are the graph itself. */
 const PROFILE_KEYS = new Set(['flamedata', 'folded']);
@@ -27,20 +28,40 @@ function cut(text: string): string {
   return text.length <= MAX_FIELD_CHARS ? text : `${text.slice(0, MAX_FIELD_CHARS)}\n… (${text.length - MAX_FIELD_CHARS} more characters)`;
 }
 
+/** The look-back profile: its facts, not its frames (they are drawn in the diff graph). */
+function beforeSummary(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  const { flamedata: _f, folded: _s, ...facts } = value as Record<string, unknown>;
+  return `${JSON.stringify(facts)} (frames drawn in the differential graph below)`;
+}
+
 function profileSummary(key: string, value: unknown): string {
   if (Array.isArray(value)) return `${value.length} frames (drawn below)`;
   if (typeof value === 'string') return `${value.split('\n').filter((l) => l.trim() !== '').length} stacks (drawn below)`;
   return `${key}: ${typeof value}`;
 }
 
-export function renderEventHtml(doc: EventDocument, folded: readonly FoldedStack[], svgOptions: SvgOptions): string {
+export function renderEventHtml(doc: EventDocument, folded: readonly FoldedStack[], svgOptions: SvgOptions, before?: readonly FoldedStack[]): string {
   const { svg, tree } = renderFlameSvg(folded, { ...svgOptions, inline: true });
+  const diff = before === undefined
+    ? ''
+    : [
+        '<section class="graph diff"><h2>Before → after <small>the graph above, coloured by the change of each frame\'s share since the look-back window: ',
+        `<span class="grew">red grew</span>, <span class="shrank">blue shrank</span> (±${DIFF_NEUTRAL_POINTS} points is neutral)</small></h2>`,
+        renderFlameSvg(folded, { ...svgOptions, subtitle: `${svgOptions.subtitle ?? ''} · differential vs before`, inline: true, diffAgainst: before }).svg,
+        '</section>',
+      ].join('\n');
   const common = COMMON_FIELDS.map((k) => `<tr><th>${k}</th>${valueCell(doc[k])}</tr>`).join('\n');
   const data = typeof doc.tracer_data === 'object' && doc.tracer_data !== null && !Array.isArray(doc.tracer_data)
     ? Object.entries(doc.tracer_data as Record<string, unknown>)
     : [['tracer_data', doc.tracer_data] as [string, unknown]];
   const dataRows = data
-    .map(([k, v]) => (PROFILE_KEYS.has(k) ? `<tr><th>${escapeXml(k)}</th><td class="empty">${escapeXml(profileSummary(k, v))}</td></tr>` : `<tr><th>${escapeXml(k)}</th>${valueCell(v)}</tr>`))
+    .map(([k, v]) =>
+      PROFILE_KEYS.has(k)
+        ? `<tr><th>${escapeXml(k)}</th><td class="empty">${escapeXml(profileSummary(k, v))}</td></tr>`
+        : k === 'before' && before !== undefined
+          ? `<tr><th>before</th><td>${escapeXml(cut(beforeSummary(v)))}</td></tr>`
+          : `<tr><th>${escapeXml(k)}</th>${valueCell(v)}</tr>`)
     .join('\n');
   const title = `${doc.tracer_name} event ${doc.tracer_id}`;
   return [
@@ -61,6 +82,7 @@ export function renderEventHtml(doc: EventDocument, folded: readonly FoldedStack
     '<p class="help">Click a frame to zoom, "Reset zoom" (or Esc) to go back, Ctrl-F or / to search (text, or /regex/).</p>',
     svg,
     '</section>',
+    diff,
     `<footer>autotracer · other formats: <code>autotracer flame ${escapeXml(doc.tracer_id)} --format folded|speedscope|pprof</code></footer>`,
     '</body></html>',
     '',
@@ -78,5 +100,6 @@ const PAGE_STYLE = [
   'pre{margin:0;max-height:20em;overflow:auto;font-size:12px;white-space:pre-wrap;word-break:break-all}',
   '.graph svg{max-width:100%;height:auto;border:1px solid #ddd}',
   '.help{color:#555;margin:4px 0}',
+  '.grew{color:#c00}.shrank{color:#00c}',
   'footer{margin-top:16px;color:#666;font-size:12px}',
 ].join('');

@@ -3,14 +3,15 @@
 import { formatFolded, type FoldedStack } from '../capture/flamedata.js';
 import type { EventDocument } from '../storage/protocol.js';
 import { unknownFormat, type FlameFormat } from './formats.js';
-import { foldedOfEvent, profileMetaOf, type ProfileMeta } from './event-profile.js';
+import { beforeFoldedOfEvent, foldedOfEvent, profileMetaOf, type ProfileMeta } from './event-profile.js';
 import { renderEventHtml } from './html.js';
 import { toPprof } from './pprof.js';
 import { toSpeedscope } from './speedscope.js';
 import { renderFlameSvg, type SvgOptions } from './svg.js';
 
 export { FlameError, type FlameErrorCode } from './errors.js';
-export { foldedOfEvent, foldedFromFlamedata, profileMetaOf, type ProfileMeta } from './event-profile.js';
+export { beforeFoldedOfEvent, foldedOfEvent, foldedFromFlamedata, profileMetaOf, type ProfileMeta } from './event-profile.js';
+export { frameDeltas, pathShares, diffColor, diffClass, DIFF_NEUTRAL_POINTS, type FrameDelta } from './diff.js';
 export { renderFlameSvg, SVG_DEFAULTS, type SvgOptions } from './svg.js';
 export { toSpeedscope, type SpeedscopeFile } from './speedscope.js';
 export { toPprof } from './pprof.js';
@@ -42,7 +43,7 @@ export function renderEventFlame(doc: EventDocument, format: FlameFormat): strin
     case 'svg':
       return renderFlameSvg(folded, titleOf(meta)).svg;
     case 'html':
-      return renderEventHtml(doc, folded, titleOf(meta));
+      return renderEventHtml(doc, folded, titleOf(meta), beforeFoldedOfEvent(doc));
     case 'folded':
       return formatFolded(folded.map((s): FoldedStack => (s.stack.length === 0 ? { stack: [NO_FRAMES_LABEL], count: s.count } : s)));
     case 'speedscope':

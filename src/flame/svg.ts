@@ -5,6 +5,7 @@
 // <foreignObject> (Ctrl-F focuses it) that highlights matches and shows the matched percent.
 import type { FoldedStack } from '../capture/flamedata.js';
 import { escapeXml } from './escape.js';
+import { diffClass, diffColor, frameDeltas } from './diff.js';
 import { layoutFolded, type FrameKind, type LaidTree } from './tree.js';
 import { VIEWER_SCRIPT } from './viewer-script.js';
 
@@ -21,6 +22,11 @@ export interface SvgOptions {
   maxFrames?: number;
   /** Omit the XML declaration (for inlining in HTML). */
   inline?: boolean;
+  /**
+   * Differential view: colour each frame by the change of its share since these stacks
+   * (the event's `before`): red grew, blue shrank. The shape is still the profile's own.
+   */
+  diffAgainst?: readonly FoldedStack[];
 }
 
 export const SVG_DEFAULTS = { width: 1200, minWidthPx: 0.1, maxFrames: 20_000 } as const;
@@ -107,15 +113,20 @@ export function renderFlameSvg(folded: readonly FoldedStack[], options: SvgOptio
   out.push(`<text class="details" x="${PAD}" y="${height - 12}"> </text>\n`);
   out.push(`<text class="matched" x="${width - PAD}" y="${height - 12}"></text>\n`);
   out.push('<g class="frames">\n');
-  for (const f of tree.frames) {
+  const deltas = options.diffAgainst === undefined ? undefined : frameDeltas(tree.frames, total, options.diffAgainst);
+  for (const [i, f] of tree.frames.entries()) {
+    const delta = deltas?.[i];
     const x = PAD + f.start * scale;
     const w = f.value * scale;
     const y = height - BOTTOM - (f.depth + 1) * FRAME_H;
     const label = f.label;
+    const change = delta === undefined ? '' : `, ${delta.points >= 0 ? '+' : ''}${delta.points.toFixed(2)} points vs before (${delta.beforePercent.toFixed(2)}%)`;
     out.push(
-      `<g class="f ${f.kind}" data-s="${f.start}" data-v="${f.value}" data-d="${f.depth}">`,
-      `<title>${escapeXml(`${label} (${f.value} sample${f.value === 1 ? '' : 's'}, ${percentOf(f.value, total)}%)`)}</title>`,
-      `<rect x="${x.toFixed(2)}" y="${y}" width="${w.toFixed(2)}" height="${FRAME_H - 1}" fill="${frameColor(f.kind, label)}" rx="2"/>`,
+      delta === undefined
+        ? `<g class="f ${f.kind}" data-s="${f.start}" data-v="${f.value}" data-d="${f.depth}">`
+        : `<g class="f ${f.kind} ${diffClass(delta.points)}" data-s="${f.start}" data-v="${f.value}" data-d="${f.depth}" data-delta="${delta.points.toFixed(3)}">`,
+      `<title>${escapeXml(`${label} (${f.value} sample${f.value === 1 ? '' : 's'}, ${percentOf(f.value, total)}%${change})`)}</title>`,
+      `<rect x="${x.toFixed(2)}" y="${y}" width="${w.toFixed(2)}" height="${FRAME_H - 1}" fill="${delta === undefined ? frameColor(f.kind, label) : diffColor(delta.points)}" rx="2"/>`,
       `<text x="${(x + TEXT_PAD).toFixed(2)}" y="${y + FRAME_H - 4.5}">${escapeXml(fitLabel(label, w))}</text></g>\n`,
     );
   }

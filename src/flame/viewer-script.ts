@@ -20,7 +20,8 @@ export const VIEWER_SCRIPT = String.raw`
       s: +g.getAttribute('data-s'),
       v: +g.getAttribute('data-v'),
       d: +g.getAttribute('data-d'),
-      label: title.replace(/ \(\d+ samples?, [0-9.]+%\)$/, ''),
+      // The suffix: " (N samples, P%)", in a diff graph " (N samples, P%, +D points vs before (B%))".
+      label: title.replace(/ \(\d+ samples?, [0-9.]+%(, .*)?\)$/, ''),
       title: title
     };
   });

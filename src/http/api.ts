@@ -87,6 +87,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: 'GET', pattern: '/api/v1/tracers', auth: false,
       handler: ({ res }) => sendData(res, 200, agent.status().actors.filter((a) => a.kind === 'tracer').map(tracerView)),
     },
+    // Memory per isolate (issue 14 item 8): the main thread, each actor's heap, the process RSS.
+    { method: 'GET', pattern: '/api/v1/status/memory', auth: false, handler: ({ res }) => sendData(res, 200, memoryView(agent.status())) },
     { method: 'GET', pattern: '/api/v1/tracers/:name', auth: false, handler: ({ res, params }) => sendData(res, 200, tracerView(tracerStatus(params.name!))) },
     ...(['start', 'stop'] as const).map((action): Route => ({
       method: 'PUT', pattern: `/api/v1/tracers/:name/${action}`, auth: true,
@@ -195,6 +197,15 @@ function watch({ req, res, url }: RequestContext, deps: ApiDeps, hub: WatchHub):
   };
   req.socket.setTimeout(0);
   res.once('close', done);
+}
+
+/** Per-isolate memory and the look-back window (status --verbose). */
+function memoryView(status: AgentStatus) {
+  return {
+    main: status.main ?? null,
+    lookback: status.lookback ?? null,
+    actors: status.actors.map((a) => ({ name: a.name, kind: a.kind, isolation: a.isolation, state: a.state, memory: a.memory ?? null })),
+  };
 }
 
 /** The public view of a tracer. */

@@ -3,6 +3,8 @@
 import type { SerializedError } from '../common/coded-error.js';
 import type { Isolation } from '../actors/protocol.js';
 import type { MetricSample } from '../actors/tracer-api.js';
+import type { IsolateMemory } from '../common/memory-usage.js';
+import type { LookbackStatus } from './lookback-host.js';
 
 export type ActorState = 'starting' | 'running' | 'restarting' | 'disabled' | 'unavailable' | 'stopped';
 
@@ -55,6 +57,8 @@ export interface ActorStatus {
   metricsTime: number | undefined;
   /** BPF run statistics per program, totals across the actor's restarts (empty for storage). */
   bpfPrograms: BpfProgramTotals[];
+  /** The actor isolate's last memory report (undefined before the first, and for storage). */
+  memory: IsolateMemory | undefined;
 }
 
 /** Run count and run time of one BPF program opened through ctx.loadBpf (monotonic totals). */
@@ -71,7 +75,7 @@ export function initialActorStatus(name: string, kind: ActorStatus['kind'], isol
     name, kind, state: 'stopped', isolation, pid: undefined, restarts: 0, restartsByReason: emptyReasonCounts(),
     lastExit: undefined, lastError: undefined, stateReason: undefined, nextStartAt: undefined, hits: 0, cooldownSkips: 0,
     manualTriggers: 0, eventsSent: 0, eventsStored: 0, normalReturns: 0, heartbeatAgeMs: undefined, eventLoopUtilization: 0,
-    cpuSeconds: 0, metrics: [], metricsTime: undefined, bpfPrograms: [],
+    cpuSeconds: 0, metrics: [], metricsTime: undefined, bpfPrograms: [], memory: undefined,
   };
 }
 
@@ -95,4 +99,7 @@ export interface AgentStatus {
   mailbox: { queuedEvents: number; droppedEvents: number };
   /** Absent only in test doubles that predate it. */
   storage?: StorageHealth;
+  /** The main thread's isolate (supervisor, HTTP, metrics) and the process's RSS (optional for test doubles). */
+  main?: IsolateMemory;
+  lookback?: LookbackStatus;
 }

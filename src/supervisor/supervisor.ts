@@ -5,6 +5,8 @@ import { EventEmitter } from 'node:events';
 import type { TriggerRequest } from '../actors/tracer-api.js';
 import type { EventInput, EventQuery } from '../storage/protocol.js';
 import { CooldownLedger, type CooldownDecision } from './cooldown-ledger.js';
+import { isolateMemory } from '../common/memory-usage.js';
+import { LookbackHost, type LookbackSettings, type LookbackStatus } from './lookback-host.js';
 import { SupervisorError } from './errors.js';
 import type { StorageSpec, TracerSpec } from './spec.js';
 import type { ActorState, ActorStatus, AgentStatus } from './status.js';
@@ -19,6 +21,8 @@ export interface SupervisorOptions {
   storage: StorageSpec;
   tracers: TracerSpec[];
   log?: LogFn;
+  /** The look-back sampler (issue 14 item 6); off when absent. */
+  lookback?: LookbackSettings;
 }
 
 export interface SupervisorEvents {
@@ -32,6 +36,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly storage: StorageChild;
   private readonly tracers = new Map<string, TracerChild>();
   private readonly ledger = new CooldownLedger();
+  private readonly lookbackHost: LookbackHost;
   private readonly log: LogFn;
   private readonly startedAt = Date.now();
   private stopped = false;
@@ -41,6 +46,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   constructor(options: SupervisorOptions) {
     super();
     this.log = options.log ?? (() => undefined);
+    this.lookbackHost = new LookbackHost(options.lookback);
     this.storage = new StorageChild(options.storage, {
       onFatal: (err) => {
         this.log('error', err.message);
@@ -54,6 +60,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.tracers.set(spec.name, new TracerChild(spec, {
         store: (_tracer, events) => this.storage.store(events),
         cooldown: (tracer, op, key, seconds) => this.cooldown(tracer, op, key, seconds),
+        lookback: async (fromMs, toMs, cgroupId) => this.lookbackHost.answer(fromMs, toMs, cgroupId),
         log: (level, msg, fields) => this.log(level, msg, fields),
         emit: (event) => this.emit('tracer', event),
       }));
@@ -63,6 +70,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async start(): Promise<void> {
     await this.storage.start();
     this.ledger.load(await this.storage.ledgerLoad());
+    const lookbackFailure = await this.lookbackHost.start();
+    if (lookbackFailure !== undefined) this.log('warn', `look-back sampler not started (events get no "before" profile): ${lookbackFailure}`);
     // Tracers start concurrently: one slow or failing tracer does not hold up the rest.
     await Promise.all([...this.tracers.values()].map((t) => t.start()));
   }
@@ -76,6 +85,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       outcomes[tracer.name] = await tracer.stop();
       this.log('debug', `stopped ${tracer.name}: ${outcomes[tracer.name]}`);
     }
+    this.lookbackHost.stop();
     await this.storage.stop();
     return outcomes;
   }
@@ -86,6 +96,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       actors: [this.storage.status(), ...[...this.tracers.values()].map((t) => t.status())],
       mailbox: { queuedEvents: this.storage.queuedEvents, droppedEvents: this.storage.droppedEvents },
       storage: this.storage.health(),
+      main: isolateMemory(),
+      lookback: this.lookbackHost.status(),
     };
   }
 
@@ -178,6 +190,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   getEvent(tracerId: string) {
     return this.storage.get(tracerId);
+  }
+
+  /** The look-back sampler's state and window figures. */
+  lookbackStatus(): LookbackStatus {
+    return this.lookbackHost.status();
   }
 
   cooldownEntries() {

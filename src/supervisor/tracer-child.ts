@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { serializeError, type SerializedError } from '../common/coded-error.js';
 import { faultInjectionEnabled, FAULT_INJECTION_ENV, type ActorHeartbeat, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type FaultKind, type FromActor, type ToActor } from '../actors/protocol.js';
 import { testAddonPath } from '../paths.js';
-import type { TriggerRequest } from '../actors/tracer-api.js';
+import type { LookbackAnswer, TriggerRequest } from '../actors/tracer-api.js';
 import type { EventInput } from '../storage/protocol.js';
 import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
 import type { CooldownDecision } from './cooldown-ledger.js';
@@ -31,6 +31,8 @@ const START_SETTLE_MS = 500;
 export interface TracerDeps {
   store(tracer: string, events: EventInput[]): Promise<string[]>;
   cooldown(tracer: string, op: 'check' | 'arm' | 'try-arm', key: string, seconds: number): Promise<CooldownDecision>;
+  /** The look-back slice of [fromMs, toMs); never rejects (an answer says why there is none). */
+  lookback(fromMs: number, toMs: number, cgroupId?: string): Promise<LookbackAnswer>;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
   /** Observers (tests, benchmarks, metrics). */
   emit(event: TracerEvent): void;
@@ -307,6 +309,9 @@ export class TracerChild {
       case 'bpf-stats':
         inst.bpfPrograms = msg.programs;
         return;
+      case 'memory':
+        this.st.memory = msg.memory;
+        return;
       case 'cooldown':
         void this.deps.cooldown(this.name, msg.op, msg.key, msg.seconds).then((d) => {
           if (d.armed) this.st.hits++;
@@ -314,6 +319,9 @@ export class TracerChild {
           if ((msg.op === 'try-arm' && !d.armed) || (msg.op === 'check' && !d.ready)) this.st.cooldownSkips++;
           inst.host.send({ type: 'cooldown-result', id: msg.id, ready: d.ready, until: d.until, armed: d.armed });
         });
+        return;
+      case 'lookback':
+        void this.deps.lookback(msg.fromMs, msg.toMs, msg.cgroupId).then((answer) => inst.host.send({ type: 'lookback-result', id: msg.id, answer }));
         return;
       case 'start-returned':
         this.st.normalReturns++;

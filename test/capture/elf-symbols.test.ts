@@ -93,9 +93,9 @@ describe('/proc/<pid>/maps and user symbolization', () => {
       'garbage',
     ].join('\n');
     assert.deepEqual(parseMaps(text), [
-      { start: 0x55d0a0001000, end: 0x55d0a0002000, offset: 0x1000, inode: 123, path: '/usr/bin/x y' },
-      { start: 0x7ffc00000000, end: 0x7ffc00002000, offset: 0, inode: 0, path: '[vdso]' },
-      { start: 0x7ffc00010000, end: 0x7ffc00020000, offset: 0, inode: 0, path: '' },
+      { start: 0x55d0a0001000, end: 0x55d0a0002000, offset: 0x1000, dev: 0xfd01n, inode: 123, path: '/usr/bin/x y' },
+      { start: 0x7ffc00000000, end: 0x7ffc00002000, offset: 0, dev: 0n, inode: 0, path: '[vdso]' },
+      { start: 0x7ffc00010000, end: 0x7ffc00020000, offset: 0, dev: 0n, inode: 0, path: '' },
     ]);
   });
 

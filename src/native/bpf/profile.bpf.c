@@ -12,6 +12,7 @@
 #include "profile.h"
 
 #define EFAULT 14
+#define EEXIST 17
 
 /* Host-wide profiling with attribution: keep only this v2 cgroup id (0 = keep all). */
 const volatile __u64 target_cgroup = 0;
@@ -66,6 +67,10 @@ int sample(struct bpf_perf_event_data *ctx)
 		percpu_slot_add(&stats, PROFILE_STAT_KSTACK_LOST, 1);
 	if (stack_lost(key.ustack_id))
 		percpu_slot_add(&stats, PROFILE_STAT_USTACK_LOST, 1);
+	/* -EEXIST: the stack's hash bucket holds another stack (no BPF_F_REUSE_STACKID, so
+	 * ids already handed out stay valid). Counted once per sample, to size the map. */
+	if (key.kstack_id == -EEXIST || key.ustack_id == -EEXIST)
+		percpu_slot_add(&stats, PROFILE_STAT_COLLISIONS, 1);
 
 	count = bpf_map_lookup_elem(&counts, &key);
 	if (count) {
@@ -73,7 +78,7 @@ int sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	}
 	err = bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
-	if (err == -17 /* EEXIST: another CPU inserted it first */) {
+	if (err == -EEXIST /* another CPU inserted it first */) {
 		count = bpf_map_lookup_elem(&counts, &key);
 		if (count)
 			__sync_fetch_and_add(count, 1);

@@ -27,7 +27,8 @@ enum profile_stat {
 	PROFILE_STAT_KSTACK_LOST = 2,	/* bpf_get_stackid kernel: -EEXIST/-ENOMEM/other */
 	PROFILE_STAT_USTACK_LOST = 3,	/* bpf_get_stackid user: -EEXIST/-ENOMEM/other */
 	PROFILE_STAT_COUNTS_FULL = 4,	/* `counts` hash full: sample not recorded */
-	PROFILE_STAT_NR = 5,
+	PROFILE_STAT_COLLISIONS = 5,	/* samples with a stack lost to a bucket collision (-EEXIST) */
+	PROFILE_STAT_NR = 6,
 };
 
 #endif

@@ -33,8 +33,10 @@ export const ProfileStat = {
   kstackLost: 2,
   ustackLost: 3,
   countsFull: 4,
+  /** Samples with a kernel or user stack lost to a hash-bucket collision (-EEXIST). */
+  collisions: 5,
 } as const;
-export const PROFILE_STAT_NR = 5;
+export const PROFILE_STAT_NR = 6;
 export type ProfileStatName = keyof typeof ProfileStat;
 
 /** The part of BpfObject the readers need (a structural type keeps this file free of the addon). */

@@ -6,6 +6,7 @@ import { ContainerResolver, isContainerGone, type Container, type CpuUsage } fro
 import type { ContainerRef } from '../../../storage/protocol.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { profileForEvent, type EventProfile } from '../cpusys/profile.js';
+import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../lookback-before.js';
 import { Ticker } from '../cpusys/ticker.js';
 import type { CpuIdleSettings } from './config.js';
 import { CpuIdleDetector, rankCandidates, windowPercents, type Candidate, type UsageCounters, type Measurement, type Percents } from './detector.js';
@@ -41,7 +42,7 @@ export interface CpuIdleSampleWindow {
   source: 'v1' | 'v2';
 }
 
-export interface CpuIdleEventData extends EventProfile {
+export interface CpuIdleEventData extends EventProfile, BeforeFields {
   user_percent: number;
   user_percent_threshold: number;
   user_percent_delta: number;
@@ -121,6 +122,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
     const container = resolver.byId(request.containerId);
     if (container === undefined) throw new CpuIdleError('CPUIDLE_UNKNOWN_CONTAINER', `no container with id ${request.containerId}`);
     const time = Date.now();
+    const lookback = beforeForEvent(ctx, time, cgroupIdOfDir(container.v2Path));
     const startUs = nowUs();
     const before = resolver.cpuUsage(container);
     const capacity = resolver.cpuCapacity(container).cores;
@@ -141,7 +143,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
       ...sampleUs(measured.usage),
       source: after.source,
     };
-    const data = { ...this.figures(settings, percent, delta), ...profile, sample, reason: request.reason ?? 'manual' };
+    const data = { ...this.figures(settings, percent, delta), ...profile, ...(await lookback), sample, reason: request.reason ?? 'manual' };
     await ctx.save({ containerId: container.id, container: containerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
   }
 
@@ -220,6 +222,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
     // Detection time: the end of the measurement window that qualified.
     const time = wallMs(window.endUs);
     const captureStarted = Date.now();
+    const lookback = beforeForEvent(ctx, time, cgroupIdOfDir(container.v2Path));
     const profile = await this.capture(settings, container, ctx.signal);
     const captureEnded = Date.now();
     const sample: CpuIdleSampleWindow = {
@@ -229,7 +232,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
       ...sampleUs(window.usage),
       source: this.sources.get(chosen.id) ?? 'v1',
     };
-    const data: CpuIdleEventData = { ...this.figures(settings, chosen.percent, chosen.delta), ...profile, sample, score: chosen.score };
+    const data: CpuIdleEventData = { ...this.figures(settings, chosen.percent, chosen.delta), ...profile, ...(await lookback), sample, score: chosen.score };
     await ctx.save({ containerId: container.id, container: containerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
     ctx.logger.info('cpuidle captured', { container_id: container.id, score: chosen.score, samples: profile.profile?.samples ?? 0 });
   }

@@ -10,12 +10,13 @@ import { CpuSysDetector, parseProcStat, type CpuStatSnapshot, type CpuSysObserva
 import { CpuSysError } from './errors.js';
 import { profileForEvent, type EventProfile } from './profile.js';
 import { SubIntervalPeak, sysPercentBetween, type PercentWindow, type TimedSnapshot } from './peak.js';
+import { beforeForEvent, type BeforeFields } from '../lookback-before.js';
 import { Ticker } from './ticker.js';
 
 export const CPUSYS_TRACER_NAME = 'cpusys';
 
 /** tracer_data of a cpusys event: HUATUO's five fields, then our documented extras. */
-export interface CpuSysEventData extends EventProfile {
+export interface CpuSysEventData extends EventProfile, BeforeFields {
   system_percent: number;
   system_percent_threshold: number;
   system_percent_delta: number;
@@ -129,9 +130,11 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
     figures: Pick<CpuSysEventData, 'system_percent' | 'system_percent_threshold' | 'system_percent_delta' | 'system_percent_delta_threshold'>,
     peak: Pick<CpuSysEventData, 'system_percent_peak' | 'percent_windows'>,
   ): Promise<void> {
+    // The look-back slice ends at the detection time: what ran before the trigger.
+    const before = beforeForEvent(ctx, time);
     const captureStarted = Date.now();
     const profile = await this.capture(ctx.config, ctx.signal);
-    const data: CpuSysEventData = { ...figures, ...profile, ...peak };
+    const data: CpuSysEventData = { ...figures, ...profile, ...peak, ...(await before) };
     await ctx.save({ time, capture: { startedMs: captureStarted, endedMs: Date.now() }, data });
     ctx.logger.info('cpusys captured', { system_percent: figures.system_percent, peak: peak.system_percent_peak, delta: figures.system_percent_delta, samples: profile.profile?.samples ?? 0 });
   }
@@ -140,6 +143,7 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
   async trigger(request: TriggerRequest, ctx: TracerContext<CpuSysSettings>): Promise<void> {
     const settings = ctx.config;
     const time = Date.now();
+    const lookback = beforeForEvent(ctx, time);
     const before = await readProcStat(settings.procRoot);
     const captureStarted = Date.now();
     const profile = await this.capture(settings, ctx.signal);
@@ -152,6 +156,7 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
       system_percent_delta: this.lastPercent === undefined ? 0 : percent - this.lastPercent,
       system_percent_delta_threshold: settings.deltaSysThreshold,
       ...profile,
+      ...(await lookback),
       reason: request.reason ?? 'manual',
     };
 

@@ -12,7 +12,12 @@ export interface ProfileSummary {
   duration_ms: number;
   frequency: number;
   samples: number;
-  lost: { kernel_stacks: number; user_stacks: number; counts_full: number };
+  lost: { kernel_stacks: number; user_stacks: number; counts_full: number; stack_collisions: number };
+  /** max_entries the BPF maps were sized to, from the expected samples. */
+  maps: { expected_samples: number; stacks: number; counts: number };
+  /** false when the agent does not share the host PID namespace (user stacks then stay unsymbolized); `reason` says why. */
+  host_pid_namespace: boolean;
+  pid_namespace_reason?: string;
   scope: { kind: 'host' } | { kind: 'cgroup'; path: string; id: string; method: string; fallback_reason?: string };
   aborted: boolean;
   /** Samples per process, most first (at most PROFILE_TOP_PROCESSES): who the graph is about. */
@@ -57,7 +62,15 @@ export async function profileForEvent(request: ProfileRequest): Promise<EventPro
         duration_ms: Math.round(capture.durationMs),
         frequency: capture.frequency,
         samples: capture.samples,
-        lost: { kernel_stacks: capture.lost.kernelStacks, user_stacks: capture.lost.userStacks, counts_full: capture.lost.countsFull },
+        lost: {
+          kernel_stacks: capture.lost.kernelStacks,
+          user_stacks: capture.lost.userStacks,
+          counts_full: capture.lost.countsFull,
+          stack_collisions: capture.lost.stackCollisions,
+        },
+        maps: { expected_samples: capture.maps.expectedSamples, stacks: capture.maps.stacks, counts: capture.maps.counts },
+        host_pid_namespace: capture.pidNamespace.shared,
+        ...(capture.pidNamespace.reason === undefined ? {} : { pid_namespace_reason: capture.pidNamespace.reason }),
         scope:
           scope.kind === 'host'
             ? { kind: 'host' }

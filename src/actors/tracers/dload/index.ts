@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerResolver, isContainerGone, type Container } from '../../../containers/index.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { buildEventData, type DloadEventData } from './capture.js';
+import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../lookback-before.js';
 import type { DloadSettings } from './config.js';
 import { scanTasks, type ContainerScan } from './counts.js';
 import { DloadError } from './errors.js';
@@ -131,8 +132,9 @@ export class DloadTracer implements Tracer<DloadSettings> {
     return s;
   }
 
-  private async captureAndSave(ctx: TracerContext<DloadSettings>, s: DloadSample, reason: string): Promise<DloadEventData> {
+  private async captureAndSave(ctx: TracerContext<DloadSettings>, s: DloadSample, reason: string): Promise<DloadEventData & BeforeFields> {
     const settings = ctx.config;
+    const lookback = beforeForEvent(ctx, Date.now(), cgroupIdOfDir(s.container.v2Path));
     const dSince = this.states.get(s.container.id)?.dSince;
     // Detection is the sample that crossed the threshold, just before; the capture is the
     // stack and /proc reading buildEventData does.
@@ -154,13 +156,14 @@ export class DloadTracer implements Tracer<DloadSettings> {
       seenSince: (tid) => dSince?.get(tid),
     });
     const c = s.container;
+    const withBefore = { ...data, ...(await lookback) };
     await ctx.save({
       time,
       capture: { startedMs: time, endedMs: Date.now() },
       container: { id: c.id, type: c.type, ...(c.qos !== undefined ? { qos: c.qos } : {}), ...(c.hostname !== undefined ? { hostname: c.hostname } : {}) },
-      data,
+      data: withBefore,
     });
-    return data;
+    return withBefore;
   }
 }
 
