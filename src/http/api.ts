@@ -109,7 +109,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
           await agent.trigger(name, request);
         } catch (err) {
           metrics.manualTriggers.inc({ tracer: name, result: 'error' });
-          throw err;
+          throw containerTriggerError(name, request, err);
         }
         metrics.manualTriggers.inc({ tracer: name, result: 'ok' });
         sendData(res, 200, { tracer: name, triggered: true });
@@ -133,6 +133,20 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       handler: async ({ res, params }) => sendFlame(res, await findEvent(agent, params.id!), format),
     })),
   ];
+}
+
+/**
+ * Tracers that capture one container (dload, cpuidle, waitrate) refuse a trigger without a
+ * known one with <TRACER>_NO_CONTAINER / <TRACER>_UNKNOWN_CONTAINER: that is the caller's
+ * mistake, so it is a 400/404 telling what to pass, not a 500 with a stack in the log.
+ */
+function containerTriggerError(tracer: string, request: TriggerRequest, err: unknown): unknown {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !/^[A-Z0-9]+_(NO|UNKNOWN)_CONTAINER$/.test(code)) return err;
+  if (request.containerId === undefined) {
+    return new HttpError(400, 'TRACER_NEEDS_CONTAINER', `tracer "${tracer}" captures one container: it needs --container <id> (containerId in the request body)`, { cause: err });
+  }
+  return new HttpError(404, 'UNKNOWN_CONTAINER', `tracer "${tracer}" knows no container "${request.containerId}" (${(err as Error).message})`, { cause: err });
 }
 
 async function findEvent(agent: AgentTarget, id: string): Promise<EventDocument> {
@@ -166,6 +180,11 @@ function watch({ req, res, url }: RequestContext, deps: ApiDeps, hub: WatchHub):
   }
   // Headers first: the hub writes an opening comment as soon as it subscribes.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  if (req.method === 'HEAD') {
+    // HEAD gets the stream's headers, no subscription (it could never receive an event).
+    res.end();
+    return;
+  }
   const unsubscribe = hub.subscribe(res, {
     includeData: params.includeData,
     ...(params.tracer !== undefined ? { tracer: params.tracer } : {}),
