@@ -124,6 +124,7 @@ export function buildProgram(done: (status: number) => void): Command {
     .option('--limit <n>', 'events per page (1..10000)', positiveInt(10_000), 100)
     .option('--cursor <cursor>', 'continue after a previous page (printed on stderr)')
     .option('--all', 'follow the cursor to the last page', false)
+    .option('--full', 'whole documents in json/ndjson (profiles included; by default bulky tracer_data fields are left out and named in omitted_fields)', false)
     .addOption(new Option('--order <order>', 'time order').choices(['desc', 'asc']).default('desc'))
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'ndjson']).default('table'))
     .addOption(dbOption())

@@ -11,8 +11,9 @@ import type { TracerEvent } from '../supervisor/tracer-child.js';
 import { FlameError, flameHeaders, renderEventFlame, type FlameFormat } from '../flame/index.js';
 import { readJsonObject } from './body.js';
 import { HttpError } from './errors.js';
-import { parseEventQuery, parseWatchParams } from './params.js';
-import { sendData, sendJson } from './respond.js';
+import { streamListing } from './event-listing.js';
+import { parseEventQuery, parseListingFields, parseWatchParams } from './params.js';
+import { sendData } from './respond.js';
 import type { RequestContext, Route } from './routes.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -36,6 +37,8 @@ export interface ApiDeps {
   metrics: AgentMetrics;
   hub: WatchHub;
   maxBodyBytes: number;
+  /** Byte budget of one events page (http.maxPageBytes). */
+  maxPageBytes: number;
   /** Called when a watch stream opens or closes (the stored-document relay runs only while watched). */
   onWatchersChanged(count: number): void;
   startedAt: number;
@@ -118,8 +121,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     {
       method: 'GET', pattern: '/api/v1/events', auth: false,
       handler: async ({ res, url }) => {
-        const result = await agent.query(parseEventQuery(url.searchParams));
-        sendJson(res, 200, { data: result.events, ...(result.cursor !== undefined ? { cursor: result.cursor } : {}) });
+        const query = parseEventQuery(url.searchParams);
+        await streamListing(res, agent, query, { fields: parseListingFields(url.searchParams), maxPageBytes: deps.maxPageBytes });
       },
     },
     { method: 'GET', pattern: '/api/v1/events/watch', auth: false, handler: (ctx) => watch(ctx, deps, hub) },

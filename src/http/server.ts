@@ -60,7 +60,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (agent.storageMetrics !== undefined) metrics.observeStorageWriteLatency(agent.storageMetrics().writeLatencySeconds);
   });
   const routes = apiRoutes({
-    agent, metrics, hub, maxBodyBytes: config.maxBodyBytes, startedAt: Date.now(),
+    agent, metrics, hub, maxBodyBytes: config.maxBodyBytes, maxPageBytes: config.maxPageBytes, startedAt: Date.now(),
     onWatchersChanged: (n) => feed.setActive(n > 0),
   });
   routes.push(...faultRoutes(agent, config.maxBodyBytes)); // soak tests only: [] unless AUTOTRACER_FAULT_INJECTION=1

@@ -113,3 +113,63 @@ test('triggering a tracer that needs a container without one is a 400 naming --c
   assert.equal(unknown.status, 404, unknown.text);
   assert.equal(unknown.json().error.code, 'UNKNOWN_CONTAINER');
 });
+
+test('listings leave profiles out by default, keep to the page byte budget, and /healthz answers while a big one streams', async (t) => {
+  const { server, token } = await startAgent(t, { maxPageBytes: 2 * 1024 * 1024 });
+  const base = server.url;
+  for (let i = 0; i < 24; i++) {
+    const res = await call(base, 'POST', '/api/v1/tracers/saver/trigger', { token, body: '{"reason":"big:512"}' });
+    assert.equal(res.status, 200, res.text);
+  }
+  const summary = await call(base, 'GET', '/api/v1/events?limit=100');
+  const docs = summary.json().data;
+  assert.equal(docs.length, 24);
+  assert.ok(summary.text.length < 100_000, `summary listing is ${summary.text.length} bytes`);
+  assert.deepEqual(docs[0].omitted_fields, ['tracer_data.folded', 'tracer_data.flamedata']);
+  assert.equal(docs[0].tracer_data.folded, undefined);
+  assert.equal(docs[0].tracer_data.reason, 'big');
+  // The full document is one request away.
+  const one = (await call(base, 'GET', `/api/v1/events/${docs[0].tracer_id}`)).json().data;
+  assert.ok(one.tracer_data.folded.length >= 512 * 1024);
+
+  // fields=full: pages end at the 2 MiB budget (plus at most one chunk), the cursor gets the rest.
+  const seen = new Set<string>();
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const res = await call(base, 'GET', `/api/v1/events?fields=full&limit=100${cursor !== undefined ? `&cursor=${cursor}` : ''}`);
+    assert.equal(res.status, 200, res.text.slice(0, 200));
+    assert.ok(res.text.length < 3 * 1024 * 1024, `page of ${res.text.length} bytes`);
+    const body = res.json();
+    for (const d of body.data) {
+      assert.ok(!seen.has(d.tracer_id), 'a document came twice');
+      seen.add(d.tracer_id);
+    }
+    cursor = body.cursor;
+    pages++;
+  } while (cursor !== undefined && pages < 50);
+  assert.equal(seen.size, 24);
+  assert.ok(pages >= 4, `${pages} pages for 12 MiB under a 2 MiB budget`);
+  assert.equal((await call(base, 'GET', '/api/v1/events?fields=everything')).status, 400);
+});
+
+test('/healthz answers while a large full listing streams', async (t) => {
+  const { server, token } = await startAgent(t, { maxPageBytes: 64 * 1024 * 1024 });
+  const base = server.url;
+  for (let i = 0; i < 24; i++) await call(base, 'POST', '/api/v1/tracers/saver/trigger', { token, body: '{"reason":"big:1024"}' });
+  let streaming = true;
+  const listing = call(base, 'GET', '/api/v1/events?fields=full&limit=100').finally(() => (streaming = false));
+  const latencies: number[] = [];
+  while (streaming && latencies.length < 500) {
+    const t0 = process.hrtime.bigint();
+    assert.equal((await call(base, 'GET', '/healthz')).status, 200);
+    latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const res = await listing;
+  assert.equal(res.json().data.length, 24);
+  const worst = Math.max(...latencies);
+  console.error(`# /healthz during a ${(res.text.length / 2 ** 20).toFixed(0)} MiB listing: ${latencies.length} probes, worst ${worst.toFixed(1)} ms`);
+  assert.ok(latencies.length >= 2, 'the listing ended before /healthz was probed twice');
+  assert.ok(worst < 2000, `/healthz took ${worst.toFixed(0)} ms while a listing streamed`);
+});
