@@ -55,6 +55,7 @@ export function buildProgram(done: (status: number) => void): Command {
     .option('--api <url>', 'agent API base URL (default: from --config, else http://127.0.0.1:19704)')
     .option('--token-file <file>', 'API token file for state changes (default: http.tokenFile, /var/lib/autotracer/api-token)')
     .option('--timeout <seconds>', 'give up on an agent request after this long (default 30; trigger 180)')
+    .option('--send-token', 'send this host\'s API token (http.token / http.tokenFile) to a non-loopback --api too; without it that token goes only to loopback URLs', false)
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError(false)
     .exitOverride()

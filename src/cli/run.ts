@@ -4,11 +4,26 @@
 // configuration. Loaded only by `run` (the client commands do not need the supervisor).
 import { hostname } from 'node:os';
 import { ConfigError } from '../config/errors.js';
+import type { AgentConfig } from '../config/schema.js';
 import { loadAgentConfig, storageSpecFrom, tracerSpecsFrom, defaultStorageModulePath } from '../config/load.js';
 import { Supervisor, type LogLevel } from '../supervisor/supervisor.js';
 import { AgentMetrics } from '../metrics/agent-metrics.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
 import { scheduleStartupTrim } from './memory-tuning.js';
+
+async function checkConfigOnHangup(configFile: string | undefined, running: AgentConfig, log: (level: LogLevel, msg: string) => void): Promise<void> {
+  if (configFile === undefined) {
+    log('info', 'SIGHUP: no config file (embedded defaults); nothing to reload, logs go to stderr');
+    return;
+  }
+  try {
+    const next = await loadAgentConfig(configFile);
+    const changed = JSON.stringify(next) !== JSON.stringify(running);
+    log('info', `SIGHUP: ${configFile} is valid${changed ? ' and differs from the running configuration; restart the agent to apply it' : ', unchanged'}`);
+  } catch (err) {
+    log('warn', `SIGHUP: ${configFile} is not valid (${(err as Error).message.replace(/\s*\n\s*/g, '; ')}); the agent keeps running with the configuration it started with`);
+  }
+}
 
 export async function runAgent(configFile: string | undefined): Promise<number> {
   let config;
@@ -70,6 +85,10 @@ export async function runAgent(configFile: string | undefined): Promise<number> 
   };
   process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
   process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  // SIGHUP's default action killed the agent (exit 129), e.g. when a terminal closed or a
+  // logrotate postrotate sent it. Logs go to stderr (journald), so there is nothing to
+  // reopen; the configuration is re-read and checked, and applies at the next restart.
+  process.on('SIGHUP', () => void checkConfigOnHangup(configFile, config, log));
   supervisor.on('fatal', (err) => void shutdown(1, err.message));
 
   try {

@@ -33,12 +33,21 @@ export function hostName(header: string): string {
   return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
 }
 
+/** localhost, *.localhost, 127.0.0.0/8, ::1 (and the v4-mapped ::ffff:127.x.y.z). */
+export function isLoopbackHost(name: string): boolean {
+  const h = name.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  // WHATWG URL writes ::ffff:127.0.0.1 as ::ffff:7f00:1 (hex), Node's socket as dotted.
+  if (isIP(h) === 6) return h === '::1' || /^::ffff:(127\.|7f[0-9a-f]{2}:)/.test(h) || /^(0{1,4}:){7}0{0,3}1$/.test(h);
+  return false;
+}
+
 export function isAllowedHost(policy: HostPolicy, header: string | undefined): boolean {
   // HTTP/1.0 clients may omit Host; browsers never do, so a missing header is no rebinding.
   if (header === undefined || header === '') return true;
   const name = hostName(header).replace(/\.$/, '');
-  if (isIP(name) !== 0) return true;
-  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  if (isIP(name) !== 0 || isLoopbackHost(name)) return true;
   return policy.names.has(name);
 }
 

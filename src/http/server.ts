@@ -43,7 +43,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // changing requests are refused with 503 TOKEN_UNAVAILABLE instead.
   let token: string | undefined;
   try {
-    token = await loadOrCreateToken({ token: config.token, tokenFile: config.tokenFile });
+    token = await loadOrCreateToken({ token: config.token, tokenFile: config.tokenFile, warn: (msg) => log('warn', `http: ${msg}`) });
   } catch (err) {
     log('error', `http: ${(err as Error).message}; state-changing endpoints are disabled`);
   }
