@@ -14,6 +14,7 @@ export const CHECK_NAMES = [
   'uninjected-crashes',
   'agent-exit',
   'host-restored',
+  'connection-flood',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 

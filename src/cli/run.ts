@@ -90,6 +90,10 @@ export async function runAgent(configFile: string | undefined): Promise<number> 
   // reopen; the configuration is re-read and checked, and applies at the next restart.
   process.on('SIGHUP', () => void checkConfigOnHangup(configFile, config, log));
   supervisor.on('fatal', (err) => void shutdown(1, err.message));
+  // One line per stored event, for every tracer (a tracer may log more about its capture).
+  supervisor.on('tracer', (e) => {
+    if (e.type === 'stored') for (const id of e.tracerIds) log('info', `event stored: tracer ${e.tracer}, id ${id}`);
+  });
 
   try {
     await supervisor.start();

@@ -4,10 +4,12 @@
 // made a tracer fail with EMFILE. Two limits:
 //  - a hard cap (server.maxConnections) well below the fd limit: beyond it Node closes new
 //    sockets at accept, so the API can never hold more than that many fds;
-//  - before the cap is reached, the oldest *idle* connection (no request in flight: never
-//    sent one, or keep-alive between requests) is closed to make room. A flood of silent
-//    sockets therefore evicts itself, while a real client, which sends its request right
-//    after connecting, gets served. Watch streams and requests in flight are never evicted.
+//  - before the cap is reached, the oldest *silent* connection (never sent a request) is
+//    closed to make room; only when there is none, the oldest keep-alive connection between
+//    requests. A flood of silent sockets therefore evicts itself, while a real client, which
+//    sends its request right after connecting, gets served, and a client's pooled keep-alive
+//    connection is not cut under it (fetch would see a reset). Watch streams and requests in
+//    flight are never evicted.
 // Idle sockets are also closed by the headers timeout (server.ts checks it every second).
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -44,7 +46,7 @@ export interface ConnectionGuardCounters {
 
 export class ConnectionGuard {
   /** Insertion order = idle-since order for idle sockets (re-inserted when they turn idle). */
-  private readonly sockets = new Map<Socket, { busy: number }>();
+  private readonly sockets = new Map<Socket, { busy: number; served: boolean }>();
   readonly counters: ConnectionGuardCounters = { evicted: 0 };
 
   constructor(private readonly server: Server, readonly maxConnections: number) {
@@ -54,6 +56,7 @@ export class ConnectionGuard {
       const entry = this.sockets.get(req.socket);
       if (entry === undefined) return;
       entry.busy++;
+      entry.served = true;
       res.once('close', () => {
         entry.busy--;
         if (entry.busy === 0 && this.sockets.has(req.socket)) {
@@ -70,7 +73,7 @@ export class ConnectionGuard {
   }
 
   private accepted(socket: Socket): void {
-    this.sockets.set(socket, { busy: 0 });
+    this.sockets.set(socket, { busy: 0, served: false });
     socket.once('close', () => this.sockets.delete(socket));
     // Keep one slot free below the hard cap, so the next connection is accepted (and can
     // evict in its turn) instead of being closed at accept by Node.
@@ -78,12 +81,22 @@ export class ConnectionGuard {
   }
 
   private evictOldestIdle(except: Socket): void {
+    let keepAlive: Socket | undefined;
     for (const [socket, entry] of this.sockets) {
       if (entry.busy > 0 || socket === except) continue;
-      this.sockets.delete(socket);
-      this.counters.evicted++;
-      socket.destroy();
+      if (entry.served) {
+        keepAlive ??= socket;
+        continue;
+      }
+      this.evict(socket);
       return;
     }
+    if (keepAlive !== undefined) this.evict(keepAlive);
+  }
+
+  private evict(socket: Socket): void {
+    this.sockets.delete(socket);
+    this.counters.evicted++;
+    socket.destroy();
   }
 }

@@ -142,11 +142,15 @@ describe('the CLI against an in-process agent (dload + the saver fixture)', () =
   });
 });
 
-describe('signals', () => {
-  it('SIGHUP does not kill the agent: it re-checks the config file and keeps running', async () => {
+describe('signals and log lines', () => {
+  it('SIGHUP does not kill the agent (and every stored event is logged): it re-checks the config file and keeps running', async () => {
     const dir = makeTempDir();
-    const agent = await startAgentProcess(dir, {});
+    const agent = await startAgentProcess(dir, { tracers: { example: { enabled: true, settings: { loadThreshold: 100_000, sampleMs: 1000 } } } });
     try {
+      // Every tracer's stored event is one log line (#14: only cpusys/cpuidle logged one).
+      const trig = await call(agent.base, 'POST', '/api/v1/tracers/example/trigger', { token: agent.token, body: '{}' });
+      assert.equal(trig.status, 200, trig.text);
+      await waitFor('the stored-event line', () => /^\S+ info event stored: tracer example, id \S+$/m.test(agent.output()), 10_000);
       agent.child.kill('SIGHUP');
       await waitFor('the SIGHUP log line', () => /SIGHUP: .*config\.json is valid, unchanged/.test(agent.output()), 10_000);
       // A broken file is reported, and the agent still runs on what it started with.

@@ -69,10 +69,29 @@ test('at the connection cap the oldest idle connection makes room; authorized re
   const { server, token } = await startAgent(t, { maxConnections: 32, headersTimeoutMs: 2000 });
   assert.equal(server.maxConnections, 32);
   const port = server.address.port;
+  // A client's keep-alive connection (as fetch pools them) must not be cut by the flood: the
+  // silent sockets go first. Cutting it races with the client's next request (a reset).
+  const keepAlive = connect(port, '127.0.0.1');
+  let keepAliveText = '';
+  let keepAliveClosed = false;
+  keepAlive.on('data', (d: Buffer) => (keepAliveText += d.toString()));
+  keepAlive.on('close', () => (keepAliveClosed = true));
+  keepAlive.on('error', () => undefined);
+  t.after(() => keepAlive.destroy());
+  const ask = async (): Promise<void> => {
+    const before = keepAliveText.length;
+    keepAlive.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const deadline = Date.now() + 5000;
+    while (!/HTTP\/1\.1 200[\s\S]*"status":"ok"/.test(keepAliveText.slice(before)) && !keepAliveClosed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+  await ask();
   // 300 silent sockets, ten times the cap, held until the server closes them.
   const flood = idleSockets(port, 300, 30_000);
   await new Promise((r) => setTimeout(r, 500));
   const started = Date.now();
+  assert.equal(keepAliveClosed, false, 'the idle keep-alive connection was evicted before the silent ones');
+  await ask();
+  assert.equal((keepAliveText.match(/HTTP\/1\.1 200/g) ?? []).length, 2, 'the keep-alive connection served its second request');
   assert.equal((await call(server.url, 'GET', '/healthz')).status, 200);
   const trig = await call(server.url, 'POST', '/api/v1/tracers/saver/trigger', { token, body: '{"reason":"flood"}' });
   assert.equal(trig.status, 200, trig.text);
