@@ -113,7 +113,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       await match.route.handler({ req, res, url, params: match.params });
     } catch (err) {
       const reply = toErrorReply(err);
-      if (reply.code === 'INTERNAL') log('error', `http: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      // A request already answered (503 at shutdown) fails when its handler finally writes: not a bug to log.
+      if (reply.code === 'INTERNAL' && !res.writableEnded) log('error', `http: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       // A refused body may still be arriving: close the connection rather than read it.
       if (reply.status === 413) reply.headers.connection = 'close';
       sendError(res, reply);
