@@ -1,8 +1,8 @@
 // bench/http-listing: how long /healthz takes while GET /api/v1/events streams a big listing
 // (issue #12 item 5: one 430 MB listing once blocked /healthz for 4.2 s; target < 100 ms).
 // A real LMDB store is filled with profile-sized events, a real Supervisor + HTTP server
-// serve it on loopback, and /healthz is probed every 5 ms from a worker thread (so the
-// prober's own parsing does not share the agent's event loop) while one listing streams.
+// serve it on loopback, and /healthz is probed every 5 ms from a worker thread while another
+// worker downloads one listing (neither shares the agent's event loop, nor each other's).
 // Prints a table: listing mode, bytes, listing time, probes, p50/p99/max /healthz latency.
 //   node dist/bench/http-listing.js [--events 60] [--mib 2]
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,29 +24,47 @@ const restart = { initialDelayMs: 100, maxDelayMs: 400, factor: 2, jitter: 0, bu
 
 interface ProbeResult { latencies: number[]; listingBytes: number; listingMs: number }
 
-/** Worker: streams one listing and probes /healthz meanwhile. */
-async function probe(base: string, path: string): Promise<ProbeResult> {
-  let done = false;
-  const t0 = performance.now();
-  const listing = fetch(`${base}${path}`).then(async (r) => {
-    const body = await r.arrayBuffer();
-    done = true;
-    return body.byteLength;
-  });
+/** Worker 'listing': downloads the listing. Worker 'probe': probes /healthz until told to stop. */
+async function runWorker(role: 'listing' | 'probe', base: string, path: string): Promise<void> {
+  if (role === 'listing') {
+    const t0 = performance.now();
+    const body = await (await fetch(`${base}${path}`)).arrayBuffer();
+    parentPort!.postMessage({ listingBytes: body.byteLength, listingMs: performance.now() - t0 });
+    return;
+  }
+  let stop = false;
+  parentPort!.once('message', () => (stop = true));
   const latencies: number[] = [];
-  while (!done) {
+  while (!stop) {
     const p0 = performance.now();
     await (await fetch(`${base}/healthz`)).text();
     latencies.push(performance.now() - p0);
     await new Promise((r) => setTimeout(r, 5));
   }
-  const listingBytes = await listing;
-  return { latencies, listingBytes, listingMs: performance.now() - t0 };
+  parentPort!.postMessage({ latencies });
+}
+
+/** The listing and the prober in two threads, so the prober never waits on the download. */
+async function measure(base: string, path: string): Promise<ProbeResult> {
+  const worker = (role: string): Worker => new Worker(fileURLToPath(import.meta.url), { workerData: { role, base, path } });
+  const message = <T>(w: Worker): Promise<T> => new Promise<T>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  const prober = worker('probe');
+  const probed = message<{ latencies: number[] }>(prober);
+  await new Promise((r) => setTimeout(r, 200));
+  const lister = worker('listing');
+  const listed = await message<{ listingBytes: number; listingMs: number }>(lister);
+  prober.postMessage('stop');
+  const { latencies } = await probed;
+  await Promise.all([prober.terminate(), lister.terminate()]);
+  return { latencies, ...listed };
 }
 
 if (!isMainThread) {
-  const { base, path } = workerData as { base: string; path: string };
-  parentPort!.postMessage(await probe(base, path));
+  const { role, base, path } = workerData as { role: 'listing' | 'probe'; base: string; path: string };
+  await runWorker(role, base, path);
 } else {
   const { values } = parseArgs({ options: { events: { type: 'string', default: '60' }, mib: { type: 'string', default: '2' } } });
   const events = Number(values.events);
@@ -70,12 +88,7 @@ if (!isMainThread) {
     await supervisor.start();
     const rows: string[] = [];
     for (const [mode, path] of [['summary', `/api/v1/events?limit=${events}`], ['full', `/api/v1/events?fields=full&limit=${events}`]] as const) {
-      const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { base: server.url, path } });
-      const r = await new Promise<ProbeResult>((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      });
-      await worker.terminate();
+      const r = await measure(server.url, path);
       const sorted = [...r.latencies].sort((a, b) => a - b);
       const q = (p: number): string => (sorted.length === 0 ? '-' : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(1));
       rows.push(`| ${mode.padEnd(7)} | ${(r.listingBytes / 2 ** 20).toFixed(1).padStart(8)} | ${r.listingMs.toFixed(0).padStart(10)} | ${String(sorted.length).padStart(6)} | ${q(0.5).padStart(7)} | ${q(0.99).padStart(7)} | ${(sorted.at(-1) ?? 0).toFixed(1).padStart(7)} |`);

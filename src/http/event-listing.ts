@@ -22,8 +22,13 @@ const defaultLimit = 100;
 /** Documents per storage request: the first (sizes are unknown until one is seen) and the most. */
 const firstChunk = 1;
 const maxChunk = 256;
-/** Aim for chunks of about this many serialized bytes. */
+/** Aim for chunks of about this many serialized bytes... */
 const chunkTargetBytes = 256 * 1024;
+/**
+ * ...and for storage requests of about this long: a summary document is small on the wire
+ * but arrives whole from storage (profile included) and is decoded on this thread.
+ */
+const chunkTargetMs = 10;
 
 export async function streamListing(res: ServerResponse, source: ListingSource, query: EventQuery, options: ListingOptions): Promise<void> {
   const limit = query.limit ?? defaultLimit;
@@ -37,7 +42,9 @@ export async function streamListing(res: ServerResponse, source: ListingSource, 
   // down) is still an ordinary error reply; later errors can only cut the stream.
   while (more && sent < limit && bytes < options.maxPageBytes) {
     const ask = Math.min(chunk, limit - sent);
+    const asked = performance.now();
     const page = await source.query({ ...query, limit: ask, ...(cursor !== undefined ? { cursor } : {}) });
+    const queryMs = performance.now() - asked;
     if (!headersWritten) {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
       headersWritten = true;
@@ -54,8 +61,11 @@ export async function streamListing(res: ServerResponse, source: ListingSource, 
     // Storage returns a cursor only for a full chunk: fewer documents means the end.
     cursor = page.cursor;
     more = cursor !== undefined && page.events.length === ask;
-    const perDoc = page.events.length > 0 ? chunkBytes / page.events.length : 1;
-    chunk = Math.max(1, Math.min(maxChunk, Math.floor(chunkTargetBytes / Math.max(1, perDoc))));
+    // Next chunk: within the byte and time targets, and at most twice this one (sizes vary).
+    const n = Math.max(1, page.events.length);
+    const byBytes = Math.floor(chunkTargetBytes / Math.max(1, chunkBytes / n));
+    const byTime = Math.floor(chunkTargetMs / Math.max(0.01, queryMs / n));
+    chunk = Math.max(1, Math.min(maxChunk, byBytes, byTime, 2 * ask));
     // Yield between chunks even when the socket is not pushing back.
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (res.destroyed) return;
