@@ -37,6 +37,7 @@ declare -A WHY=(
   [chromium]="headless browser driven by playwright-core in the flame-graph viewer test (test/flame/viewer.test.ts)"
   [qemu-system-x86]="boots Debian's 6.1 kernel (TCG) to check which BPF objects load there (test/kernels/qemu.test.ts)"
   [lz4]="unpacks the vmlinux of that kernel's bzImage for its BTF (scripts/kernels/run.mjs)"
+  [prometheus]="promtool lints the live /metrics exposition (test/metrics/promtool.test.ts); the server it ships is kept stopped and disabled"
 )
 missing=()
 for pkg in "${!WHY[@]}"; do
@@ -47,9 +48,29 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   for pkg in "${missing[@]}"; do say "installing Debian package $pkg: ${WHY[$pkg]}"; done
   export DEBIAN_FRONTEND=noninteractive
+  # Packages must not start services here (the prometheus package would start a Prometheus
+  # server): without a policy-rc.d (containers usually have one), add one for the install.
+  own_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# autotracer setup: no service starts during apt-get install\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
   apt-get update -qq || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/autotracer-apt.log 2>&1 \
-    || { tail -20 /tmp/autotracer-apt.log >&2; die "apt-get install failed (log: /tmp/autotracer-apt.log)"; }
+  apt_rc=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/autotracer-apt.log 2>&1 || apt_rc=$?
+  [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+  [ "$apt_rc" = 0 ] || { tail -20 /tmp/autotracer-apt.log >&2; die "apt-get install failed (log: /tmp/autotracer-apt.log)"; }
+fi
+# Only promtool is wanted from the prometheus package: its server stays stopped and is not
+# started at boot (the package enables it).
+if [ -e /etc/systemd/system/multi-user.target.wants/prometheus.service ]; then
+  say "disabling the prometheus service: only promtool is used (metrics lint test)"
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  else
+    deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || rm -f /etc/systemd/system/multi-user.target.wants/prometheus.service
+  fi
 fi
 
 # --- 2. Kernel filesystems -----------------------------------------------------

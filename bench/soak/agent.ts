@@ -162,6 +162,19 @@ export class AgentProcess {
     return { ...exit, forced: exit.signal === 'SIGKILL' };
   }
 
+  /** The API base URL (the connection-flood phase connects to it directly). */
+  apiUrl(): string {
+    return this.baseUrl();
+  }
+
+  /** An authorized POST to a tracer that does not exist: 404 means the token was accepted. */
+  async probeAuthorized(): Promise<number> {
+    const res = await fetch(`${this.baseUrl()}/api/v1/tracers/flood-probe/trigger`, {
+      method: 'POST', headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(10_000),
+    }).catch(() => undefined);
+    return res?.status ?? 0;
+  }
+
   private baseUrl(): string {
     if (this.url === undefined) throw new SoakError('SOAK_API', 'the agent API is not up yet');
     return this.url;

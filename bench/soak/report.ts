@@ -15,6 +15,7 @@ export const CHECK_NAMES = [
   'agent-exit',
   'host-restored',
   'disk-full',
+  'connection-flood',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 

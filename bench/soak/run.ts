@@ -6,9 +6,11 @@
 // on the same storage. Then it drains, stops the agent and checks: every acknowledged
 // event reached ES exactly once, the canary's largest gap, RSS growth, leaked descriptors
 // and BPF objects, every injected fault classified, no crash that was not injected, and
-// every tracer a workload drives stored at least one event.
+// every tracer a workload drives stored at least one event. After the fd baseline a
+// connection flood (conn-flood.ts) checks the API and the tracers under 3000 silent sockets.
 // Progress on stderr every ~10 s, the table on stdout, exit 1 on any violation (2 on bad
 // usage). The host is restored (workloads killed by PID, loop devices, sysctls, cgroups) even on failure.
+import { connectionFlood, describeFlood, floodOk } from './conn-flood.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +42,8 @@ const SETTLE_MS = 5000;
 const DISK_FULL_HOLD_MS = 15_000;
 /** /readyz must say ready again this soon after the space returns. */
 const DISK_FULL_RECOVER_MAX_MS = 15_000;
+/** Silent connections of the flood phase: six times http.maxConnections (512). */
+const FLOOD_SOCKETS = 3000;
 
 interface Options {
   minutes: number;
@@ -166,6 +170,10 @@ export async function runSoak(options: Options): Promise<number> {
     await sleep(Math.max(0, warmFrom - Date.now()));
     await injector.pause();
     const baseline = await settledSamples(life.agent, sample, () => current().samples);
+    // Connection flood (faults still paused, workloads on): the sockets are gone again,
+    // closed by the headers timeout, long before the quiet window measures descriptors.
+    const flood = await connectionFlood(life.agent, logFile, FLOOD_SOCKETS, 30_000, log);
+    report.check('connection-flood', describeFlood(flood), '/healthz 200, auth 404, all closed, no EMFILE', floodOk(flood));
     injector.resume();
     log(`fd baseline taken (${baseline.length} samples, all tracers settled); faults resumed`);
 

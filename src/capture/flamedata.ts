@@ -1,6 +1,7 @@
 // Folded stacks -> HUATUO `flamedata` (the Grafana flame-graph "nested set" format): a
 // pre-order walk of the merged call tree as {level, value, self, label}. Pure functions,
 // no I/O: the capture, tests and later encoders (svg, pprof) share them.
+import { escapeControlChars } from '../common/control-chars.js';
 
 /** One distinct stack, root first (`[comm, outermost user frame, ..., innermost kernel frame]`), with its sample count. */
 export interface FoldedStack {
@@ -19,6 +20,16 @@ export interface FlameFrame {
 }
 
 export const FLAME_ROOT_LABEL = 'all';
+/**
+ * A frame label taken from the host, e.g. a process name (comm), made safe for folded text:
+ * comm is whatever the process set with prctl(PR_SET_NAME), so a newline in it split a
+ * folded line (FLAME_BAD_PROFILE) and a ';' moved samples under a made-up frame.
+ */
+export function sanitizeFrameLabel(label: string): string {
+  const safe = escapeControlChars(label).replaceAll(';', ':');
+  return safe === '' ? '[unnamed]' : safe;
+}
+
 /** Suffix of kernel frames, as HUATUO's perf tool writes them. */
 export const KERNEL_FRAME_SUFFIX = '_[k]';
 

@@ -6,7 +6,7 @@ import { threadId } from 'node:worker_threads';
 import { KernelSymbols } from '../native/kallsyms.js';
 import { ElfCache } from './elf-cache.js';
 import { fileOffsetToVaddr, findFunction } from './elf-symbols.js';
-import { KERNEL_FRAME_SUFFIX, flamedataFromFolded, mergeFolded, type FlameFrame, type FoldedStack } from './flamedata.js';
+import { KERNEL_FRAME_SUFFIX, flamedataFromFolded, mergeFolded, sanitizeFrameLabel, type FlameFrame, type FoldedStack } from './flamedata.js';
 import { findMapping, type ProcessMaps } from './proc-maps.js';
 
 /** Frame labels for stacks that were lost (counted in the result's `lost` too). */
@@ -141,7 +141,7 @@ export function symbolizeProfile(job: SymbolizeJob): SymbolizeResult {
   };
 
   const folded: FoldedStack[] = job.samples.map((s) => ({
-    stack: [s.comm, ...userFrames(s.tgid, s.user), ...kernelFrames(s.kernel)],
+    stack: [sanitizeFrameLabel(s.comm), ...userFrames(s.tgid, s.user), ...kernelFrames(s.kernel)],
     count: s.count,
   }));
   stats.processesWithoutMaps = missingMaps.size;

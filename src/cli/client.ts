@@ -16,6 +16,8 @@ export interface Envelope<T> {
 export interface NotFoundHint {
   /** Replaces the agent's message, e.g. `no tracer named "x"`. */
   hint: string;
+  /** Only for this error code (a trigger's 404 may be the tracer or the container). */
+  code?: string;
 }
 
 export interface RequestOptions {
@@ -97,18 +99,20 @@ export class AgentClient {
     }
     const cause = (err as { cause?: { code?: unknown; message?: unknown } })?.cause;
     const code = typeof cause?.code === 'string' ? cause.code : undefined;
+    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
+      // The agent was there and dropped the connection: "start it" would be wrong advice.
+      return new CliError('CLI_UNREACHABLE', `the agent at ${this.ctx.apiUrl} closed the connection before answering`, 'it may be shutting down or restarting, or at its connection limit; check with `autotracer status` and the agent log', { cause: err });
+    }
     const why =
       code === 'ECONNREFUSED'
         ? 'connection refused: the agent is not running or listens elsewhere'
         : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
           ? 'unknown host'
-          : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
-            ? 'the connection was reset'
-            : typeof cause?.message === 'string'
-              ? cause.message
-              : err instanceof Error
-                ? err.message
-                : String(err);
+          : typeof cause?.message === 'string'
+            ? cause.message
+            : err instanceof Error
+              ? err.message
+              : String(err);
     return new CliError('CLI_UNREACHABLE', `cannot reach the agent at ${this.ctx.apiUrl}: ${why}`, hintStart, { cause: err });
   }
 
@@ -125,10 +129,16 @@ export class AgentClient {
     if (status === 404 && code === 'NOT_FOUND') {
       return new CliError('CLI_BAD_RESPONSE', `${this.ctx.apiUrl} has no such endpoint: ${message}`, 'is it an autotracer agent of this version? check --api');
     }
-    if (status === 404) return new CliError('CLI_NOT_FOUND', message, options.notFound?.hint);
+    if (status === 404) {
+      if (code === 'UNKNOWN_CONTAINER') return new CliError('CLI_NOT_FOUND', message, 'pass the id of a container running on this host (e.g. from `docker ps --no-trunc` or `crictl ps`)');
+      const hint = options.notFound !== undefined && (options.notFound.code === undefined || options.notFound.code === code) ? options.notFound.hint : undefined;
+      return new CliError('CLI_NOT_FOUND', message, hint);
+    }
     if (status === 400 || status === 413 || status === 414 || status === 415) return new CliError('CLI_USAGE', `the agent rejected the request: ${what}`);
     if (status === 409) return new CliError('CLI_CONFLICT', what, '`autotracer tracers list` shows each tracer\'s state');
     if (status === 501) return new CliError('CLI_UNAVAILABLE', what);
+    if (code === 'SHUTTING_DOWN') return new CliError('CLI_SERVER', what, 'the agent is stopping or restarting; retry once `autotracer status` answers');
+    if (code === 'HOST_NOT_ALLOWED') return new CliError('CLI_USAGE', what, 'reach the agent by IP address or localhost, or add this name to its http.allowedHosts');
     if (code === 'TOKEN_UNAVAILABLE') return new CliError('CLI_SERVER', what, 'the agent could not read or create its token file; see its log');
     return new CliError('CLI_SERVER', `the agent failed: ${what}`, 'see the agent log (journalctl -u autotracer) for details');
   }

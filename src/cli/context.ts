@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { ConfigError } from '../config/errors.js';
 import type { AgentConfig } from '../config/schema.js';
 import { CliError, usageError } from './errors.js';
+import { isLoopbackHost } from '../http/host-check.js';
 
 export const DEFAULT_API = 'http://127.0.0.1:19704';
 export const DEFAULT_TOKEN_FILE = '/var/lib/autotracer/api-token';
@@ -16,6 +17,8 @@ export interface GlobalOptions {
   api?: string;
   tokenFile?: string;
   timeout?: string;
+  /** Send the host's own token (config / default token file) to a non-loopback --api too. */
+  sendToken?: boolean;
 }
 
 /** A token, or why there is none; `source` is named in 401 hints. */
@@ -58,8 +61,8 @@ export function configCliError(file: string, err: unknown): Error {
   const message = first !== undefined ? `${file}: ${first}` : err.message;
   const hint =
     more > 0
-      ? `${more} more problem${more > 1 ? 's' : ''}: run \`autotracer check-config ${file}\` to list the first, fix and repeat; keys are in docs/runtime.md`
-      : 'every key, its default and its range: docs/runtime.md, docs/storage.md';
+      ? `${more} more problem${more > 1 ? 's' : ''}: run \`autotracer check-config ${file}\` to list the first, fix and repeat; every key is in docs/config.md`
+      : 'every key, its default and its range: docs/config.md';
   return new CliError('CLI_CONFIG', message, hint, { cause: err });
 }
 
@@ -108,7 +111,21 @@ export async function clientContext(globals: GlobalOptions, defaultTimeoutMs = 3
   }
   const timeoutMs = parseTimeoutSeconds(globals.timeout, defaultTimeoutMs);
   let cached: Promise<TokenInfo> | undefined;
-  return { apiUrl, apiSource, timeoutMs, token: () => (cached ??= resolveToken(globals, config)) };
+  return { apiUrl, apiSource, timeoutMs, token: () => (cached ??= resolveToken(globals, config).then((t) => guardHostToken(t, apiUrl, globals))) };
+}
+
+/**
+ * This host's token (http.token, http.tokenFile, the default file) unlocks this host's agent.
+ * It goes to loopback URLs only, unless --send-token: `--api http://elsewhere` must not hand
+ * it to whoever answers there. A token named for the call (--token-file, $AUTOTRACER_TOKEN)
+ * is sent where the call goes.
+ */
+export function guardHostToken(token: TokenInfo, apiUrl: string, globals: GlobalOptions): TokenInfo {
+  if (token.token === undefined || globals.sendToken === true) return token;
+  if (globals.tokenFile !== undefined || token.source === `$${TOKEN_ENV}`) return token;
+  const host = new URL(apiUrl).hostname;
+  if (isLoopbackHost(host)) return token;
+  return { token: undefined, source: token.source, problem: `the ${token.source} was not sent: ${host} is not a loopback address (pass --send-token to send it, or --token-file / $${TOKEN_ENV} with that agent's token)` };
 }
 
 /** --token-file, else $AUTOTRACER_TOKEN, else the config's http.token, else its token file. */

@@ -69,7 +69,7 @@ export function defaultHint(code: CliErrorCode): string {
     case 'CLI_USAGE':
       return 'see `autotracer --help`, or `autotracer <command> --help` for its options';
     case 'CLI_CONFIG':
-      return 'every key, its default and its range: docs/runtime.md, docs/storage.md';
+      return 'every key, its default and its range: docs/config.md';
     case 'CLI_NOT_FOUND':
       return '`autotracer tracers list` and `autotracer events` show what exists';
     case 'CLI_AUTH':

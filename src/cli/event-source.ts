@@ -8,6 +8,7 @@ import type { EventStore as Store } from '../storage/store.js';
 import { AgentClient } from './client.js';
 import { clientContext, loadConfigOption, type GlobalOptions } from './context.js';
 import { CliError } from './errors.js';
+import { listedDocument, type ListingFields } from '../http/event-fields.js';
 
 export interface EventPage {
   events: EventDocument[];
@@ -19,7 +20,8 @@ export interface EventPage {
 export interface EventSource {
   /** For messages: the agent URL or the LMDB directory. */
   readonly where: string;
-  query(q: EventQuery): Promise<EventPage>;
+  /** `summary` (default) leaves bulky tracer_data fields out, as GET /api/v1/events does. */
+  query(q: EventQuery, fields?: ListingFields): Promise<EventPage>;
   get(id: string): Promise<EventDocument | undefined>;
   close(): Promise<void>;
 }
@@ -36,9 +38,10 @@ class HttpEventSource implements EventSource {
     return this.client.url;
   }
 
-  async query(q: EventQuery): Promise<EventPage> {
+  async query(q: EventQuery, fields: ListingFields = 'summary'): Promise<EventPage> {
     const res = await this.client.get<EventDocument[]>('/api/v1/events', {
       query: {
+        fields,
         from: q.from,
         to: q.to,
         tracer: q.tracer,
@@ -79,9 +82,10 @@ async function openLmdbSource(globals: GlobalOptions, raw: string): Promise<Even
   }
   return {
     where: dir,
-    query: async (q) => {
+    query: async (q, fields = 'summary') => {
       try {
-        return store.query(q);
+        const page = store.query(q);
+        return { ...page, events: page.events.map((d) => listedDocument(d, fields)) };
       } catch (err) {
         throw storeError(raw, err);
       }

@@ -44,6 +44,23 @@ export function applyRunOptions(config: AgentConfig, options: AgentRunOptions): 
   return { ...config, tracers: narrowed as AgentConfig['tracers'] };
 }
 
+
+async function checkConfigOnHangup(configFile: string | undefined, running: AgentConfig, options: AgentRunOptions, log: (level: LogLevel, msg: string) => void): Promise<void> {
+  if (configFile === undefined) {
+    log('info', 'SIGHUP: no config file (embedded defaults); nothing to reload, logs go to stderr');
+    return;
+  }
+  try {
+    // Compared as it would run: `--only`/`dev` narrow the file's tracers the same way again.
+    const next = applyRunOptions(await loadAgentConfig(configFile), options);
+    const changed = JSON.stringify(next) !== JSON.stringify(running);
+    log('info', `SIGHUP: ${configFile} is valid${changed ? ' and differs from the running configuration; restart the agent to apply it' : ', unchanged'}`);
+  } catch (err) {
+    log('warn', `SIGHUP: ${configFile} is not valid (${(err as Error).message.replace(/\s*\n\s*/g, '; ')}); the agent keeps running with the configuration it started with`);
+  }
+}
+
+
 export async function runAgent(configFile: string | undefined, options: AgentRunOptions = {}): Promise<number> {
   let config;
   try {
@@ -107,7 +124,15 @@ export async function runAgent(configFile: string | undefined, options: AgentRun
   };
   process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
   process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  // SIGHUP's default action killed the agent (exit 129), e.g. when a terminal closed or a
+  // logrotate postrotate sent it. Logs go to stderr (journald), so there is nothing to
+  // reopen; the configuration is re-read and checked, and applies at the next restart.
+  process.on('SIGHUP', () => void checkConfigOnHangup(configFile, config, options, log));
   supervisor.on('fatal', (err) => void shutdown(1, err.message));
+  // One line per stored event, for every tracer (a tracer may log more about its capture).
+  supervisor.on('tracer', (e) => {
+    if (e.type === 'stored') for (const id of e.tracerIds) log('info', `event stored: tracer ${e.tracer}, id ${id}`);
+  });
 
   try {
     await supervisor.start();

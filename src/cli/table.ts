@@ -1,5 +1,6 @@
 // Plain-text tables for terminals: left-aligned columns, two spaces apart, no borders (so
 // `grep`/`awk` still work on the output). Cells are single-line and clipped.
+import { escapeControlChars } from '../common/control-chars.js';
 export interface Column<Row> {
   header: string;
   value(row: Row): string;
@@ -21,7 +22,9 @@ export function renderTable<Row>(columns: readonly Column<Row>[], rows: readonly
 }
 
 function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ');
+  // Whitespace runs become one space; any other control character (ESC, BEL, ...) from a
+  // stored process name is shown as \xNN, never sent to the terminal.
+  return escapeControlChars(s.replace(/\s+/g, ' '));
 }
 
 function clip(s: string, max: number | undefined): string {

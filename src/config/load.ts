@@ -1,5 +1,6 @@
 // Loads and validates the agent configuration, and turns it into supervisor specs.
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { builtinTracers } from '../actors/tracers/catalog.js';
@@ -27,20 +28,52 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 export async function loadAgentConfig(file: string | undefined): Promise<AgentConfig> {
   if (file === undefined) return parseAgentConfig({});
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError('CONFIG_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`, [], { cause: err });
-  }
+  const text = await readConfigFile(file);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     throw new ConfigError('CONFIG_NOT_JSON', `${file} is not valid JSON: ${(err as Error).message}`, [], { cause: err });
   }
+  // `null` (or `[]`, `3`) is not "no configuration": a file that says nothing useful is
+  // most likely a templating accident, and silently running on defaults would hide it.
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    const got = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`;
+    const problem = `(root): expected a JSON object ({} for all defaults), got ${got}`;
+    throw new ConfigError('CONFIG_INVALID', `invalid configuration:\n  ${problem}`, [problem]);
+  }
   return parseAgentConfig(raw);
 }
+
+/**
+ * Reads a regular file only. Opened non-blocking and checked with fstat before reading: a
+ * FIFO as the config path used to hang the agent (and check-config) waiting for a writer.
+ */
+async function readConfigFile(file: string): Promise<string> {
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new ConfigError('CONFIG_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`, [], { cause: err });
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      const kind = st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+      throw new ConfigError('CONFIG_UNREADABLE', `cannot read ${file}: it is ${kind}; the configuration must be a regular JSON file`);
+    }
+    if (st.size > maxConfigBytes) throw new ConfigError('CONFIG_UNREADABLE', `cannot read ${file}: ${st.size} bytes, a configuration is at most ${maxConfigBytes}`);
+    return await handle.readFile('utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError('CONFIG_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`, [], { cause: err });
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Far above any real configuration; keeps a wrong path (a log, an image) from being slurped. */
+const maxConfigBytes = 4 * 1024 * 1024;
 
 export function storageSpecFrom(config: AgentConfig, modulePath: string = defaultStorageModulePath): StorageSpec {
   return { modulePath, config: config.storage, configValidated: true, ...config.supervisor.storage };

@@ -67,6 +67,20 @@ export const httpConfigSchema = z
     maxBodyBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(64 * 1024),
     /** Longest accepted request URL (path + query), 414 beyond. */
     maxUrlBytes: z.number().int().min(256).max(65_536).default(8192),
+    /**
+     * Open connections at most (lowered to a quarter of the open-file limit). Near the cap the
+     * oldest idle connection is closed for a new one; requests in flight are never cut.
+     */
+    maxConnections: z.number().int().min(8).max(65_536).default(512),
+    /** A connection that has not sent complete request headers within this is closed. */
+    headersTimeoutMs: ms(1000, 600_000, 10_000),
+    /**
+     * Host header names accepted besides localhost, IP literals and `host` (DNS rebinding
+     * guard): the names clients use to reach an agent bound to a non-loopback address.
+     */
+    allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'expected a host name without port')).max(64).default([]),
+    /** Byte budget of one GET /api/v1/events page; the rest comes with the cursor. */
+    maxPageBytes: z.number().int().min(64 * 1024).max(512 * 1024 * 1024).default(4 * 1024 * 1024),
     watch: z
       .strictObject({
         /** Concurrent /api/v1/events/watch streams; one more gets 429. */

@@ -11,8 +11,9 @@ import type { TracerEvent } from '../supervisor/tracer-child.js';
 import { FlameError, flameHeaders, renderEventFlame, type FlameFormat } from '../flame/index.js';
 import { readJsonObject } from './body.js';
 import { HttpError } from './errors.js';
-import { parseEventQuery, parseWatchParams } from './params.js';
-import { sendData, sendJson } from './respond.js';
+import { streamListing } from './event-listing.js';
+import { parseEventQuery, parseListingFields, parseWatchParams } from './params.js';
+import { sendData } from './respond.js';
 import type { RequestContext, Route } from './routes.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -36,6 +37,8 @@ export interface ApiDeps {
   metrics: AgentMetrics;
   hub: WatchHub;
   maxBodyBytes: number;
+  /** Byte budget of one events page (http.maxPageBytes). */
+  maxPageBytes: number;
   /** Called when a watch stream opens or closes (the stored-document relay runs only while watched). */
   onWatchersChanged(count: number): void;
   startedAt: number;
@@ -120,7 +123,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
           await agent.trigger(name, request);
         } catch (err) {
           metrics.manualTriggers.inc({ tracer: name, result: 'error' });
-          throw err;
+          throw containerTriggerError(name, request, err);
         }
         metrics.manualTriggers.inc({ tracer: name, result: 'ok' });
         sendData(res, 200, { tracer: name, triggered: true });
@@ -129,9 +132,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     {
       method: 'GET', pattern: '/api/v1/events', auth: false,
       handler: async ({ res, url }) => {
-        const result = await agent.query(parseEventQuery(url.searchParams));
-        // `skipped`: records of the page storage could not read (left out, counted; docs/faults.md#storage).
-        sendJson(res, 200, { data: result.events, ...(result.cursor !== undefined ? { cursor: result.cursor } : {}), ...(result.skipped !== undefined ? { skipped: result.skipped } : {}) });
+        const query = parseEventQuery(url.searchParams);
+        await streamListing(res, agent, query, { fields: parseListingFields(url.searchParams), maxPageBytes: deps.maxPageBytes });
       },
     },
     { method: 'GET', pattern: '/api/v1/events/watch', auth: false, handler: (ctx) => watch(ctx, deps, hub) },
@@ -145,6 +147,20 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       handler: async ({ res, params }) => sendFlame(res, await findEvent(agent, params.id!), format),
     })),
   ];
+}
+
+/**
+ * Tracers that capture one container (dload, cpuidle, waitrate) refuse a trigger without a
+ * known one with <TRACER>_NO_CONTAINER / <TRACER>_UNKNOWN_CONTAINER: that is the caller's
+ * mistake, so it is a 400/404 telling what to pass, not a 500 with a stack in the log.
+ */
+function containerTriggerError(tracer: string, request: TriggerRequest, err: unknown): unknown {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !/^[A-Z0-9]+_(NO|UNKNOWN)_CONTAINER$/.test(code)) return err;
+  if (request.containerId === undefined) {
+    return new HttpError(400, 'TRACER_NEEDS_CONTAINER', `tracer "${tracer}" captures one container: it needs --container <id> (containerId in the request body)`, { cause: err });
+  }
+  return new HttpError(404, 'UNKNOWN_CONTAINER', `tracer "${tracer}" knows no container "${request.containerId}" (${(err as Error).message})`, { cause: err });
 }
 
 async function findEvent(agent: AgentTarget, id: string): Promise<EventDocument> {
@@ -178,6 +194,11 @@ function watch({ req, res, url }: RequestContext, deps: ApiDeps, hub: WatchHub):
   }
   // Headers first: the hub writes an opening comment as soon as it subscribes.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  if (req.method === 'HEAD') {
+    // HEAD gets the stream's headers, no subscription (it could never receive an event).
+    res.end();
+    return;
+  }
   const unsubscribe = hub.subscribe(res, {
     includeData: params.includeData,
     ...(params.tracer !== undefined ? { tracer: params.tracer } : {}),

@@ -27,6 +27,9 @@ export type HttpErrorCode =
   | 'STORAGE_UNAVAILABLE'
   | 'UPSTREAM_TIMEOUT'
   | 'SHUTTING_DOWN'
+  | 'HOST_NOT_ALLOWED'
+  | 'TRACER_NEEDS_CONTAINER'
+  | 'UNKNOWN_CONTAINER'
   | 'INTERNAL';
 
 export class HttpError extends CodedError {

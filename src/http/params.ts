@@ -2,6 +2,7 @@
 // malformed values are a 400 naming the parameter, never silently ignored.
 import type { EventQuery } from '../storage/protocol.js';
 import { HttpError } from './errors.js';
+import type { ListingFields } from './event-fields.js';
 
 const maxLimit = 10_000;
 
@@ -34,7 +35,7 @@ function text(name: string, raw: string | undefined, max = 256): string | undefi
 }
 
 export function parseEventQuery(params: URLSearchParams): EventQuery {
-  rejectUnknown(params, ['from', 'to', 'tracer', 'container', 'limit', 'cursor', 'order']);
+  rejectUnknown(params, ['from', 'to', 'tracer', 'container', 'limit', 'cursor', 'order', 'fields']);
   const q: EventQuery = {};
   const from = single(params, 'from');
   const to = single(params, 'to');
@@ -59,6 +60,14 @@ export function parseEventQuery(params: URLSearchParams): EventQuery {
   if (order !== undefined && order !== 'asc' && order !== 'desc') throw bad('order', 'expected asc or desc');
   q.reverse = order !== 'asc';
   return q;
+}
+
+/** `fields=summary` (default: bulky tracer_data fields left out) or `fields=full`. */
+export function parseListingFields(params: URLSearchParams): ListingFields {
+  const fields = single(params, 'fields');
+  if (fields === undefined || fields === 'summary') return 'summary';
+  if (fields === 'full') return 'full';
+  throw bad('fields', 'expected summary or full');
 }
 
 export interface WatchParams {

@@ -20,6 +20,9 @@ export interface AgentMetricsOptions {
   eventLoopResolutionMs?: number;
 }
 
+/** prom-client default metrics that break the naming rules (gauges named `_total`). */
+export const droppedDefaultMetrics = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
 const actorStates: readonly ActorState[] = ['starting', 'running', 'restarting', 'disabled', 'unavailable', 'stopped'];
 
 /** StorageMetrics field (as the supervisor names it in the storage actor's status) → series. */
@@ -76,11 +79,19 @@ export class AgentMetrics {
   readonly watchSubscribers: Gauge;
   readonly watchDropped: Counter;
   readonly watchRefused: Counter;
+  readonly httpOpenConnections: Gauge;
+  readonly httpConnectionsEvicted: Counter;
 
   constructor(private readonly options: AgentMetricsOptions) {
     const r = this.registry;
     r.setDefaultLabels({ host: options.host, region: options.region });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: r, prefix: p, eventLoopMonitoringPrecision: options.eventLoopResolutionMs ?? 200 });
+    if (options.defaultMetrics) {
+      collectDefaultMetrics({ register: r, prefix: p, eventLoopMonitoringPrecision: options.eventLoopResolutionMs ?? 200 });
+      // prom-client exports these three gauges with a `_total` suffix, which is for counters
+      // (promtool check metrics flags them). Their per-type twins without the suffix stay;
+      // summing those over `type` gives the same totals.
+      for (const name of droppedDefaultMetrics) r.removeSingleMetric(p + name);
+    }
     const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name: p + name, help, labelNames, registers: [r] });
     const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name: p + name, help, labelNames, registers: [r] });
     const actor = ['actor', 'kind'];
@@ -138,6 +149,8 @@ export class AgentMetrics {
     this.watchSubscribers = gauge('http_watch_subscribers', 'Open /api/v1/events/watch streams');
     this.watchDropped = counter('http_watch_dropped_events_total', 'Documents dropped from slow watch subscribers (drop-oldest)');
     this.watchRefused = counter('http_watch_refused_total', 'Watch subscriptions refused because the subscriber limit was reached');
+    this.httpOpenConnections = gauge('http_open_connections', 'Open connections to the HTTP API (capped by http.maxConnections)');
+    this.httpConnectionsEvicted = counter('http_connections_evicted_total', 'Idle HTTP connections closed to make room for a new one at the connection cap');
     this.fixedNames = new Set(r.getMetricsAsArray().map((m) => m.name));
   }
 

@@ -74,7 +74,8 @@ export class EsShipper {
   ) {
     this.client = new Client(clientOptions(config));
     this.backoff = new Backoff(config.backoff.initialMs, config.backoff.maxMs, options.random);
-    this.log = options.log ?? ((m) => console.warn(`[storage/shipper] ${m}`));
+    // Same shape as the agent's own lines (time, level, source), so the shipper's are greppable.
+    this.log = options.log ?? ((m) => console.warn(`${new Date().toISOString()} warn storage/shipper: ${m}`));
     this.requestCap = config.maxBytesPerRequest;
   }
 

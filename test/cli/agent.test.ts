@@ -34,7 +34,7 @@ describe('autotracer CLI against a running agent', () => {
     const [table, json] = await Promise.all([runCli(['status', ...api()]), runCli(['status', '--format', 'json', '--api', agent!.base])]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^agent http:\/\/127\.0\.0\.1:\d+: ok, up [\d.]+s.*, ready$/m);
-    assert.match(table.stdout, /^TRACER\s+STATE\s+RESTARTS\s+HITS\s+TRIGGERS\s+EVENTS\s+HEARTBEAT\s+CPU\s+ELU/m);
+    assert.match(table.stdout, /^TRACER\s+STATE\s+RESTARTS\s+HITS\s+MANUAL\s+EVENTS\s+HEARTBEAT\s+CPU\s+ELU/m);
     assert.match(table.stdout, /^example\s+running\s+0\s+0\s+0\s+0\s+[\d.]+s\s+[\d.]+s\s+\d+%/m);
     assert.equal(json.code, 0, json.stderr);
     const status = JSON.parse(json.stdout) as { ready: boolean; tracers: { name: string; state: string; heartbeatAgeMs: number }[] };

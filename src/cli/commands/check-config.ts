@@ -47,11 +47,11 @@ export async function runCheckConfig(file: string, format: 'text' | 'json'): Pro
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const [first, ...rest] = err.problems;
-    if (first === undefined) throw new CliError('CLI_CONFIG', err.message, 'the file must be a JSON object; see docs/runtime.md', { cause: err });
+    if (first === undefined) throw new CliError('CLI_CONFIG', err.message, 'the file must be a JSON object; every key: docs/config.md', { cause: err });
     const hint =
       rest.length > 0
         ? `${rest.length} more problem${rest.length > 1 ? 's' : ''} after this one; fix it and run check-config again`
-        : 'every key, its default and its range: docs/runtime.md (agent, tracers), docs/storage.md (storage)';
+        : 'every key, its default and its range: docs/config.md';
     throw new CliError('CLI_CONFIG', `${file}: ${first}`, hint, { cause: err });
   }
   const summary = summarize(file, config);

@@ -22,6 +22,8 @@ export interface EventsOptions {
   order: 'asc' | 'desc';
   format: EventsFormat;
   db?: string;
+  /** Whole documents (profiles included); listings leave bulky tracer_data fields out. */
+  full?: boolean;
 }
 
 const columns: Column<EventDocument>[] = [
@@ -55,7 +57,7 @@ export async function runEvents(globals: GlobalOptions, opts: EventsOptions): Pr
     let count = 0;
     let skipped = 0;
     for (;;) {
-      const page = await source.query(cursor === undefined ? query : { ...query, cursor });
+      const page = await source.query(cursor === undefined ? query : { ...query, cursor }, opts.full === true ? 'full' : 'summary');
       pages++;
       count += page.events.length;
       cursor = page.cursor;

@@ -5,6 +5,7 @@ import { flattenData, hasProfile } from '../document-view.js';
 import { CliError, ExitCode } from '../errors.js';
 import { openEventSource } from '../event-source.js';
 import { writeOut } from '../output.js';
+import { escapeControlChars } from '../../common/control-chars.js';
 
 export const unknownEventHint = '`autotracer events` lists stored events and their ids';
 
@@ -34,7 +35,8 @@ export function renderEventText(doc: EventDocument): string {
     head.push(['container_hostname', doc.container_hostname], ['container_type', doc.container_type], ['container_qos', doc.container_qos]);
   }
   const data = flattenData(doc.tracer_data).map(([k, v]): [string, string] => [`tracer_data.${k}`, v]);
-  const rows = [...head, ...data];
+  // Every value may come from the host (comm, hostname, reason): no raw control characters.
+  const rows = [...head, ...data].map(([k, v]): [string, string] => [escapeControlChars(k), escapeControlChars(v)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   let out = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
   if (hasProfile(doc.tracer_data)) out += `\nflame graph: autotracer flame ${doc.tracer_id} --format html -o ${doc.tracer_id}.html\n`;

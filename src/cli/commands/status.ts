@@ -14,7 +14,9 @@ export const tracerColumns: Column<TracerView>[] = [
   { header: 'STATE', value: (t) => t.state },
   { header: 'RESTARTS', value: (t) => String(t.restarts), right: true },
   { header: 'HITS', value: (t) => String(t.hits), right: true },
-  { header: 'TRIGGERS', value: (t) => String(t.manualTriggers), right: true },
+  // Manual triggers only, as autotracer_tracer_manual_triggers_total counts them (the metric
+  // autotracer_tracer_triggers_total counts automatic captures too).
+  { header: 'MANUAL', value: (t) => String(t.manualTriggers), right: true },
   { header: 'EVENTS', value: (t) => String(t.eventsStored), right: true },
   { header: 'HEARTBEAT', value: (t) => (t.heartbeatAgeMs === null ? '-' : formatDuration(t.heartbeatAgeMs)), right: true },
   { header: 'CPU', value: (t) => `${t.cpuSeconds.toFixed(2)}s`, right: true },

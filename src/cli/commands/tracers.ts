@@ -14,7 +14,7 @@ const listColumns: Column<TracerView>[] = [
   { header: 'RESTARTS', value: (t) => String(t.restarts), right: true },
   { header: 'HITS', value: (t) => String(t.hits), right: true },
   { header: 'SKIPS', value: (t) => String(t.cooldownSkips), right: true },
-  { header: 'TRIGGERS', value: (t) => String(t.manualTriggers), right: true },
+  { header: 'MANUAL', value: (t) => String(t.manualTriggers), right: true }, // = tracer_manual_triggers_total
   { header: 'EVENTS', value: (t) => String(t.eventsStored), right: true },
   { header: 'REASON', value: (t) => t.stateReason ?? '', max: 60 },
 ];
