@@ -1,15 +1,18 @@
 // TS side of waitrate.bpf.c / waitrate.h: declared once here, checked against the
 // object's BTF by test/waitrate/layout.test.ts.
 import { array, defineLayout, u32, u64 } from '../layout.js';
+import { nativeAddon } from '../native-binding.js';
 
 export const WAITRATE_OBJECT = 'waitrate';
-export const WAITRATE_PROGRAMS = ['on_migrate', 'on_switch'] as const;
+export const WAITRATE_PROGRAMS = ['on_migrate', 'on_switch', 'on_cgroup_rmdir'] as const;
 /** Run slices each CPU remembers (WAITRATE_RING). */
 export const WAITRATE_RING = 32;
 /** PERCPU_ARRAY slot -> struct waitrate_cg. */
 export const WAITRATE_CG_MAP = 'cg_stats';
 /** HASH u64 v2 cgroup id -> u32 slot (the root cgroup, id 1, is slot 0 and not in the hash). */
 export const WAITRATE_SLOTS_MAP = 'cg_slots';
+/** QUEUE of u32 slots freed by cgroup removal, reused first. */
+export const WAITRATE_FREE_SLOTS_MAP = 'free_slots';
 /** PERCPU_ARRAY[1] of struct waitrate_cpu. */
 export const WAITRATE_CPU_MAP = 'cpu_state';
 /** PERCPU_ARRAY of u64, indexed by WaitrateStat. */
@@ -57,8 +60,10 @@ export const WaitrateStat = {
   clamped: 3,
   truncated: 4,
   unseen: 5,
+  slotsFreed: 6,
+  slotsReused: 7,
 } as const;
-export const WAITRATE_STAT_NR = 6;
+export const WAITRATE_STAT_NR = 8;
 export type WaitrateStatName = keyof typeof WaitrateStat;
 export type WaitrateStats = Record<WaitrateStatName, bigint>;
 
@@ -80,12 +85,17 @@ export interface WaitrateRodata {
 }
 
 export function waitrateRodata(options: WaitrateRodata = {}): Record<string, number> {
-  return { track_root: options.trackRoot === true ? 1 : 0, max_slots: options.maxCgroups ?? WAITRATE_MAX_CGROUPS };
+  return {
+    track_root: options.trackRoot === true ? 1 : 0,
+    max_slots: options.maxCgroups ?? WAITRATE_MAX_CGROUPS,
+    // on_cgroup_rmdir zeroes a freed slot on every possible CPU.
+    nr_cpus: nativeAddon().possibleCpus(),
+  };
 }
 
-/** max_entries of the two cgroup maps for `maxCgroups` slots. */
+/** max_entries of the three cgroup-slot maps for `maxCgroups` slots. */
 export function waitrateMapSizes(maxCgroups: number): Record<string, number> {
-  return { [WAITRATE_CG_MAP]: maxCgroups, [WAITRATE_SLOTS_MAP]: maxCgroups };
+  return { [WAITRATE_CG_MAP]: maxCgroups, [WAITRATE_SLOTS_MAP]: maxCgroups, [WAITRATE_FREE_SLOTS_MAP]: maxCgroups };
 }
 
 /** The part of BpfObject the readers need (structural, keeps this file free of the addon). */
