@@ -6,6 +6,7 @@ import { ContainerResolver, type Container } from '../../../containers/index.js'
 import { TracerUnavailableError } from '../../errors.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { captureCompetitors } from './capture.js';
+import { cgroupV2Support, readCgroupSources } from './cgroup-support.js';
 import type { Threshold, WaitrateSettings } from './config.js';
 import { IntervalSampler, WaitrateCounters, type BpfOpener, type ContainerSample } from './core.js';
 import { SpikeDetector, type Verdict } from './detector.js';
@@ -46,6 +47,9 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
     const settings = ctx.config;
     const open: BpfOpener = (name, options) => ctx.loadBpf(name, options);
     const resolver = (this.resolver = new ContainerResolver(settings.containers));
+    // A v1-only host: the programs would run on every switch and see only the v2 root.
+    const support = cgroupV2Support(readCgroupSources(), resolver.list());
+    if (!support.available) throw new TracerUnavailableError(`waitrate: ${support.reason}`);
     let counters: WaitrateCounters;
     try {
       counters = await WaitrateCounters.open(open, { trackRoot: settings.trackRoot, maxCgroups: settings.maxCgroups });
