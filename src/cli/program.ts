@@ -173,6 +173,16 @@ export function buildProgram(done: (status: number) => void): Command {
     });
 
   program
+    .command('cost')
+    .description('what the running agent costs here: CPU and memory per actor, ns per BPF invocation x invocations/s (needs the API token: BPF stats go on for the window)')
+    .option('--seconds <n>', 'measuring window (1..300)', positiveInt(300), 10)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'prometheus']).default('table'))
+    .action(async (opts: { seconds: number; format: 'table' | 'json' | 'prometheus' }, cmd: Command) => {
+      const { runCost } = await import('./commands/cost.js');
+      done(await runCost(globals(cmd), opts));
+    });
+
+  program
     .command('new-tracer <name>')
     .description('scaffold a tracer: its folder, a BPF stub and a test')
     .option('--dir <dir>', 'repository root to write into (default: this checkout)')

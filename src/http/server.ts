@@ -7,6 +7,7 @@ import type { HttpConfig } from '../config/schema.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
 import { apiRoutes, type AgentTarget } from './api.js';
 import { HttpError, HttpServerError } from './errors.js';
+import { costRoutes } from './cost-routes.js';
 import { faultRoutes } from './fault-routes.js';
 import { sendError, toErrorReply } from './respond.js';
 import { matchRoute, type Route } from './routes.js';
@@ -57,6 +58,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     onWatchersChanged: (n) => feed.setActive(n > 0),
   });
   routes.push(...faultRoutes(agent, config.maxBodyBytes)); // soak tests only: [] unless AUTOTRACER_FAULT_INJECTION=1
+  routes.push(...costRoutes(agent, config.maxBodyBytes)); // POST /api/v1/cost/measure (docs/cost.md)
   let closing = false;
 
   const server = createServer((req, res) => void handle(req, res));
