@@ -19,6 +19,7 @@ import type { Benchmark } from './lib/types.js';
 import { nativeBenchmark } from './native.js';
 import { overheadBenchmark } from './overhead.js';
 import { restartBenchmark } from './restart.js';
+import { scaleBenchmark } from './scale.js';
 import { pipelineBenchmark, shippingBenchmark } from './storage.js';
 import { waitrateBenchmark } from './waitrate.js';
 
@@ -32,6 +33,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   waitrateBenchmark,
   nativeBenchmark,
   detectionBenchmark,
+  scaleBenchmark,
 ];
 
 const usage = `usage: node dist/bench/run.js [--runs N] [--quick] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--out DIR]`;
