@@ -34,6 +34,8 @@ declare -A WHY=(
   [e2fsprogs]="mkfs.ext4 for loop-device test file systems"
   [linux-perf]="perf bench sched pipe for overhead benchmarks"
   [chromium]="headless browser driven by playwright-core in the flame-graph viewer test (test/flame/viewer.test.ts)"
+  [bpftrace]="the run-queue latency peer (runqlat shape) the peers benchmark compares waitrate with (bench/peers.ts)"
+  [prometheus-node-exporter]="the idle CPU/RSS peer of the peers benchmark; its binary is run by the bench only, the service is never started (policy-rc.d below)"
 )
 missing=()
 for pkg in "${!WHY[@]}"; do
@@ -45,8 +47,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   for pkg in "${missing[@]}"; do say "installing Debian package $pkg: ${WHY[$pkg]}"; done
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/autotracer-apt.log 2>&1 \
-    || { tail -20 /tmp/autotracer-apt.log >&2; die "apt-get install failed (log: /tmp/autotracer-apt.log)"; }
+  # No package may start a service on this machine (prometheus-node-exporter ships one):
+  # policy-rc.d answers 101 ("not allowed") to invoke-rc.d / deb-systemd-invoke during the
+  # install, and is removed after unless it was there before.
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/autotracer-apt.log 2>&1
+  rc=$?
+  [ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ $rc = 0 ] || { tail -20 /tmp/autotracer-apt.log >&2; die "apt-get install failed (log: /tmp/autotracer-apt.log)"; }
+  # Where systemd runs, an enabled unit would start at the next boot: disable it.
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus-node-exporter.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # --- 2. Kernel filesystems -----------------------------------------------------
