@@ -73,6 +73,20 @@ describe('autotracer cost', { concurrency: false }, () => {
     assert.match(prom.stdout, /^autotracer_cost_actor_cpu_percent\{actor="waitrate",kind="tracer"\} [\d.e-]+$/m);
   });
 
+  it('--ab waitrate: interleaved on/off rounds of the built-in ping-pong, the tracer running again after', { timeout: 180_000 }, async () => {
+    const run = await runCli(['cost', '--seconds', '1', '--ab', 'waitrate', '--rounds', '2', '--loops', '3000', '--format', 'json', ...api()], { timeoutMs: 170_000 });
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as CostReport & { ab: Array<{ tracer: string; rounds: number; offOpsPerSecond: number; onOpsPerSecond: number; slowdownPercent: number; noiseFloorPercent: number }> };
+    assert.equal(report.ab.length, 1);
+    const ab = report.ab[0]!;
+    assert.equal(ab.tracer, 'waitrate');
+    assert.equal(ab.rounds, 2);
+    assert.ok(ab.offOpsPerSecond > 0 && ab.onOpsPerSecond > 0, JSON.stringify(ab));
+    assert.ok(Number.isFinite(ab.slowdownPercent) && ab.noiseFloorPercent >= 0, JSON.stringify(ab));
+    const tracers = (await (await fetch(`${agent!.base}/api/v1/tracers`)).json()) as { data: Array<{ name: string; state: string }> };
+    assert.equal(tracers.data.find((t) => t.name === 'waitrate')?.state, 'running', 'the tracer is left running, as found');
+  });
+
   it('needs the token (BPF stats are a host-wide state change): exit 4 without it', async () => {
     const run = await runCli(['cost', '--seconds', '1', '--api', agent!.base, '--token-file', '/nonexistent/token'], { timeoutMs: 30_000 });
     assert.equal(run.code, 4, `${run.stdout}${run.stderr}`);
