@@ -20,6 +20,8 @@ import type { Benchmark } from './lib/types.js';
 import { nativeBenchmark } from './native.js';
 import { overheadBenchmark } from './overhead.js';
 import { restartBenchmark } from './restart.js';
+import { scaleBenchmark } from './scale.js';
+import { peersBenchmark } from './peers.js';
 import { pipelineBenchmark, shippingBenchmark } from './storage.js';
 import { waitrateBenchmark } from './waitrate.js';
 
@@ -34,6 +36,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   nativeBenchmark,
   detectionBenchmark,
   lookbackBenchmark,
+  scaleBenchmark,
+  peersBenchmark,
 ];
 
 const usage = `usage: node dist/bench/run.js [--runs N] [--quick] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--out DIR]`;

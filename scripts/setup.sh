@@ -38,6 +38,8 @@ declare -A WHY=(
   [qemu-system-x86]="boots Debian's 6.1 kernel (TCG) to check which BPF objects load there (test/kernels/qemu.test.ts)"
   [lz4]="unpacks the vmlinux of that kernel's bzImage for its BTF (scripts/kernels/run.mjs)"
   [prometheus]="promtool lints the live /metrics exposition (test/metrics/promtool.test.ts); the server it ships is kept stopped and disabled"
+  [bpftrace]="the run-queue latency peer (runqlat shape) the peers benchmark compares waitrate with (bench/peers.ts)"
+  [prometheus-node-exporter]="the idle CPU/RSS peer of the peers benchmark; its binary is run by the bench only, the service is never started (policy-rc.d below)"
 )
 missing=()
 for pkg in "${!WHY[@]}"; do
@@ -62,16 +64,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
   [ "$apt_rc" = 0 ] || { tail -20 /tmp/autotracer-apt.log >&2; die "apt-get install failed (log: /tmp/autotracer-apt.log)"; }
 fi
-# Only promtool is wanted from the prometheus package: its server stays stopped and is not
-# started at boot (the package enables it).
-if [ -e /etc/systemd/system/multi-user.target.wants/prometheus.service ]; then
-  say "disabling the prometheus service: only promtool is used (metrics lint test)"
+# Only promtool is wanted from the prometheus package, and only the exporter's binary (run by
+# the peers bench) from prometheus-node-exporter: their services stay stopped and are not
+# started at boot (the packages enable them).
+for unit in prometheus prometheus-node-exporter; do
+  [ -e "/etc/systemd/system/multi-user.target.wants/$unit.service" ] || continue
+  say "disabling the $unit service: only its binary is used by tests/benchmarks"
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
   else
-    deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || rm -f /etc/systemd/system/multi-user.target.wants/prometheus.service
+    deb-systemd-helper disable "$unit.service" >/dev/null 2>&1 || rm -f "/etc/systemd/system/multi-user.target.wants/$unit.service"
   fi
-fi
+done
 
 # --- 2. Kernel filesystems -----------------------------------------------------
 if ! mountpoint -q /sys/kernel/tracing; then

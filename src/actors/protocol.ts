@@ -67,6 +67,8 @@ export interface BpfProgramStat {
   program: string;
   runCount: number;
   runTimeNs: number;
+  /** Kernel program id of the open object (joins /proc/<pid>/fdinfo, `autotracer cost`). */
+  id?: number;
 }
 
 export type ControlCall =

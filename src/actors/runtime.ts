@@ -309,7 +309,7 @@ class TracerActor {
 
   private readProgramStats(object: string, handle: BpfObject): BpfProgramStat[] {
     try {
-      return handle.programStats().map((p) => ({ object, program: p.name, runCount: Number(p.runCount), runTimeNs: Number(p.runTimeNs) }));
+      return handle.programStats().map((p) => ({ object, program: p.name, runCount: Number(p.runCount), runTimeNs: Number(p.runTimeNs), id: p.id }));
     } catch {
       return []; // already closed by the tracer itself: nothing left to read
     }

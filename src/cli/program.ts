@@ -233,6 +233,19 @@ export function buildProgram(done: (status: number) => void): Command {
     });
 
   program
+    .command('cost')
+    .description('what the running agent costs here: CPU and memory per actor, ns per BPF invocation x invocations/s (needs the API token: BPF stats go on for the window)')
+    .option('--seconds <n>', 'measuring window (1..300)', positiveInt(300), 10)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'prometheus']).default('table'))
+    .option('--ab <tracers>', 'also A/B these tracers (comma-separated) on a built-in pinned ping-pong: stopped and started through the API, rounds interleaved', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--rounds <n>', 'A/B rounds (1..100)', positiveInt(100), 5)
+    .option('--loops <n>', 'ping-pong round trips per run (1..10000000)', positiveInt(10_000_000), 20_000)
+    .action(async (opts: { seconds: number; format: 'table' | 'json' | 'prometheus'; ab?: string[]; rounds: number; loops: number }, cmd: Command) => {
+      const { runCost } = await import('./commands/cost.js');
+      done(await runCost(globals(cmd), opts));
+    });
+
+  program
     .command('new-tracer <name>')
     .description('scaffold a tracer: its folder, a BPF stub and a test')
     .option('--dir <dir>', 'repository root to write into (default: this checkout)')

@@ -40,9 +40,10 @@ function tracerEntrySchema(settingsSchema: z.ZodType, enabledByDefault: boolean)
       /**
        * Count run time and run count of the tracer's BPF programs (bpf_enable_stats), held
        * while it has BPF objects open. While any stats handle is open the kernel times ALL
-       * BPF programs on the host, about 20 ns per invocation.
+       * BPF programs on the host, about 20 ns per invocation: so off by default (issue 13.3);
+       * `autotracer cost` and the bench switch them on for their measuring window only.
        */
-      bpfStats: z.boolean().default(true),
+      bpfStats: z.boolean().default(false),
       settings: settingsSchema.prefault({}),
     })
     .prefault({});

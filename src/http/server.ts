@@ -11,6 +11,7 @@ import type { AgentMetrics } from '../metrics/agent-metrics.js';
 import { apiRoutes, type AgentTarget } from './api.js';
 import { ConnectionGuard, effectiveMaxConnections, openFileLimit } from './connection-guard.js';
 import { HttpError, HttpServerError } from './errors.js';
+import { costRoutes } from './cost-routes.js';
 import { faultRoutes } from './fault-routes.js';
 import { checkHost, hostPolicy } from './host-check.js';
 import { sendError, toErrorReply } from './respond.js';
@@ -64,6 +65,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     onWatchersChanged: (n) => feed.setActive(n > 0),
   });
   routes.push(...faultRoutes(agent, config.maxBodyBytes)); // soak tests only: [] unless AUTOTRACER_FAULT_INJECTION=1
+  routes.push(...costRoutes(agent, config.maxBodyBytes)); // POST /api/v1/cost/measure (docs/cost.md)
   let closing = false;
 
   // Node checks the headers and request timeouts only every connectionsCheckingInterval

@@ -63,7 +63,7 @@ export function tracerSpec(partial: Partial<TracerSpec> & Pick<TracerSpec, 'name
     triggerTimeoutMs: 60_000,
     metricsIntervalMs: 10_000,
     batch: { maxEvents: 256, maxDelayMs: 50 },
-    bpfStats: true,
+    bpfStats: false,
     procRoot: '/proc',
     sysRoot: '/sys',
     ...partial,

@@ -67,6 +67,8 @@ export interface BpfProgramTotals {
   program: string;
   runCount: number;
   runTimeNs: number;
+  /** Kernel program id of the newest open instance (absent once closed); `autotracer cost` joins it with fdinfo. */
+  id?: number;
 }
 
 /** The fields every fresh ActorStatus starts with (one place, so new fields are not forgotten). */

@@ -455,10 +455,11 @@ export class TracerChild {
 function addBpf(into: Map<string, BpfProgramTotals>, t: BpfProgramTotals): void {
   const key = `${t.object}\0${t.program}`;
   const prev = into.get(key);
-  if (prev === undefined) into.set(key, { object: t.object, program: t.program, runCount: t.runCount, runTimeNs: t.runTimeNs });
+  if (prev === undefined) into.set(key, { object: t.object, program: t.program, runCount: t.runCount, runTimeNs: t.runTimeNs, ...(t.id !== undefined ? { id: t.id } : {}) });
   else {
     prev.runCount += t.runCount;
     prev.runTimeNs += t.runTimeNs;
+    if (t.id !== undefined) prev.id = t.id;
   }
 }
 

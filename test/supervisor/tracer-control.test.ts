@@ -95,7 +95,7 @@ test('cooldown skips: every tryArm after the first arm is counted as a skip', as
 });
 
 test('BPF run statistics per program, monotonic across an actor stop and start', async (t) => {
-  const { supervisor } = await startSupervisor(t, [tracer('schedcount', 'bpf-sched-count', { metricsIntervalMs: 200 })]);
+  const { supervisor } = await startSupervisor(t, [tracer('schedcount', 'bpf-sched-count', { metricsIntervalMs: 200, bpfStats: true })]);
   const runs = () => supervisor.tracerStatus('schedcount').bpfPrograms.reduce((n, p) => n + p.runCount, 0);
   await waitFor('sched_switch runs counted', () => runs() > 0, 10_000);
   const programs = supervisor.tracerStatus('schedcount').bpfPrograms;

@@ -17,7 +17,13 @@
  *
  * Everything the hot path writes is per-CPU (no cross-CPU atomics, see HUATUO issue #234)
  * or the switching task's own storage. The one shared write is the slot allocation, once
- * per cgroup ever seen (an atomic add + a hash insert).
+ * per live cgroup (a free-list pop or an atomic add, and a hash insert).
+ *
+ * Slots are reused (issue 13.2): systemd scopes and pods come and go, and a slot per cgroup
+ * ever seen ran out after 4096. on_cgroup_rmdir (v2 hierarchy only) drops the cgroup from
+ * cg_slots, zeroes its counters on every CPU (a reused slot must not hand the old cgroup's
+ * totals to the next one) and pushes the slot onto free_slots, where slot_of takes it first.
+ * A removed cgroup has no tasks left, so nothing charges the slot while it is zeroed.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -30,6 +36,8 @@
 const volatile __u32 track_root = 0;
 /* Slots available (= max_entries of cg_stats and cg_slots, set together from user space). */
 const volatile __u32 max_slots = WAITRATE_MAX_CGROUPS;
+/* Possible CPUs (the per-CPU copies on_cgroup_rmdir zeroes), set from user space. */
+const volatile __u32 nr_cpus = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -51,6 +59,13 @@ struct {
 	__type(key, __u64);
 	__type(value, __u32);
 } cg_slots SEC(".maps");
+
+/* Slots of removed cgroups, reused before new ones (max_entries = max_slots, set from user space). */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, WAITRATE_MAX_CGROUPS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
 
 /* Slot 0 of this ARRAY: slots handed out so far (slot 0 itself is the root cgroup's). */
 struct {
@@ -90,17 +105,22 @@ static __always_inline __u32 slot_of(__u64 cg)
 	found = bpf_map_lookup_elem(&cg_slots, &cg);
 	if (found)
 		return *found;
-	next = bpf_map_lookup_elem(&slot_alloc, &zero);
-	if (!next)
-		return WAITRATE_NO_SLOT;
-	n = __sync_fetch_and_add(next, 1) + 1;
-	if (n >= max_slots) {
-		percpu_slot_add(&stats, WAITRATE_STAT_CG_FULL, 1);
-		return WAITRATE_NO_SLOT;
+	if (bpf_map_pop_elem(&free_slots, &slot)) {
+		next = bpf_map_lookup_elem(&slot_alloc, &zero);
+		if (!next)
+			return WAITRATE_NO_SLOT;
+		n = __sync_fetch_and_add(next, 1) + 1;
+		if (n >= max_slots) {
+			percpu_slot_add(&stats, WAITRATE_STAT_CG_FULL, 1);
+			return WAITRATE_NO_SLOT;
+		}
+		slot = n;
+	} else {
+		percpu_slot_add(&stats, WAITRATE_STAT_SLOTS_REUSED, 1);
 	}
-	slot = n;
 	if (bpf_map_update_elem(&cg_slots, &cg, &slot, BPF_NOEXIST)) {
-		/* Another CPU won the race for this cgroup (slot n stays unused), or the hash is full. */
+		/* Another CPU won the race for this cgroup, or the hash is full: give the slot back. */
+		bpf_map_push_elem(&free_slots, &slot, 0);
 		found = bpf_map_lookup_elem(&cg_slots, &cg);
 		if (found)
 			return *found;
@@ -296,6 +316,39 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	s->latency_ns += latency;
 	s->wait_ns += inner + external + latency;
 	s->nr_waits += 1;
+	return 0;
+}
+
+static long zero_slot_on_cpu(__u32 cpu, void *ctx)
+{
+	__u32 slot = *(__u32 *)ctx;
+	struct waitrate_cg *s = bpf_map_lookup_percpu_elem(&cg_stats, &slot, cpu);
+
+	if (s)
+		__builtin_memset(s, 0, sizeof(*s));
+	return 0;
+}
+
+/* A v2 cgroup is removed: free its slot for the next cgroup (see the header comment). */
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(on_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	__u64 cg;
+	__u32 slot, *found;
+
+	if (cgrp->root->hierarchy_id != 0)
+		return 0; /* a v1 hierarchy: its ids are another numbering, never in cg_slots */
+	cg = cgrp->kn->id;
+	found = bpf_map_lookup_elem(&cg_slots, &cg);
+	if (!found)
+		return 0;
+	slot = *found;
+	if (bpf_map_delete_elem(&cg_slots, &cg))
+		return 0; /* removed concurrently (cannot happen twice for one cgroup, but be safe) */
+	bpf_loop(nr_cpus, zero_slot_on_cpu, &slot, 0);
+	if (bpf_map_push_elem(&free_slots, &slot, 0))
+		percpu_slot_add(&stats, WAITRATE_STAT_CG_FULL, 1);
+	percpu_slot_add(&stats, WAITRATE_STAT_SLOTS_FREED, 1);
 	return 0;
 }
 

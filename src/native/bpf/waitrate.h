@@ -4,7 +4,7 @@
 #define AUTOTRACER_WAITRATE_H
 #include "types.h"
 
-#define WAITRATE_MAX_CGROUPS 4096	/* default slots: `cg_slots` entries = `cg_stats` entries */
+#define WAITRATE_MAX_CGROUPS 4096	/* default live-cgroup slots: `cg_slots` = `cg_stats` = `free_slots` entries */
 #define WAITRATE_ROOT_CGROUP 1		/* v2 id of the root cgroup (host tasks): always slot 0 */
 #define WAITRATE_NO_SLOT 0xffffffffu	/* no slot (map full): the time is counted as lost */
 
@@ -65,7 +65,9 @@ enum waitrate_stat {
 	WAITRATE_STAT_CLAMPED = 3,	/* slice overlap exceeded the wait (remote-read race): clamped */
 	WAITRATE_STAT_TRUNCATED = 4,	/* wait longer than the ring: older part split pro rata */
 	WAITRATE_STAT_UNSEEN = 5,	/* wait folded into run_delay where we did not look: external */
-	WAITRATE_STAT_NR = 6,
+	WAITRATE_STAT_SLOTS_FREED = 6,	/* slots freed by cgroup removal (on_cgroup_rmdir) */
+	WAITRATE_STAT_SLOTS_REUSED = 7,	/* slots taken from the free list instead of a new one */
+	WAITRATE_STAT_NR = 8,
 };
 
 #endif

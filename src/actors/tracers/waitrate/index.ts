@@ -7,6 +7,7 @@ import { TracerUnavailableError } from '../../errors.js';
 import { assertKernelFeatures } from '../kernel-features.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { captureCompetitors } from './capture.js';
+import { cgroupV2Support, readCgroupSources } from './cgroup-support.js';
 import type { Threshold, WaitrateSettings } from './config.js';
 import { IntervalSampler, WaitrateCounters, type BpfOpener, type ContainerSample } from './core.js';
 import { SpikeDetector, type Verdict } from './detector.js';
@@ -48,6 +49,9 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
     const open: BpfOpener = (name, options) => ctx.loadBpf(name, options);
     const resolver = (this.resolver = new ContainerResolver(settings.containers));
     assertKernelFeatures('waitrate');
+    // A v1-only host: the programs would run on every switch and see only the v2 root.
+    const support = cgroupV2Support(readCgroupSources(), resolver.list());
+    if (!support.available) throw new TracerUnavailableError(`waitrate: ${support.reason}`);
     let counters: WaitrateCounters;
     try {
       counters = await WaitrateCounters.open(open, { trackRoot: settings.trackRoot, maxCgroups: settings.maxCgroups });
