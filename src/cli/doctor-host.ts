@@ -8,6 +8,7 @@ import { tracepointUnavailableReason } from '../native/bpf/kevents.js';
 import { PROFILE_OBJECT, PROFILE_PROGRAM } from '../native/bpf/profile.js';
 import { BpfObject } from '../native/index.js';
 import { deviceMapperAvailable, mdAvailable } from '../actors/tracers/iotracing/block-topology.js';
+import { checkPidNamespace } from '../capture/pid-namespace.js';
 import { check, type CheckResult } from './doctor-report.js';
 
 /** Where the doctor looks; tests point parts of it at fakes to exercise failures. */
@@ -167,6 +168,18 @@ export function stackedBlockDevicesCheck(env: DoctorEnv): CheckResult {
     : check('host.block_stacking', 'stacked block devices', 'warn',
       `${missing.join(' and ')} not in ${env.procRoot}/devices${present.length > 0 ? ` (${present.join(', ')} present)` : ''}: no such devices can exist on this kernel; iotracing watches plain disks and partitions`,
       'only matters for LVM/dm-crypt/RAID hosts: use a kernel with CONFIG_BLK_DEV_DM / CONFIG_BLK_DEV_MD');
+}
+
+/**
+ * The agent must share the host's PID namespace: BPF reports host pids, and the profiler,
+ * dload and iotracing read /proc/<pid> of those pids (in another namespace they name other
+ * processes, or none, and symbolization finds nothing).
+ */
+export function pidNamespaceCheck(env: DoctorEnv): CheckResult {
+  const ns = checkPidNamespace(env.procRoot);
+  return ns.shared
+    ? check('host.pid_namespace', 'host PID namespace', 'ok', `shared with the host (${ns.self ?? 'NSpid depth 1'})`)
+    : check('host.pid_namespace', 'host PID namespace', 'fail', ns.reason ?? 'not the host PID namespace', 'run the agent in the host PID namespace (docker/podman: --pid=host; Kubernetes: hostPID: true)');
 }
 
 export function firstLine(s: string): string {

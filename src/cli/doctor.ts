@@ -13,7 +13,7 @@ import { loadAgentConfig } from '../config/load.js';
 import type { AgentConfig, TracerEntryConfig } from '../config/schema.js';
 import { elasticsearchCheck, httpPortCheck, storagePathCheck } from './doctor-agent.js';
 import {
-  bpffsCheck, btfCheck, cgroupChecks, stackedBlockDevicesCheck, defaultDoctorEnv, findTracefs, lockdownCheck, perfEventCheck, privilegesCheck, tracefsCheck, tracepointCheck,
+  bpffsCheck, btfCheck, cgroupChecks, pidNamespaceCheck, stackedBlockDevicesCheck, defaultDoctorEnv, findTracefs, lockdownCheck, perfEventCheck, privilegesCheck, tracefsCheck, tracepointCheck,
   type DoctorEnv,
 } from './doctor-host.js';
 import { exitCodeOf, renderJson, renderTable, type DoctorReport } from './doctor-report.js';
@@ -65,6 +65,7 @@ export async function doctorReport(config: AgentConfig, options: DoctorOptions =
   const { btf, check: btfRead } = loadBtf(env.btfPath);
   const host = [
     privilegesCheck(env),
+    pidNamespaceCheck(env),
     lockdownCheck(env),
     btfCheck(env),
     btfRead,

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +14,7 @@ import type { TestContext } from 'node:test';
 import { builtinTracers } from '../../src/actors/tracers/catalog.js';
 import { parseAgentConfig } from '../../src/config/load.js';
 import { doctorReport } from '../../src/cli/doctor.js';
+import { defaultDoctorEnv, pidNamespaceCheck } from '../../src/cli/doctor-host.js';
 import { tracerRequirements } from '../../src/cli/doctor-requirements.js';
 import type { DoctorReport } from '../../src/cli/doctor-report.js';
 import { FakeElasticsearch } from '../support/fake-es.js';
@@ -77,12 +78,25 @@ describe('doctor', () => {
     }
     assert.equal(tracer(report, 'waitrate').enabled, false); // opt-in by default
     assert.equal(byId(report, 'host.perf_event')?.status, 'ok');
+    assert.equal(byId(report, 'host.pid_namespace')?.status, 'ok', 'the test runs in the host PID namespace');
     // This kernel has neither device-mapper nor md (CONFIG_MD unset): said, as a warning.
     assert.equal(byId(report, 'host.block_stacking')?.status, 'warn');
     assert.match(byId(report, 'host.block_stacking')!.detail, /device-mapper \(dm-\*\) and md \(software RAID\) not in \/proc\/devices/);
     assert.equal(byId(report, 'agent.elasticsearch')?.status, 'skip');
     assert.match(byId(report, 'agent.storage')!.detail, /will be created/);
     assert.equal(report.exitCode, 0);
+  });
+
+  it('fails the PID namespace check for an agent in its own PID namespace, with the fix', (t) => {
+    // A /proc whose self/ns/pid names another namespace (as in a container without --pid=host).
+    const proc = mkdtempSync(join(tmpdir(), 'autotracer-doctor-proc-'));
+    t.after(() => rmSync(proc, { recursive: true, force: true }));
+    mkdirSync(join(proc, 'self/ns'), { recursive: true });
+    symlinkSync('pid:[4026532555]', join(proc, 'self/ns/pid'));
+    const result = pidNamespaceCheck({ ...defaultDoctorEnv, procRoot: proc });
+    assert.equal(result.status, 'fail');
+    assert.match(result.detail, /PID namespace pid:\[4026532555\], not the host's/);
+    assert.match(result.hint ?? '', /--pid=host/);
   });
 
   it('reports each tracer\'s kernel features from BTF and the OOM program it picks here', async (t) => {
