@@ -18,6 +18,8 @@ export interface AgentOptions {
   config?: Record<string, unknown>;
   /** How long to wait for "autotracer running" (ms). */
   readyTimeoutMs?: number;
+  /** Extra environment for the agent (e.g. the systemd unit's MALLOC_ARENA_MAX=2). */
+  env?: Record<string, string>;
 }
 
 export interface RunningAgent {
@@ -43,7 +45,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
   };
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const child: ChildProcess = spawn(process.execPath, [agentMain, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUTOTRACER_LOG_LEVEL: 'info' } });
+  const child: ChildProcess = spawn(process.execPath, [agentMain, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUTOTRACER_LOG_LEVEL: 'info', ...options.env } });
   if (child.pid === undefined) throw new BenchError('BENCH_AGENT_START', `could not spawn ${agentMain}`);
   const pid = child.pid;
   let out = '';
