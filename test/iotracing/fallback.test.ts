@@ -8,33 +8,25 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { captureIo, type CaptureResult, type FileStat } from '../../src/actors/tracers/iotracing/capture.js';
 import { IO_START_PROGRAMS } from '../../src/actors/tracers/iotracing/start-program.js';
 import { BpfObject } from '../../src/native/index.js';
-import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, waitFor, type TestCgroup, type Workload } from '../support/host.js';
+import type { Workload } from '../support/host.js';
+import { startFileIoWorkload, stopFileIoWorkload, type FileIoWorkload } from './file-io-workload.js';
 import { createLoopFs, destroyLoopFs, type LoopFs } from './loopdev.js';
-
-const workloadScript = fileURLToPath(new URL('../../../test/fixtures/iotracing/file-io.py', import.meta.url));
 
 describe('iotracing with the pre-6.5 start fallback (forced)', () => {
   let fs: LoopFs | undefined;
-  let cg: TestCgroup | undefined;
+  let workload: FileIoWorkload | undefined;
   let worker: Workload | undefined;
   const schedulerPath = (): string => `/sys/block/${fs!.name}/queue/scheduler`;
   before(async () => {
     fs = createLoopFs('iot-fallback');
-    cg = createTestCgroup('iot-fallback');
-    worker = spawnWorkload('python3', [workloadScript, fs.mnt], { stdio: ['pipe', 'pipe', 'inherit'] });
-    moveToCgroup(worker.pid, cg);
-    let out = '';
-    worker.child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    worker.child.stdin?.write('go\n');
-    await waitFor(() => out.includes('ready'), { timeoutMs: 15_000, what: 'the file-io workload ready' });
+    workload = await startFileIoWorkload(fs.mnt, 'iot-fallback');
+    worker = workload.worker;
   });
   after(async () => {
-    await worker?.kill();
-    await removeTestCgroup(cg);
+    await stopFileIoWorkload(workload);
     destroyLoopFs(fs); // the scheduler choice goes with the loop device
   });
 
