@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { captureIo, type CaptureResult, type FileStat } from '../../src/actors/tracers/iotracing/capture.js';
 import { IO_START_PROGRAMS } from '../../src/actors/tracers/iotracing/start-program.js';
-import { BpfObject } from '../../src/native/index.js';
+import { BpfObject, enableBpfStats } from '../../src/native/index.js';
 import type { Workload } from '../support/host.js';
 import { startFileIoWorkload, stopFileIoWorkload, type FileIoWorkload } from './file-io-workload.js';
 import { createLoopFs, destroyLoopFs, type LoopFs } from './loopdev.js';
@@ -30,14 +30,26 @@ describe('iotracing with the pre-6.5 start fallback (forced)', () => {
     destroyLoopFs(fs); // the scheduler choice goes with the loop device
   });
 
-  async function captureWithFallback(): Promise<{ result: CaptureResult; loaded: string[] }> {
+  /** The capture, the programs it loaded and how often each ran (BPF run-time stats, while the capture's fd is open). */
+  async function captureWithFallback(): Promise<{ result: CaptureResult; loaded: string[]; runs: Map<string, bigint> }> {
     let loaded: string[] = [];
-    const result = await captureIo((name, o) => {
-      const object = BpfObject.openBuilt(name, o);
-      loaded = object.programs().filter((p) => p.id > 0).map((p) => p.name);
-      return object;
-    }, { seconds: 2.5, device: { major: fs!.major, minor: fs!.minor }, maxProcesses: 50, maxFilesPerProcess: 50, maxBlockedStacks: 5, blockedMinUs: 1000, pollMs: 200, startProgram: 'fallback' });
-    return { result, loaded };
+    const runs = new Map<string, bigint>();
+    const stats = enableBpfStats();
+    try {
+      const result = await captureIo((name, o) => {
+        const object = BpfObject.openBuilt(name, o);
+        loaded = object.programs().filter((p) => p.id > 0).map((p) => p.name);
+        const close = object.close.bind(object);
+        object.close = () => {
+          for (const p of object.programStats()) runs.set(p.name, p.runCount);
+          close();
+        };
+        return object;
+      }, { seconds: 2.5, device: { major: fs!.major, minor: fs!.minor }, maxProcesses: 50, maxFilesPerProcess: 50, maxBlockedStacks: 5, blockedMinUs: 1000, pollMs: 200, startProgram: 'fallback' });
+      return { result, loaded, runs };
+    } finally {
+      stats.close();
+    }
   }
 
   function assertNamesTheWorkload(result: CaptureResult, label: string): void {
@@ -64,9 +76,20 @@ describe('iotracing with the pre-6.5 start fallback (forced)', () => {
     it(`scheduler ${scheduler}: the fallback program loads and the capture names the process, its files and device latency`, async () => {
       writeFileSync(schedulerPath(), scheduler);
       assert.match(readFileSync(schedulerPath(), 'utf8'), new RegExp(`\\[${scheduler}\\]`));
-      const { result, loaded } = await captureWithFallback();
+      const { result, loaded, runs } = await captureWithFallback();
       assert.ok(loaded.includes(IO_START_PROGRAMS.fallback.program), `loaded: ${loaded.join(', ')}`);
       assert.ok(!loaded.includes(IO_START_PROGRAMS.block_io_start.program), `the 6.5+ program stays unloaded: ${loaded.join(', ')}`);
+      // Requests of the loop disk (the capture's only target) that no start program saw.
+      const ios = result.process_file_io_stats.flatMap((p) => p.total_files).reduce((n, f) => n + f.ios, 0);
+      const firstAtIssue = result.capture_stats.issueFirstSeen;
+      console.log(`scheduler ${scheduler}: ${ios} completed requests, ${firstAtIssue} first seen at issue; runs (every disk) ${['iot_rq_insert', 'iot_rq_issue'].map((n) => `${n}=${runs.get(n) ?? '?'}`).join(' ')}`);
+      if (scheduler === 'none') {
+        assert.ok(firstAtIssue >= ios / 2, `without a scheduler the requests are first seen at issue: ${firstAtIssue} of ${ios}`);
+      } else {
+        // With a scheduler they are inserted: iot_rq_insert stamped them, not the issue path.
+        assert.ok((runs.get(IO_START_PROGRAMS.fallback.program) ?? 0n) > 0n, 'iot_rq_insert ran');
+        assert.ok(firstAtIssue < ios / 2, `with mq-deadline most requests are first seen at insert: ${firstAtIssue} of ${ios} at issue`);
+      }
       assertNamesTheWorkload(result, `fallback, ${scheduler}`);
     });
   }

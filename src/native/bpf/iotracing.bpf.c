@@ -291,6 +291,7 @@ int BPF_PROG(iot_rq_issue, struct request *rq)
 		fresh.dev = rq_dev(rq);
 		fresh.queued_ns = rq_start_ns(rq);
 		identify(&fresh, rq);
+		percpu_slot_add(&stats, IOT_STAT_ISSUE_FIRST_SEEN, 1);
 		if (bpf_map_update_elem(&inflight, &key, &fresh, BPF_ANY)) {
 			percpu_slot_add(&stats, IOT_STAT_INFLIGHT_FULL, 1);
 			return 0;
