@@ -5,7 +5,7 @@
  * BPF object given, it opens, loads (CO-RE relocation against the booted kernel's BTF and
  * the verifier) and attaches every program the way the addon does, and prints one
  * machine-readable line:
- *   RESULT <object> load=ok attach=ok progs=<n>
+ *   RESULT <object> load=ok attach=ok progs=<n> loaded=<name,name,...>
  *   RESULT <object> load=fail errno=<n> why=<last libbpf line>
  *   RESULT <object> load=ok attach=fail prog=<name> errno=<n> why=<last libbpf line>
  * With `--oom <cgroup dir> <object>` it attaches one of the OOM objects, lets a child named
@@ -150,6 +150,8 @@ int main(int argc, char **argv)
 		struct bpf_object *obj;
 		struct bpf_program *prog;
 		int err, progs = 0;
+		/* The programs loaded by their SEC default (opt-in "?" ones are not): which variant ran. */
+		char loaded[1024] = "";
 
 		forget();
 		obj = bpf_object__open_file(argv[i], NULL);
@@ -172,6 +174,8 @@ int main(int argc, char **argv)
 
 			progs++;
 			/* perf_event and uprobe programs need a target (a perf fd, a binary): load only. */
+			if (bpf_program__autoload(prog))
+				snprintf(loaded + strlen(loaded), sizeof(loaded) - strlen(loaded), "%s%s", loaded[0] ? "," : "", bpf_program__name(prog));
 			if (type == BPF_PROG_TYPE_PERF_EVENT || !bpf_program__autoload(prog))
 				continue;
 			if (type == BPF_PROG_TYPE_KPROBE && strncmp(bpf_program__section_name(prog), "uprobe", 6) == 0)
@@ -188,7 +192,7 @@ int main(int argc, char **argv)
 			bpf_link__destroy(link);
 		}
 		if (progs >= 0)
-			printf("RESULT %s load=ok attach=ok progs=%d\n", base(argv[i]), progs);
+			printf("RESULT %s load=ok attach=ok progs=%d loaded=%s\n", base(argv[i]), progs, loaded);
 		bpf_object__close(obj);
 	}
 	printf("RESULT-END\n");

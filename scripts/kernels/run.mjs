@@ -5,7 +5,7 @@
 // installed on the host. The initramfs holds busybox-static, the built objects and a
 // static libbpf loader (scripts/kernels/bpf-load-probe.c) that prints one RESULT line per
 // object. Prints JSON on stdout:
-//   { kernel, release, vmlinux, seconds, results: { "<object>.bpf.o": { load, attach, errno?, why?, prog? } },
+//   { kernel, release, vmlinux, seconds, results: { "<object>.bpf.o": { load, attach, errno?, why?, prog?, loaded? } },
 //     oom: { "<kevents_oom*>.bpf.o": { child, killed, cgroup, events, pid, comm, cgroup_v2, total_vm } } }
 // (the oom part: a real OOM kill in a memory-limited cgroup of the guest, as each OOM
 // program variant reported it).
@@ -154,6 +154,8 @@ function parseResults(console) {
       attach: field('attach') ?? (field('load') === 'ok' ? undefined : 'not-tried'),
       ...(field('errno') !== undefined ? { errno: Number(field('errno')) } : {}),
       ...(field('prog') !== undefined ? { prog: field('prog') } : {}),
+      // The programs loaded by their SEC default (not the opt-in "?" ones), in object order.
+      ...(field('loaded') !== undefined ? { loaded: field('loaded').split(',') } : {}),
       ...(why ? { why } : {}),
     };
   }

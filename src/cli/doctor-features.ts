@@ -4,6 +4,9 @@
 // kernel when given that kernel's BTF file (`doctor --btf <file>`), which is how the qemu
 // test (test/kernels) compares the prediction with what really loads on Debian's 6.1.
 import { selectOomProgram } from '../actors/tracers/oom/variant.js';
+import { iotracingAutoload } from '../actors/tracers/iotracing/capture.js';
+import { IO_START_PROGRAMS, ioStartProgramFor } from '../actors/tracers/iotracing/start-program.js';
+import { IOTRACING_OBJECT } from '../native/bpf/iotracing.js';
 import { KEV_OOM_OBJECT } from '../native/bpf/kevents.js';
 import type { KernelBtf } from '../native/btf.js';
 import { markVictimShape, TRACER_FEATURES, tracerFeatureReport, type FeatureVerdict } from '../native/features.js';
@@ -31,13 +34,29 @@ export function featureChecks(tracer: string, btf: KernelBtf): CheckResult[] {
 export interface ObjectChoice {
   objects: string[];
   check: CheckResult;
+  /** Programs to load per object where the choice is a program of one object (iotracing), not an object. */
+  autoload?: Record<string, Record<string, boolean>>;
+}
+
+/** iotracing: one object, whose request-start program depends on the kernel (start-program.ts). */
+function iotracingChoice(btf: KernelBtf, declared: readonly string[], predict: boolean): ObjectChoice {
+  const choice = ioStartProgramFor(btf);
+  const { program } = IO_START_PROGRAMS[choice];
+  const detail = choice === 'block_io_start'
+    ? `block_io_start: ${program}`
+    : `no block_io_start (before 6.5): ${program} fallback (request start from block_rq_insert / block_rq_issue)`;
+  // Predicting for another kernel loads nothing: the host's tracefs says nothing about it.
+  const autoload = predict ? undefined : { [IOTRACING_OBJECT]: iotracingAutoload(choice) };
+  return { objects: [...declared], check: check('variant.iotracing', 'program variant', 'ok', detail), ...(autoload !== undefined ? { autoload } : {}) };
 }
 
 /**
  * Where a tracer picks its BPF object by kernel shape, which one it picks here; undefined
- * for tracers with a single object. The choice is the tracer's own code (oom/variant.ts).
+ * for tracers with a single object. The choice is the tracer's own code (oom/variant.ts,
+ * iotracing/start-program.ts).
  */
-export function objectChoice(tracer: string, btf: KernelBtf, declared: readonly string[]): ObjectChoice | undefined {
+export function objectChoice(tracer: string, btf: KernelBtf, declared: readonly string[], predict = false): ObjectChoice | undefined {
+  if (tracer === 'iotracing') return iotracingChoice(btf, declared, predict);
   if (tracer !== 'oom') return undefined;
   const shape = markVictimShape(btf);
   try {

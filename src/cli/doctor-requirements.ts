@@ -69,7 +69,8 @@ export const tracerRequirements: Readonly<Record<string, TracerRequirements>> = 
   },
   iotracing: {
     bpfObjects: [IOTRACING_OBJECT],
-    tracepoints: [['block', 'block_io_start'], ['block', 'block_rq_issue'], ['block', 'block_rq_complete'], ['sched', 'sched_switch'], ['sched', 'sched_wakeup']],
+    // block_io_start (6.5+) or its fallback block_rq_insert: the kernel features say which (BTF).
+    tracepoints: [['block', 'block_rq_issue'], ['block', 'block_rq_complete'], ['sched', 'sched_switch'], ['sched', 'sched_wakeup']],
     perfEvent: false, cgroups: 'none',
     files: [{ path: '/proc/diskstats', why: 'per-device util, throughput and await' }, { path: '/proc/self/io', why: 'per-process IO bytes' }, ownStack],
   },

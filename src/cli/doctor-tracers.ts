@@ -7,7 +7,7 @@ import { bpfObjectPath } from '../paths.js';
 import { firstLine, tracepointCheck, type DoctorEnv } from './doctor-host.js';
 import { check, type CheckResult, type TracerResult } from './doctor-report.js';
 import type { RequiredFile, TracerRequirements } from './doctor-requirements.js';
-import { featureChecks, objectChoice } from './doctor-features.js';
+import { featureChecks, objectChoice, type ObjectChoice } from './doctor-features.js';
 import type { KernelBtf } from '../native/btf.js';
 
 /** Results shared by several tracers are computed once per doctor run. */
@@ -23,14 +23,15 @@ export class CheckCache {
   }
 }
 
-export function bpfLoadCheck(object: string): CheckResult {
+/** `autoload`: the tracer's program choice for this object (default: the object's own SEC defaults). */
+export function bpfLoadCheck(object: string, autoload?: Record<string, boolean>): CheckResult {
   const id = `bpf.${object}`;
   const title = `BPF ${object}.bpf.o loads`;
   const path = bpfObjectPath(object);
   if (!existsSync(path)) return check(id, title, 'fail', `${path} missing`, `npm run build (compiles src/native/bpf/${object}.bpf.c)`);
   let loaded: BpfObject | undefined;
   try {
-    loaded = BpfObject.open(path);
+    loaded = BpfObject.open(path, autoload !== undefined ? { autoload } : {});
     const programs = loaded.programs().length;
     return check(id, title, 'ok', `opened and loaded (${programs} program${programs === 1 ? '' : 's'}, not attached)`);
   } catch (err) {
@@ -107,12 +108,14 @@ export function evaluateTracer(
   } else {
     const procRoot = typeof (settings as { procRoot?: unknown } | undefined)?.procRoot === 'string' ? (settings as { procRoot: string }).procRoot : facts.env.procRoot;
     let objects = [...requirements.bpfObjects];
+    let autoload: ObjectChoice['autoload'];
     if (facts.btf !== undefined) {
       checks.push(...featureChecks(name, facts.btf));
-      const choice = objectChoice(name, facts.btf, objects);
+      const choice = objectChoice(name, facts.btf, objects, facts.predict);
       if (choice !== undefined) {
         checks.push(choice.check);
         objects = choice.objects;
+        autoload = choice.autoload;
       }
     }
     bpfObjects = objects;
@@ -130,7 +133,7 @@ export function evaluateTracer(
         case 'none':
           break;
       }
-      for (const object of objects) checks.push(cache.get(`bpf.${object}`, () => bpfLoadCheck(object)));
+      for (const object of objects) checks.push(cache.get(`bpf.${object}`, () => bpfLoadCheck(object, autoload?.[object])));
     }
   }
   const failed = checks.filter((c) => c.status === 'fail');

@@ -22,9 +22,8 @@ function tracepoint(name: string, since: string): KernelFeature {
 }
 
 /**
- * Everything any built-in BPF object needs, by id. tpBlockRqInsert (iotracing's pre-6.5
- * request start) and taskGetCgroup1 (v1 cgroup ids in BPF) are here for variants that
- * other changes add; no tracer lists them yet.
+ * Everything any built-in BPF object needs, by id. taskGetCgroup1 (v1 cgroup ids in BPF) is
+ * here for a variant that another change adds; no tracer lists it yet.
  */
 export const FEATURES = {
   tpBtf: { id: 'tp_btf', title: 'BTF-typed tracepoint programs (tp_btf)', since: '5.5', present: (b) => b.hasEnumValue('bpf_attach_type', 'BPF_TRACE_RAW_TP') },
@@ -112,13 +111,16 @@ export const TRACER_FEATURES: Readonly<Record<string, readonly FeatureNeed[]>> =
     { feature: F.tpBtf }, { feature: F.ringbuf }, { feature: F.tpReclaimBegin }, { feature: F.tpReclaimEnd },
     { feature: F.tpMemcgReclaimBegin }, { feature: F.tpMemcgReclaimEnd },
   ],
-  // block_io_start (6.5) has no fallback in this object yet: the pre-6.5 variant (request
-  // start from block_rq_insert/block_rq_issue) is to declare itself here with `fallback`
-  // and pick its object with hasTracepoint('block_io_start').
+  // Without block_io_start (6.5) the capture loads iot_rq_insert instead
+  // (src/actors/tracers/iotracing/start-program.ts; what it loses: docs/iotracing.md).
   iotracing: [
     { feature: F.tpBtf },
     { feature: F.currentTaskBtf },
-    { feature: F.tpBlockIoStart },
+    {
+      feature: F.tpBlockIoStart,
+      fallback: 'iot_rq_insert: request start and submitter from block_rq_insert (IO-scheduler requests) or block_rq_issue (the rest); IO dispatched from a kworker is charged to it',
+    },
+    { feature: F.tpBlockRqInsert, variant: 'iot_rq_insert' },
     { feature: F.tpBlockRqIssue },
     { feature: F.tpBlockRqComplete },
     { feature: F.tpSchedSwitch },
@@ -177,7 +179,7 @@ export function kernelBtf(path: string = DEFAULT_BTF_PATH): KernelBtf {
   return KernelBtf.shared(path);
 }
 
-/** Convenience for other tracers' code (iotracing's pre-6.5 fallback): tp_btf can attach to `name`. */
+/** Convenience for tracers' code: tp_btf can attach to `name`. */
 export function hasTracepoint(name: string, btfPath: string = DEFAULT_BTF_PATH): boolean {
   return kernelBtf(btfPath).hasTracepoint(name);
 }

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { defineLayout, u32, u64 } from '../../src/native/layout.js';
 import { BpfObject } from '../../src/native/index.js';
 import { IOTRACING_OBJECT, IOT_MAX_BLOCKED, IOT_MAX_FILES, IOT_MAX_TARGET_DISKS, IOT_STAT_NR, iotBlockedLayout, iotDirtierLayout, iotFileLayout, iotKeyLayout, iotracingRodata, iotRqLayout, iotSleepLayout, iotValLayout, kernelDev, splitKernelDev } from '../../src/native/bpf/iotracing.js';
-import { dropTracingFrames, optionalProgramsAutoload } from '../../src/actors/tracers/iotracing/capture.js';
+import { dropTracingFrames, iotracingAutoload, optionalProgramsAutoload } from '../../src/actors/tracers/iotracing/capture.js';
+import { IO_START_PROGRAMS, selectIoStartProgram, startProgramAutoload } from '../../src/actors/tracers/iotracing/start-program.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ describe('iotracing layouts match the compiled BPF object (BTF)', () => {
       mkdirSync(join(root, 'events', 'block'), { recursive: true });
       const autoload = optionalProgramsAutoload({ tracefsRoot: root });
       assert.deepEqual(autoload, { iot_sys_enter: false, iot_dirty_folio: false });
-      const o = BpfObject.openBuilt(IOTRACING_OBJECT, { autoload });
+      const o = BpfObject.openBuilt(IOTRACING_OBJECT, { autoload: { ...autoload, ...startProgramAutoload('block_io_start') } });
       try {
         assert.deepEqual(o.programs().filter((p) => p.id > 0).map((p) => p.name).sort(), ['iot_io_start', 'iot_rq_complete', 'iot_rq_issue', 'iot_switch', 'iot_wakeup']);
       } finally {
@@ -40,6 +41,25 @@ describe('iotracing layouts match the compiled BPF object (BTF)', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+  it('the request-start program: block_io_start on this kernel, exactly one of the two loads, and SEC defaults are the pre-6.5 fallback', () => {
+    assert.equal(selectIoStartProgram(), 'block_io_start', 'this 6.18 kernel has block_io_start');
+    const loadedWith = (autoload: Record<string, boolean>): string[] => {
+      const o = BpfObject.openBuilt(IOTRACING_OBJECT, { autoload });
+      try {
+        return o.programs().filter((p) => p.id > 0).map((p) => p.name);
+      } finally {
+        o.close();
+      }
+    };
+    for (const choice of ['block_io_start', 'fallback'] as const) {
+      const other = choice === 'fallback' ? 'block_io_start' : 'fallback';
+      const loaded = loadedWith(iotracingAutoload(choice));
+      assert.ok(loaded.includes(IO_START_PROGRAMS[choice].program) && !loaded.includes(IO_START_PROGRAMS[other].program), `${choice}: ${loaded.join(', ')}`);
+    }
+    // A plain libbpf loader (the qemu test's guest) loads what the agent chooses before 6.5.
+    const defaults = loadedWith({});
+    assert.ok(defaults.includes('iot_rq_insert') && !defaults.includes('iot_io_start'), `SEC defaults: ${defaults.join(', ')}`);
   });
   it('detects drift', () => {
     assert.throws(() => assertLayoutMatchesBtf(IOTRACING_OBJECT, defineLayout('iot_key', { dev: u32, ino: u64 })), assert.AssertionError);

@@ -6,35 +6,27 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { captureIo, type CaptureOptions, type CaptureResult, type FileStat } from '../../src/actors/tracers/iotracing/capture.js';
 import { resolveTargetDisks } from '../../src/actors/tracers/iotracing/block-topology.js';
 import { BpfObject } from '../../src/native/index.js';
 import { ContainerResolver } from '../../src/containers/index.js';
 import { containersConfigSchema } from '../../src/containers/config.js';
-import { createTestCgroup, moveToCgroup, removeTestCgroup, spawnWorkload, TEST_CGROUP_PARENT, waitFor, type TestCgroup, type Workload } from '../support/host.js';
+import { TEST_CGROUP_PARENT, type Workload } from '../support/host.js';
+import { startFileIoWorkload, stopFileIoWorkload, type FileIoWorkload } from './file-io-workload.js';
 import { createPartitionedLoopFs, destroyLoopFs, type LoopFs } from './loopdev.js';
 import { SysfsFixture } from './sysfs-fixture.js';
 
-const workloadScript = fileURLToPath(new URL('../../../test/fixtures/iotracing/file-io.py', import.meta.url));
-
 describe('iotracing on a partitioned loop disk', () => {
   let fs: LoopFs | undefined;
-  let cg: TestCgroup | undefined;
+  let workload: FileIoWorkload | undefined;
   let worker: Workload | undefined;
   before(async () => {
     fs = createPartitionedLoopFs('iot-part');
-    cg = createTestCgroup('iot-part');
-    worker = spawnWorkload('python3', [workloadScript, fs.mnt], { stdio: ['pipe', 'pipe', 'inherit'] });
-    moveToCgroup(worker.pid, cg);
-    let out = '';
-    worker.child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    worker.child.stdin?.write('go\n');
-    await waitFor(() => out.includes('ready'), { timeoutMs: 15_000, what: 'the file-io workload ready' });
+    workload = await startFileIoWorkload(fs.mnt, 'iot-part');
+    worker = workload.worker;
   });
   after(async () => {
-    await worker?.kill();
-    await removeTestCgroup(cg);
+    await stopFileIoWorkload(workload);
     destroyLoopFs(fs);
   });
 

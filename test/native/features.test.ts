@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { selectOomProgram } from '../../src/actors/tracers/oom/variant.js';
+import { ioStartProgramFor, startProgramAutoload } from '../../src/actors/tracers/iotracing/start-program.js';
 import { OOM_SPEC } from '../../src/actors/tracers/oom/index.js';
 import { KernelBtf } from '../../src/native/btf.js';
 import { FEATURES, markVictimShape, probeTracer, TRACER_FEATURES, tracerFeatureReport, hasTracepoint } from '../../src/native/features.js';
@@ -73,10 +74,16 @@ describe('feature verdicts for other kernels (synthetic BTF)', () => {
     assert.equal(selectOomProgram(OOM_SPEC, modern).spec.object, 'kevents_oom');
   });
 
-  it('a pre-6.5 kernel without block_io_start: iotracing is unavailable, naming the tracepoint and 6.5', () => {
+  it('a pre-6.5 kernel without block_io_start: iotracing falls back to iot_rq_insert (block_rq_insert / block_rq_issue)', () => {
     const io = tracerFeatureReport('iotracing', old);
-    assert.equal(io.unavailable, 'iotracing: this kernel lacks tracepoint block_io_start (tp_btf) (Linux 6.5+)');
-    assert.equal(io.verdicts.find((x) => x.id === 'tp_btf:block_io_start')?.status, 'missing');
+    assert.equal(io.unavailable, undefined, 'iotracing runs');
+    const v = io.verdicts.find((x) => x.id === 'tp_btf:block_io_start');
+    assert.equal(v?.status, 'fallback');
+    assert.match(v?.fallback ?? '', /^iot_rq_insert: .*block_rq_insert.*block_rq_issue/);
+    assert.equal(io.verdicts.find((x) => x.id === 'tp_btf:block_rq_insert')?.status, 'present');
+    assert.equal(ioStartProgramFor(old), 'fallback');
+    assert.deepEqual(startProgramAutoload(ioStartProgramFor(old)), { iot_io_start: false, iot_rq_insert: true });
+    assert.equal(ioStartProgramFor(KernelBtf.fromBuffer(fakeKernelBtf(NEW_KERNEL).build(), 'like-6.9')), 'block_io_start');
     assert.equal(hasTracepoint('block_io_start', '/sys/kernel/btf/vmlinux'), true);
   });
 
@@ -85,7 +92,8 @@ describe('feature verdicts for other kernels (synthetic BTF)', () => {
     const wr = tracerFeatureReport('waitrate', k515);
     assert.equal(wr.unavailable,
       'waitrate: this kernel lacks sched_switch passes prev_state (Linux 5.18+), task CPU in thread_info.cpu (Linux 5.16+), bpf_map_lookup_percpu_elem() helper (Linux 5.19+)');
-    assert.match(tracerFeatureReport('iotracing', k515).unavailable ?? '', /block_io_start \(tp_btf\) \(Linux 6\.5\+\), sched_switch passes prev_state \(Linux 5\.18\+\)$/);
+    // block_io_start falls back; prev_state has no fallback.
+    assert.equal(tracerFeatureReport('iotracing', k515).unavailable, 'iotracing: this kernel lacks sched_switch passes prev_state (Linux 5.18+)');
   });
 
   it('a kernel without ring buffers: the event tracers are unavailable, saying so', () => {

@@ -22,6 +22,13 @@
  *    taken there (bpf_get_task_stack of the woken task, which has not run yet, so its saved
  *    stack is still the blocked one). Taking it at wakeup, and only for a new longest sleep
  *    of at least min_blocked_ns, avoids one stack walk per (mostly short) IO sleep.
+ *  - Before 6.5 there is no block_io_start: the TS side (iotracing/start-program.ts) loads
+ *    iot_rq_insert instead (the only start program autoloaded by default, so a plain libbpf
+ *    loader on an old kernel loads the same set). It stamps requests that go through an IO
+ *    scheduler at insert; requests issued directly (no scheduler) are first seen by
+ *    block_rq_issue. Either way the start is rq->start_time_ns (set at allocation when the
+ *    queue keeps IO stats or has a scheduler) and the identity is the task running the
+ *    hook: the submitter, except for IO dispatched later from a kworker (docs/iotracing.md).
  * Losses (full maps, lost stacks, unattributed kernel-thread IO) are counted in `stats`.
  */
 #include "vmlinux.h"
@@ -220,7 +227,16 @@ static __always_inline void identify(struct iot_rq *r, struct request *rq)
 	percpu_slot_add(&stats, IOT_STAT_KTHREAD_UNATTRIBUTED, 1);
 }
 
-SEC("tp_btf/block_io_start")
+/* When the request was created: its own allocation stamp when the block layer kept one. */
+static __always_inline __u64 rq_start_ns(struct request *rq)
+{
+	__u64 t = BPF_CORE_READ(rq, start_time_ns);
+
+	return t ? t : bpf_ktime_get_ns();
+}
+
+/* Opt-in ("?"): loaded on 6.5+ only (start-program.ts); iot_rq_insert stands in before. */
+SEC("?tp_btf/block_io_start")
 int BPF_PROG(iot_io_start, struct request *rq)
 {
 	__u64 key = (__u64)rq;
@@ -232,6 +248,27 @@ int BPF_PROG(iot_io_start, struct request *rq)
 	r.queued_ns = bpf_ktime_get_ns();
 	identify(&r, rq);
 	if (bpf_map_update_elem(&inflight, &key, &r, BPF_ANY))
+		percpu_slot_add(&stats, IOT_STAT_INFLIGHT_FULL, 1);
+	return 0;
+}
+
+/*
+ * Pre-6.5 fallback for block_io_start: requests going through an IO scheduler are inserted
+ * from the submitter's context (its plug flush included). A request already known is a
+ * requeue or a flush-sequence reinsert (from kblockd): its first identity stays.
+ */
+SEC("tp_btf/block_rq_insert")
+int BPF_PROG(iot_rq_insert, struct request *rq)
+{
+	__u64 key = (__u64)rq;
+	struct iot_rq r = {};
+
+	if (!disk_targeted(rq_disk(rq)) || bpf_map_lookup_elem(&inflight, &key))
+		return 0;
+	r.dev = rq_dev(rq);
+	r.queued_ns = rq_start_ns(rq);
+	identify(&r, rq);
+	if (bpf_map_update_elem(&inflight, &key, &r, BPF_NOEXIST) && !bpf_map_lookup_elem(&inflight, &key))
 		percpu_slot_add(&stats, IOT_STAT_INFLIGHT_FULL, 1);
 	return 0;
 }
@@ -248,9 +285,13 @@ int BPF_PROG(iot_rq_issue, struct request *rq)
 	if (!r) {
 		struct iot_rq fresh = {};
 
-		/* Accounting off, or a requeue: the issuer is the best submitter we have. */
+		/* Not seen at start: the fallback's requests issued without a scheduler (the
+		 * issuer is the submitter unless a kworker dispatches), accounting off, or a
+		 * requeue. The issuer is the best submitter we have. */
 		fresh.dev = rq_dev(rq);
+		fresh.queued_ns = rq_start_ns(rq);
 		identify(&fresh, rq);
+		percpu_slot_add(&stats, IOT_STAT_ISSUE_FIRST_SEEN, 1);
 		if (bpf_map_update_elem(&inflight, &key, &fresh, BPF_ANY)) {
 			percpu_slot_add(&stats, IOT_STAT_INFLIGHT_FULL, 1);
 			return 0;

@@ -94,7 +94,8 @@ enum iot_stat {
 	IOT_STAT_BLOCKED_FULL = 4,
 	IOT_STAT_STACK_LOST = 5,
 	IOT_STAT_KTHREAD_UNATTRIBUTED = 6,	/* a kernel thread's IO whose dirtier was not seen */
-	IOT_STAT_NR = 7,
+	IOT_STAT_ISSUE_FIRST_SEEN = 7,	/* identity taken at issue: no start hook saw the request */
+	IOT_STAT_NR = 8,
 };
 
 #endif

@@ -43,8 +43,8 @@ export const iotBlockedLayout = defineLayout('iot_blocked', {
   stack: array(u64, IOT_STACK_DEPTH),
 });
 
-export const IotStat = { inflightFull: 0, filesFull: 1, untrackedDone: 2, sleepersFull: 3, blockedFull: 4, stackLost: 5, kthreadUnattributed: 6 } as const;
-export const IOT_STAT_NR = 7;
+export const IotStat = { inflightFull: 0, filesFull: 1, untrackedDone: 2, sleepersFull: 3, blockedFull: 4, stackLost: 5, kthreadUnattributed: 6, issueFirstSeen: 7 } as const;
+export const IOT_STAT_NR = 8;
 export type IotStatName = keyof typeof IotStat;
 export type IotStats = Record<IotStatName, number>;
 

@@ -20,6 +20,7 @@ import {
   type IotStats,
 } from '../../../native/bpf/iotracing.js';
 import { resolveTargetDisks } from './block-topology.js';
+import { selectIoStartProgram, startProgramAutoload, type IoStartProgram } from './start-program.js';
 import { deviceName, listPids, openFiles, readComm, readProcIo, type OpenFile, type ProcIo } from './procfs.js';
 
 export type BpfOpener = (name: string, options: BpfOpenOptions) => BpfObject | Promise<BpfObject>;
@@ -44,6 +45,8 @@ export interface CaptureOptions {
   pollMs?: number;
   /** Container of a pid (hostname/id), when a resolver is available. */
   containerOf?: (pid: number) => { id: string; hostname?: string } | undefined;
+  /** The request-start program; by default what this kernel has (start-program.ts). Tests force 'fallback'. */
+  startProgram?: IoStartProgram;
 }
 
 export interface FileStat {
@@ -116,12 +119,17 @@ export function optionalProgramsAutoload(probe?: TracepointProbe): Record<string
   return Object.fromEntries(Object.entries(IOT_OPTIONAL_PROGRAMS).map(([program, [category, name]]) => [program, tracepointUnavailableReason(category, name, probe) === undefined]));
 }
 
+/** Every autoload choice of the capture object: the start program and the optional programs. */
+export function iotracingAutoload(startProgram: IoStartProgram = selectIoStartProgram(), probe?: TracepointProbe): Record<string, boolean> {
+  return { ...startProgramAutoload(startProgram), ...optionalProgramsAutoload(probe) };
+}
+
 export async function captureIo(open: BpfOpener, options: CaptureOptions): Promise<CaptureResult> {
   const procRoot = options.procRoot ?? '/proc';
   const target = options.device !== undefined ? resolveTargetDisks(options.device, options.sysRoot) : undefined;
   const object = await open(IOTRACING_OBJECT, {
     rodata: iotracingRodata({ targetDisks: target?.kernelDevs ?? [], minBlockedNs: BigInt(options.blockedMinUs) * 1000n }),
-    autoload: optionalProgramsAutoload(),
+    autoload: iotracingAutoload(options.startProgram),
   });
   const ioStart = new Map<number, ProcIo>();
   const ioLast = new Map<number, ProcIo>();

@@ -8,7 +8,8 @@ import { tracepointUnavailableReason } from '../../../native/bpf/kevents.js';
 import { TracerUnavailableError } from '../../errors.js';
 import { assertKernelFeatures } from '../kernel-features.js';
 import { Flag, registerTracer, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
-import { captureIo, optionalProgramsAutoload, type CaptureResult } from './capture.js';
+import { captureIo, iotracingAutoload, type CaptureResult } from './capture.js';
+import { IO_START_PROGRAMS, selectIoStartProgram } from './start-program.js';
 import type { IotracingSettings } from './config.js';
 import { IoDetector, type Anomaly, type IoStatus } from './detector.js';
 import { readDiskstats } from './diskstats.js';
@@ -28,8 +29,8 @@ export interface IotracingEventData extends Omit<CaptureResult, 'duration_second
 
 const BPF_UNAVAILABLE = new Set(['BPF_LOAD_FAILED', 'BPF_ATTACH_FAILED', 'BPF_ATTACH_UNSUPPORTED']);
 
+// Plus the start program's (start-program.ts): block_io_start, or block_rq_insert before 6.5.
 const TRACEPOINTS: Array<[string, string]> = [
-  ['block', 'block_io_start'],
   ['block', 'block_rq_issue'],
   ['block', 'block_rq_complete'],
   ['sched', 'sched_switch'],
@@ -42,12 +43,13 @@ const TRACEPOINTS: Array<[string, string]> = [
  */
 async function assertCaptureLoads(ctx: TracerContext<IotracingSettings>): Promise<void> {
   assertKernelFeatures('iotracing');
-  for (const [category, name] of TRACEPOINTS) {
+  const startProgram = selectIoStartProgram();
+  for (const [category, name] of [IO_START_PROGRAMS[startProgram].tracepoint, ...TRACEPOINTS]) {
     const reason = tracepointUnavailableReason(category, name);
     if (reason !== undefined) throw new TracerUnavailableError(`iotracing: ${reason}`);
   }
   try {
-    (await ctx.loadBpf(IOTRACING_OBJECT, { rodata: iotracingRodata(), autoload: optionalProgramsAutoload() })).close();
+    (await ctx.loadBpf(IOTRACING_OBJECT, { rodata: iotracingRodata(), autoload: iotracingAutoload(startProgram) })).close();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && BPF_UNAVAILABLE.has(code)) {
