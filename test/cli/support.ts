@@ -126,6 +126,13 @@ export async function startAgentProcess(dir: string, config: Record<string, unkn
     const base = await waitFor('the agent\'s "listening on" line', () => /http: listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? (child.exitCode !== null ? 'exited' : undefined));
     if (base === 'exited') throw new Error(`the agent exited: ${out}`);
     await waitFor('the agent to be ready', async () => (await fetch(`${base}/readyz`)).status === 200);
+    // Readiness is storage + HTTP only (a tracer under development must not fail it), so a
+    // tracer may not have started yet ('stopped' before its first start, then 'starting'):
+    // tests that trigger or list it wait until each one got past its start.
+    await waitFor('the tracers to have started', async () => {
+      const tracers = ((await (await fetch(`${base}/api/v1/tracers`)).json()) as { data: { state: string }[] }).data;
+      return tracers.every((t) => t.state !== 'starting' && t.state !== 'stopped');
+    });
     const tokenFile = join(dir, 'api-token');
     return {
       child, base, port: Number(new URL(base).port), dir, dataDir: join(dir, 'data'), tokenFile,

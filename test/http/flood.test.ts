@@ -39,7 +39,11 @@ test('2000 idle connections against an agent with ulimit -n 512: fds bounded, AP
   await waitFor('ready', async () => (await call(base, 'GET', '/readyz')).status === 200, 30_000);
   assert.match(out, /http\.maxConnections 4096 lowered to 128 \(a quarter of the open-file limit 512\)/);
   const token = readFileSync(join(dir, 'api-token'), 'utf8').trim();
-  const oomBefore = (await call(base, 'GET', '/api/v1/tracers/oom')).json().data;
+  // Readiness does not wait for tracers (storage + HTTP only): wait for the oom tracer itself.
+  const oomBefore = await waitFor('the oom tracer to run', async () => {
+    const data = (await call(base, 'GET', '/api/v1/tracers/oom')).json().data as { state: string; restarts: number };
+    return data.state === 'running' ? data : undefined;
+  }, 30_000);
   assert.equal(oomBefore.state, 'running', JSON.stringify(oomBefore));
 
   // The flood: silent sockets, opened 200 at a time; each one's close time is recorded.
