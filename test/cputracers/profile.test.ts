@@ -18,7 +18,9 @@ describe('profileForEvent', () => {
     const p = await profileForEvent({ durationMs: 500, frequency: 99, scope: { kind: 'host' } });
     assert.equal(p.capture_error, undefined);
     assert.ok(p.profile !== undefined && p.profile.samples > 0 && p.profile.samples === p.flamedata[0]?.value);
-    assert.deepEqual(Object.keys(p.profile), ['started_at', 'duration_ms', 'frequency', 'samples', 'lost', 'scope', 'aborted', 'processes']);
+    // maps: the stack/counts map sizes used; host_pid_namespace (+ pid_namespace_reason when false): #13 item 9.
+    assert.deepEqual(Object.keys(p.profile), ['started_at', 'duration_ms', 'frequency', 'samples', 'lost', 'maps', 'host_pid_namespace', 'scope', 'aborted', 'processes']);
+    assert.equal(p.profile.host_pid_namespace, true);
     assert.equal(p.folded.trim().split('\n').reduce((n, line) => n + Number(line.slice(line.lastIndexOf(' ') + 1)), 0), p.profile.samples);
   });
 });
