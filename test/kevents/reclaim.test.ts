@@ -4,6 +4,7 @@
 // missing tracepoint makes the tracer `unavailable` instead of crashing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,8 +80,14 @@ describe('reclaim event tracer', () => {
     running = tracer.start(ctx);
     await waitFor(() => attached, { timeoutMs: 5000, what: 'the reclaim programs attached' });
 
+    // The file is written (and synced, then dropped from the page cache) outside the cgroup:
+    // written inside it, the first reclaim passes met dirty pages under writeback and could
+    // reclaim nothing (an event with nr_reclaimed_pages 0, seen in a full-suite run). Read
+    // back inside the cgroup, every page is clean and reclaimable.
     const file = join(dir, 'data');
-    const script = `read go; dd if=/dev/zero of=${file} bs=1M count=96 status=none; while true; do cat ${file} > /dev/null; done`;
+    const made = spawnSync('sh', ['-c', `dd if=/dev/zero of=${file} bs=1M count=96 status=none conv=fsync && dd if=${file} iflag=nocache count=0 status=none`]);
+    assert.equal(made.status, 0, String(made.stderr));
+    const script = `read go; while true; do cat ${file} > /dev/null; done`;
     reader = spawnWorkload('sh', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'] });
     moveToCgroup(reader.pid, cg);
     reader.child.stdin?.end('go\n');
