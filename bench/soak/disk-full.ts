@@ -27,6 +27,9 @@ export interface DiskFullResult {
   /** Filler removed → /readyz ready again; undefined if it never was. */
   recoveredAfterMs: number | undefined;
   heldMs: number;
+  /** When the filesystem was filled and when the space came back (ms since the epoch). */
+  filledAt: number;
+  freedAt: number;
 }
 
 export class DiskFullPhase {
@@ -66,7 +69,7 @@ export class DiskFullPhase {
       else await sleep(POLL_MS);
     }
     this.log(`disk full: ready again ${recoveredAfterMs ?? '-'} ms after the space returned`);
-    return { detectedAfterMs, recoveredAfterMs, heldMs: freedAt - filledAt };
+    return { detectedAfterMs, recoveredAfterMs, heldMs: freedAt - filledAt, filledAt, freedAt };
   }
 
   /** After the agent is gone. Lazy when something still holds it, so the host is never left with it. */

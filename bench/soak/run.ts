@@ -223,7 +223,7 @@ export async function runSoak(options: Options): Promise<number> {
     report.check('no-duplicates', `${delivery.duplicates.length} ids created twice (${delivery.createAttempts} create attempts, ${delivery.retriedAttempts} retried)`, '0', delivery.duplicates.length === 0);
     report.check('drained', `backlog ${delivery.backlog}, dead letters ${delivery.deadLetters}`, '0 and 0', delivery.backlog === 0 && delivery.deadLetters === 0);
 
-    const canary = checkCanary(stored, CANARY, kill);
+    const canary = checkCanary(stored, CANARY, kill, diskFullResult);
     report.check('canary-gap', `${canary.maxGapMs} ms max over ${canary.events} events${canary.maxGapAt !== undefined ? ` (at ${canary.maxGapAt})` : ''}`,
       `≤ ${CANARY_MAX_GAP_MS} ms`, canary.events >= 2 && canary.maxGapMs <= CANARY_MAX_GAP_MS);
 
@@ -284,6 +284,7 @@ export async function runSoak(options: Options): Promise<number> {
 
     report.note('seed', String(options.seed));
     report.note('duration', `${((Date.now() - t0) / 1000).toFixed(0)} s (active ${(activeMs / 1000).toFixed(0)} s)`);
+    report.note('disk-full gap', canary.diskFullGapMs !== undefined ? `${canary.diskFullGapMs} ms canary gap during the disk-full phase (its saves waited for durability)` : 'no canary gap overlapped the disk-full phase');
     report.note('kill -9 gap', canary.killGapMs !== undefined ? `${canary.killGapMs} ms canary gap across the kill -9 (agent down → running again: ${kill.restartedAt - kill.at} ms)` : 'no canary event on one side of the kill');
     report.note('rss split', `agent process ${res.mainRssMb.map((x) => x.toFixed(1)).join(' → ')} MiB, forked tracers ${res.childrenRssMb.map((x) => x.toFixed(1)).join(' → ')} MiB (${warm.length} and ${endWin.length} samples)`);
     report.note('rss trend', `${rssTrend(life.samples.filter((x) => x.at <= activeEnd && calm(x)))} (MiB, tree/agent RssAnon, per tenth of the longest lifetime)`);

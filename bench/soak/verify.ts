@@ -70,13 +70,26 @@ export interface CanaryCheck {
   maxGapAt: string | undefined;
   /** The gap across the kill -9 (from the last event before it to the first after the restart), ms. */
   killGapMs: number | undefined;
+  /** The largest gap overlapping the disk-full phase, ms. */
+  diskFullGapMs: number | undefined;
 }
 
-export function checkCanary(stored: StoredEvents, canary: string, kill: { at: number; restartedAt: number } | undefined): CanaryCheck {
+/**
+ * The canary's gaps. Two windows are reported apart, not counted in the max: the kill -9 (the
+ * agent was not running) and the disk-full phase (storage could not write; a tracer that
+ * awaits its save() waits for durability, by contract, until the space returns).
+ */
+export function checkCanary(
+  stored: StoredEvents,
+  canary: string,
+  kill: { at: number; restartedAt: number } | undefined,
+  diskFull?: { filledAt: number; freedAt: number },
+): CanaryCheck {
   const times = stored.docs.filter((d) => d.tracer_name === canary).map((d) => Date.parse(d.tracer_time)).sort((a, b) => a - b);
   let maxGapMs = 0;
   let maxGapAt: string | undefined;
   let killGapMs: number | undefined;
+  let diskFullGapMs: number | undefined;
   for (let i = 1; i < times.length; i++) {
     const a = times[i - 1]!;
     const b = times[i]!;
@@ -85,12 +98,16 @@ export function checkCanary(stored: StoredEvents, canary: string, kill: { at: nu
       killGapMs = Math.max(killGapMs ?? 0, b - a);
       continue;
     }
+    if (diskFull !== undefined && a <= diskFull.freedAt && b >= diskFull.filledAt) {
+      diskFullGapMs = Math.max(diskFullGapMs ?? 0, b - a);
+      continue;
+    }
     if (b - a > maxGapMs) {
       maxGapMs = b - a;
       maxGapAt = new Date(a).toISOString();
     }
   }
-  return { events: times.length, maxGapMs, maxGapAt, killGapMs };
+  return { events: times.length, maxGapMs, maxGapAt, killGapMs, diskFullGapMs };
 }
 
 export interface Sample {
