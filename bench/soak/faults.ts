@@ -9,6 +9,14 @@ import type { Rng } from './rng.js';
 
 const THREAD_KINDS: readonly FaultKind[] = ['throw', 'unhandled-rejection', 'exit', 'hang', 'heap-oom'];
 const PROCESS_KINDS: readonly FaultKind[] = [...THREAD_KINDS, 'segv'];
+/**
+ * Kinds that burn a CPU until the crash is seen: a hang spins until the watchdog kills it
+ * (missedHeartbeats s, 8 in the soak), a heap exhaustion spins in GC. Only one of them is in
+ * flight at a time: two at once take both CPUs of this 2-CPU machine, and what then stalls is
+ * every thread, not the agent (a full-suite soak saw a 5.2 s canary gap exactly while a hang
+ * and a heap-oom overlapped).
+ */
+const CPU_BURNING: ReadonlySet<FaultKind> = new Set(['hang', 'heap-oom']);
 
 /** The crash reason each kind must be classified as (V8 aborts a child on heap exhaustion). */
 export function expectedReason(kind: FaultKind, isolation: 'thread' | 'process'): string {
@@ -52,6 +60,8 @@ export interface FaultRecord {
 export class FaultInjector {
   readonly records: FaultRecord[] = [];
   private readonly outstanding = new Set<string>();
+  /** Tracers with a CPU-burning fault (hang, heap-oom) not yet seen to crash. */
+  private readonly burning = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private agent: AgentProcess | undefined;
   private running = false;
@@ -106,7 +116,8 @@ export class FaultInjector {
     const candidates = tracers.filter((t) => t.name !== CANARY && t.state === 'running' && !this.outstanding.has(t.name));
     if (candidates.length === 0) return;
     const victim = this.rng.pick(candidates);
-    const kind = this.rng.pick(victim.isolation === 'process' ? PROCESS_KINDS : THREAD_KINDS);
+    const kinds = victim.isolation === 'process' ? PROCESS_KINDS : THREAD_KINDS;
+    const kind = this.rng.pick(this.burning.size > 0 ? kinds.filter((k) => !CPU_BURNING.has(k)) : kinds);
     const record: FaultRecord = { at: Date.now(), tracer: victim.name, isolation: victim.isolation, kind, expected: expectedReason(kind, victim.isolation) };
     this.records.push(record);
     let res: { status: number; body: string };
@@ -125,8 +136,10 @@ export class FaultInjector {
     }
     this.log(`fault: ${kind} → ${victim.name} (${victim.isolation})`);
     this.outstanding.add(victim.name);
+    if (CPU_BURNING.has(kind)) this.burning.add(victim.name);
     const v = this.verify(agent, record, victim.restarts).finally(() => {
       this.outstanding.delete(victim.name);
+      this.burning.delete(victim.name);
       this.verifications.delete(v);
     });
     this.verifications.add(v);
