@@ -59,18 +59,20 @@ describe('cpusys peak sub-interval (real burst)', () => {
   let running: Promise<void> | undefined;
   let ctx: TestContext<CpuSysSettings> | undefined;
   let stress: Workload | undefined;
+  let warmup: Workload | undefined;
   let sampler: NodeJS.Timeout | undefined;
   after(async () => {
     clearInterval(sampler);
     abort.abort();
     await running?.catch(() => undefined);
-    if (stress !== undefined) {
+    for (const w of [warmup, stress]) {
+      if (w === undefined) continue;
       try {
-        process.kill(-stress.pid, 'SIGKILL'); // stress-ng's own process group (its workers)
+        process.kill(-w.pid, 'SIGKILL'); // stress-ng's own process group (its workers)
       } catch {
         /* already gone */
       }
-      await stress.kill();
+      await w.kill();
     }
     ctx?.closeAll();
     await closeCapturePool();
@@ -94,9 +96,15 @@ describe('cpusys peak sub-interval (real burst)', () => {
     tracer.onObservation = (o) => observations.push(o);
     let failure: unknown;
     running = tracer.start(ctx).catch((err: unknown) => void (failure = err));
-    // A first (noise) event warms the capture pool. Then the test holds the cooldown itself,
-    // so no other noise capture is running when the burst's interval fires (a host-wide
-    // capture's symbolization took over 6 s on this host under load).
+    // A first event warms the capture pool. Then the test holds the cooldown itself, so no
+    // other capture is running when the burst's interval fires (a host-wide capture's
+    // symbolization took over 6 s on this host under load). The first event comes from a short
+    // burst of its own: waiting for noise worked on a busy host, but an idle one keeps sys% flat
+    // (no rising interval in 60 s, seen on a quiet CI-like run).
+    // The burst goes into the interval after the first measured one (the start-up reading is a
+    // baseline against boot), so it rises over a quiet interval.
+    await waitFor(() => failure ?? observations.some((o) => o.kind === 'sample'), { timeoutMs: 30_000, what: 'a first measured interval' });
+    warmup = spawnWorkload('stress-ng', ['--sysinfo', '2', '--timeout', '2s'], { detached: true });
     await waitFor(() => failure ?? ctx!.saved.length >= 1, { timeoutMs: 60_000, what: 'a first event' });
     ctx.ledger.arm('', 3600);
     // Start right after a detection, so the whole burst falls inside one interval.
