@@ -9,12 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CGROUP_V2_ROOT, cgroupIdOfPath } from '../../src/native/cgroup-id.js';
 
 export const CGROUP_V1_ROOT = '/sys/fs/cgroup';
-/** All test cgroups live under this directory, in every hierarchy used. */
 /**
  * Suffix for every test cgroup root (AUTOTRACER_TEST_SUFFIX, default none): two suites run at
  * once from two checkouts (parallel development) then never share a cgroup.
  */
 export const TEST_ROOT_SUFFIX = (process.env.AUTOTRACER_TEST_SUFFIX ?? '').replace(/[^A-Za-z0-9_-]/g, '');
+/** All test cgroups live under this directory, in every hierarchy used. */
 export const TEST_CGROUP_PARENT = `autotracer-test${TEST_ROOT_SUFFIX}`;
 
 export interface TestCgroup {
