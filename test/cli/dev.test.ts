@@ -121,7 +121,11 @@ describe('autotracer dev <tracer>', () => {
       return t.lastError?.message === 'edited in dev' ? t : undefined;
     }, 150_000);
     assert.match(crashed.lastError!.stack ?? '', new RegExp(`src/actors/tracers/example/index\\.ts:${line}:\\d+`));
-    assert.match(agent!.output(), /dev: rebuilt in \d+ ms, restarting example/);
+    // The fast path: transpiled and restarted first, the whole-project type check after.
+    assert.match(agent!.output(), /dev: transpiled 1 file\(s\) in \d+ ms, restarting example; type check follows/);
+    await waitFor('the type check after the restart', async () => /dev: type check passed in \d+ ms/.test(agent!.output()), 150_000);
+    // tsc wrote the same JavaScript as the fast transpile, so no second restart was needed.
+    assert.doesNotMatch(agent!.output(), /differently from the fast transpile/);
     // `tracers start` now: not "running", but the failure, exit 1, with the stack.
     const start = await waitFor('a start failure', async () => {
       const r = await runCli(['tracers', 'start', 'example', ...api()], { timeoutMs: 60_000 });
@@ -130,5 +134,33 @@ describe('autotracer dev <tracer>', () => {
     assert.equal(start.code, 1);
     assert.match(start.stderr, /UNCAUGHT_EXCEPTION: edited in dev/);
     assert.match(start.stderr, new RegExp(`example/index\\.ts:${line}:`));
+  });
+
+  it('a type error does not hold up the restart: the tracer runs the edit, the log names the error', async (t) => {
+    const source = join(repo, 'src/actors/tracers/example/index.ts');
+    const edited = readFileSync(source, 'utf8');
+    assert.ok(edited.includes("throw new Error('edited in dev')"), 'runs after the edit above');
+    const before = agent!.output().length;
+    const editedAt = Date.now();
+    writeFileSync(source, edited.replace("throw new Error('edited in dev')", "throw new Error(`typed ${((): number => 'not a number')()}`)"));
+    const crashed = await waitFor('the re-edited tracer crashing', async () => {
+      const t = await example();
+      return t.lastError?.message === 'typed not a number' ? t : undefined;
+    }, 60_000);
+    assert.equal(crashed.lastError!.code, 'UNCAUGHT_EXCEPTION');
+    t.diagnostic(`edit → the tracer running it: ${Date.now() - editedAt} ms`);
+    const log = await waitFor('the type check failing', async () => {
+      const out = agent!.output().slice(before);
+      return /dev: type check failed/.test(out) ? out : undefined;
+    }, 150_000);
+    t.diagnostic(`edit → type check verdict: ${Date.now() - editedAt} ms`);
+    assert.match(log, /example runs the transpiled code as it is/);
+    assert.match(log, /src\/actors\/tracers\/example\/index\.ts\(\d+,\d+\): error TS2322/);
+    // The restart ran the edit before the type check's verdict, and only the edit (the
+    // transpiled file loads as the ES module tsc would emit).
+    const verdict = log.indexOf('dev: type check failed');
+    assert.ok(log.indexOf('restarting example; type check follows') < verdict, log);
+    assert.ok(log.indexOf('crashed (uncaught-exception: typed not a number)') < verdict, log);
+    assert.doesNotMatch(log.slice(0, verdict), /crashed \((?!uncaught-exception: typed not a number)/);
   });
 });

@@ -1,15 +1,21 @@
 // `autotracer dev <tracer>`: the agent with only that tracer, in a child process (a native
 // crash cannot take the agent down), debug log, crash stacks mapped to the .ts source, and
 // a rebuild + restart of just that tracer whenever its sources change: its folder
-// (src/actors/tracers/<name>/) and its BPF files (src/native/bpf/<name>.*). The rebuild is
-// the repo's own incremental build (scripts/build.mjs: clang for a changed .bpf.c, tsc -p
-// incremental), so what runs is what `npm run build` would produce. A failed build is
-// logged and the running tracer is left as it is. The restart goes through the supervisor
-// as `tracers start` does: the crash budget is reset and the start is confirmed by a sign
-// of life (or reported with its stack).
+// (src/actors/tracers/<name>/) and its BPF files (src/native/bpf/<name>.*).
+//
+// A change of .ts files only is transpiled file by file (dev-transpile.ts, milliseconds) and
+// the tracer restarted at once; the repo's incremental build (scripts/build.mjs ts: the
+// whole-project tsc, 20–40 s here) follows in the background and reports type errors
+// without holding up the restart, and a file tsc emits differently from the fast transpile
+// restarts the tracer once more, so what finally runs is tsc's output. A BPF change (clang)
+// goes through the full build before the restart, as before. A failed build is logged and the
+// running tracer is left as it is. The restart goes through the supervisor as `tracers
+// start` does: the crash budget is reset and the start is confirmed by a sign of life (or
+// reported with its stack).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { createFastTranspiler, differingFromDisk, type FastTranspiler, type TranspiledFile } from '../dev-transpile.js';
 import { FAULT_INJECTION_ENV } from '../../actors/protocol.js';
 import { repoRoot } from '../../paths.js';
 import type { LogLevel, Supervisor } from '../../supervisor/supervisor.js';
@@ -57,12 +63,15 @@ export async function runDev(configFile: string | undefined, tracer: string, opt
 /** Watches the tracer's sources; returns the function that stops watching. */
 function watchAndRestart(supervisor: Supervisor, tracer: string, log: Log): () => void {
   const { tracerDir, bpfDir } = tracerSourceDirs(tracer);
+  const transpiler = createFastTranspiler(repoRoot);
   let timer: NodeJS.Timeout | undefined;
   let building = false;
   let again = false;
   let bpfChanged = false;
-  const changed = (bpf: boolean): void => {
+  const changedTs = new Set<string>();
+  const changed = (bpf: boolean, tsFile?: string): void => {
     bpfChanged ||= bpf;
+    if (tsFile !== undefined) changedTs.add(tsFile);
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(() => void cycle(), DEBOUNCE_MS);
   };
@@ -73,10 +82,15 @@ function watchAndRestart(supervisor: Supervisor, tracer: string, log: Log): () =
       return;
     }
     building = true;
-    const steps = bpfChanged ? ['bpf', 'ts'] : ['ts'];
+    const bpf = bpfChanged;
+    const tsFiles = [...changedTs].filter((f) => existsSync(f));
+    const removed = changedTs.size !== tsFiles.length;
     bpfChanged = false;
+    changedTs.clear();
     try {
-      await rebuildAndRestart(supervisor, tracer, steps, log);
+      // A removed file or a BPF change: only the full build knows what follows from it.
+      if (bpf || removed || tsFiles.length === 0) await rebuildAndRestart(supervisor, tracer, bpf ? ['bpf', 'ts'] : ['ts'], log);
+      else await transpileRestartThenCheck(supervisor, tracer, transpiler, tsFiles, log);
     } finally {
       building = false;
       if (again) {
@@ -87,10 +101,13 @@ function watchAndRestart(supervisor: Supervisor, tracer: string, log: Log): () =
   };
   const watchers: FSWatcher[] = [
     watch(join(repoRoot, tracerDir), { recursive: true }, (_event, file) => {
-      if (file !== null && file.endsWith('.ts')) changed(false);
+      if (file !== null && file.endsWith('.ts')) changed(false, join(repoRoot, tracerDir, file));
     }),
     watch(join(repoRoot, bpfDir), (_event, file) => {
-      if (file !== null && isTracerBpfFile(tracer, file)) changed(!file.endsWith('.ts'));
+      if (file !== null && isTracerBpfFile(tracer, file)) {
+        if (file.endsWith('.ts')) changed(false, join(repoRoot, bpfDir, file));
+        else changed(true);
+      }
     }),
   ];
   log('info', `dev: watching ${tracerDir}/ and ${bpfDir}/${tracer}.*; a change rebuilds and restarts ${tracer}`);
@@ -108,6 +125,34 @@ function watchAndRestart(supervisor: Supervisor, tracer: string, log: Log): () =
   };
 }
 
+/** The fast path: transpile the changed files, restart, then type-check the whole project. */
+async function transpileRestartThenCheck(supervisor: Supervisor, tracer: string, transpiler: FastTranspiler, sources: string[], log: Log): Promise<void> {
+  const started = Date.now();
+  let files: TranspiledFile[];
+  try {
+    files = transpiler.transpile(sources);
+  } catch (err) {
+    log('error', `dev: transpiling failed (${err instanceof Error ? err.message : String(err)}); falling back to the full build`);
+    await rebuildAndRestart(supervisor, tracer, ['ts'], log);
+    return;
+  }
+  log('info', `dev: transpiled ${files.length} file(s) in ${Date.now() - started} ms, restarting ${tracer}; type check follows`);
+  await restartTracer(supervisor, tracer, log);
+  const checkStarted = Date.now();
+  const build = await runBuild(['ts']);
+  if (build.code !== 0) {
+    log('error', `dev: type check failed in ${Date.now() - checkStarted} ms; ${tracer} runs the transpiled code as it is\n${build.output.trimEnd()}`);
+    return;
+  }
+  const differing = differingFromDisk(files);
+  if (differing.length === 0) {
+    log('info', `dev: type check passed in ${Date.now() - checkStarted} ms`);
+    return;
+  }
+  log('info', `dev: type check passed in ${Date.now() - checkStarted} ms; tsc emitted ${differing.map((f) => f.output.slice(repoRoot.length + 1)).join(', ')} differently from the fast transpile, restarting ${tracer} on tsc's output`);
+  await restartTracer(supervisor, tracer, log);
+}
+
 async function rebuildAndRestart(supervisor: Supervisor, tracer: string, steps: string[], log: Log): Promise<void> {
   const started = Date.now();
   log('info', `dev: source changed, rebuilding (${steps.join(' + ')})`);
@@ -119,6 +164,10 @@ async function rebuildAndRestart(supervisor: Supervisor, tracer: string, steps: 
     return;
   }
   log('info', `dev: rebuilt in ${Date.now() - started} ms, restarting ${tracer}`);
+  await restartTracer(supervisor, tracer, log);
+}
+
+async function restartTracer(supervisor: Supervisor, tracer: string, log: Log): Promise<void> {
   try {
     const state = supervisor.tracerStatus(tracer).state;
     if (state !== 'stopped' && state !== 'unavailable' && state !== 'disabled' && state !== 'restarting') await supervisor.stopTracer(tracer);
