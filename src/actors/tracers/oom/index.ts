@@ -7,7 +7,7 @@ import { ContainerResolver } from '../../../containers/index.js';
 import { KEV_OOM_OBJECT, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
-import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../hungtask/kevent-support.js';
+import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../shared/kevent-support.js';
 import type { OomSettings } from './config.js';
 import { readMeminfo } from './meminfo.js';
 import { readComm } from '../iotracing/procfs.js';
