@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { matchKnownIssue, stackText } from '../../src/actors/tracers/dload/capture.js';
 import { DEFAULT_IOWAIT_FRAMES, isIowaitStack } from '../../src/actors/tracers/dload/counts.js';
 import { findFreezerMount, freezerPathOf } from '../../src/actors/tracers/dload/freezer.js';
-import { parseStat } from '../../src/actors/tracers/dload/proc.js';
+import { parseStat } from '../../src/procfs/index.js';
 
 test('stat: a comm with spaces and parentheses; the last CPU (field 39)', () => {
   assert.deepEqual(parseStat('1234 (a) b (c)) D 1 2 3 4'), { tid: 1234, comm: 'a) b (c)', state: 'D' });
