@@ -8,3 +8,4 @@ export { parseKernelStack, readKernelStack } from './stack.js';
 export { parseStat, readTaskStat, readWchan, type TaskStat } from './stat.js';
 export { parseMeminfo, readMeminfo } from './meminfo.js';
 export { parseStatus, type ProcessMemory } from './status.js';
+export { parseProcPidCgroup, readProcPidCgroup, type ProcCgroups } from './cgroup.js';

@@ -17,6 +17,7 @@ import {
   readKernelStack,
   readMeminfo,
   readProcFile,
+  readProcPidCgroup,
   readTaskStat,
   readWchan,
 } from '../../src/procfs/index.js';
@@ -41,6 +42,7 @@ describe('procfs on a fixture root', () => {
     assert.equal(readTaskStat(root, 5151), undefined);
     assert.equal(readWchan(root, 5151), undefined);
     assert.equal(readProcFile(join(root, '5151', 'status')), undefined);
+    assert.equal(readProcPidCgroup(root, 5151), undefined);
   });
 
   it('an unreadable root lists nothing', () => {
@@ -75,6 +77,12 @@ describe('procfs on a fixture root', () => {
     assert.throws(() => readMeminfo(join(root, 'no-such-dir')), { code: 'ENOENT' });
   });
 
+  it('cgroup: the v2 path and each v1 controller of a co-mount', () => {
+    const cg = readProcPidCgroup(root, 4242);
+    assert.equal(cg?.v2, '/docker/x');
+    assert.deepEqual(cg?.v1, new Map([['freezer', '/frozen/job'], ['cpu', '/docker/x'], ['cpuacct', '/docker/x']]));
+  });
+
   it('status: pid, name and memory in bytes', () => {
     assert.deepEqual(parseStatus(readProcFile(join(root, '4242', 'status')) ?? ''), { pid: 4242, name: 'lead name', rssBytes: 2048 * 1024, anonBytes: 1024 * 1024 });
   });
@@ -107,6 +115,7 @@ describe('procfs on the live /proc', () => {
     assert.ok(stack !== undefined && stack.length > 0, `a sleeping task has a kernel stack (got ${String(stack)})`);
     assert.ok(stack.every((f) => !f.startsWith('[<') && f !== ''), stack.join('\n'));
     assert.match(readWchan('/proc', w.pid) ?? '', /sleep/);
+    assert.deepEqual(readProcPidCgroup('/proc', w.pid), readProcPidCgroup('/proc', 'self'), 'a child starts in its parent\'s cgroups');
   });
 
   it('lists the threads of this (multi-threaded) node process', () => {
@@ -125,6 +134,7 @@ describe('procfs on the live /proc', () => {
     assert.equal(readKernelStack('/proc', w.pid), undefined);
     assert.equal(readTaskStat('/proc', w.pid), undefined);
     assert.equal(readWchan('/proc', w.pid), undefined);
+    assert.equal(readProcPidCgroup('/proc', w.pid), undefined);
   });
 
   it('meminfo: MemTotal is the total memory the OS reports', () => {
