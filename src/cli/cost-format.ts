@@ -1,5 +1,6 @@
 // Renders a cost report (src/cost/measure.ts) as the `autotracer cost` table or as
 // Prometheus text (for a textfile collector or a one-off push): docs/cost.md.
+import type { AbResult } from '../cost/ab.js';
 import type { CostReport, ProgramCost } from '../cost/measure.js';
 import { renderTable, type Column } from './table.js';
 
@@ -29,15 +30,6 @@ const programColumns: Column<ProgramRow>[] = [
 ];
 
 /** `--ab`: one tracer's pinned ping-pong throughput with it on and off (interleaved rounds). */
-export interface AbResult {
-  tracer: string;
-  offOpsPerSecond: number;
-  onOpsPerSecond: number;
-  slowdownPercent: number;
-  noiseFloorPercent: number;
-  rounds: number;
-}
-
 export function renderCostTable(report: CostReport, ab?: AbResult[]): string {
   let out = `agent pid ${report.agent.pid}: ${pct(report.agent.cpuPercent)} of one CPU (all its threads), RSS ${mib(report.agent.rssBytes)}, over ${report.windowSeconds.toFixed(1)} s\n`;
   out += `BPF run-time stats: on for this window only${report.bpfStats.wereOn === true ? ' (they were already on: another holder)' : ''}; after: ${report.bpfStats.onAfter === null ? 'unknown' : report.bpfStats.onAfter ? 'on (another holder)' : 'off'}\n\n`;

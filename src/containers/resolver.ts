@@ -10,7 +10,7 @@ import type { ContainersConfig } from './config.js';
 import { ContainerFilter } from './filter.js';
 import { pathSegments } from './id-parser.js';
 import { detectCgroupMounts, mountRelativePath, type CgroupMounts, type MountOverrides } from './mounts.js';
-import { readProcPidCgroup } from './proc-cgroup.js';
+import { readProcPidCgroup } from '../procfs/index.js';
 import { scanContainers, type ScanResult } from './scan.js';
 import type {
   Container,
@@ -136,7 +136,7 @@ export class ContainerResolver {
    * process is in no known container or has exited.
    */
   ofPid(pid: number): Container | undefined {
-    const cgroups = readProcPidCgroup(pid);
+    const cgroups = readProcPidCgroup('/proc', pid);
     if (cgroups === undefined) return undefined;
     const candidates: string[] = [];
     if (cgroups.v2 !== undefined && this.mounts.v2 !== undefined) {

@@ -3,7 +3,16 @@
 // A round's figure per side is its best run: interference only slows a run down, a per-switch
 // cost slows every run (bench/lib/pipe.ts says more). The noise floor is how far the "off"
 // rounds scatter around their own median: a slowdown below it is not a measurement.
-import type { AbResult } from '../cli/cost-format.js';
+
+/** One tracer's A/B figures (rendered by cli/cost-format.ts). */
+export interface AbResult {
+  tracer: string;
+  offOpsPerSecond: number;
+  onOpsPerSecond: number;
+  slowdownPercent: number;
+  noiseFloorPercent: number;
+  rounds: number;
+}
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

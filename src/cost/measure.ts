@@ -6,7 +6,7 @@
 // docs/cost.md tells how to read the figures.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseStatus } from '../actors/tracers/memburst/processes.js';
+import { parseStatus } from '../procfs/index.js';
 import type { AgentStatus } from '../supervisor/status.js';
 import { CostError } from './errors.js';
 import { bpfStatsCounting, programCountersOf, type ProgramCounters } from './fdinfo.js';

@@ -1,8 +1,9 @@
 // Cgroup v2 identity, as BPF sees it: bpf_get_current_cgroup_id() returns the kernfs id
 // of the task's v2 cgroup, which is the inode number of its directory under the unified
 // mount (1 for the root). On this hybrid host v2 lives at /sys/fs/cgroup/unified.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readProcPidCgroup } from '../procfs/index.js';
 
 export const CGROUP_V2_ROOT = '/sys/fs/cgroup/unified';
 
@@ -17,14 +18,7 @@ export function cgroupIdOfPath(dir: string): bigint {
  * is no v2 hierarchy.
  */
 export function cgroupV2RelativePath(pid: number | 'self'): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const line = text.split('\n').find((l) => l.startsWith('0::'));
-  return line === undefined ? undefined : line.slice(3);
+  return readProcPidCgroup('/proc', pid)?.v2;
 }
 
 /** The v2 cgroup directory of a process, under `root` (default /sys/fs/cgroup/unified). */

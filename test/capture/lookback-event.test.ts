@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BeforeFields } from '../../src/actors/tracers/lookback-before.js';
+import type { BeforeFields } from '../../src/actors/tracers/shared/lookback-before.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
 import { onlineCpus, spawnWorkload, type Workload } from '../support/host.js';

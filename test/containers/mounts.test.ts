@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectCgroupMounts, mountRelativePath } from '../../src/containers/mounts.js';
-import { parseProcPidCgroup } from '../../src/containers/proc-cgroup.js';
+import { parseProcPidCgroup } from '../../src/procfs/index.js';
 import { CodedError } from '../../src/common/coded-error.js';
 import {
   boundSubtreeMountinfo,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { closeCapturePool } from '../../src/capture/index.js';
 import { cpuSysSettingsSchema, type CpuSysSettings } from '../../src/actors/tracers/cpusys/config.js';
 import { CpuSysTracer } from '../../src/actors/tracers/cpusys/index.js';
-import { profileForEvent } from '../../src/actors/tracers/cpusys/profile.js';
+import { profileForEvent } from '../../src/actors/tracers/shared/profile.js';
 import { cpuIdleSettingsSchema, type CpuIdleSettings } from '../../src/actors/tracers/cpuidle/config.js';
 import { CpuIdleTracer } from '../../src/actors/tracers/cpuidle/index.js';
 import { createTestCgroup, TEST_CGROUP_PARENT, removeTestCgroup, type TestCgroup } from '../support/host.js';

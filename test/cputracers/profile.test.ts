@@ -3,7 +3,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeCapturePool } from '../../src/capture/index.js';
-import { profileForEvent } from '../../src/actors/tracers/cpusys/profile.js';
+import { profileForEvent } from '../../src/actors/tracers/shared/profile.js';
 
 describe('profileForEvent', () => {
   after(() => closeCapturePool());

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { matchKnownIssue, stackText } from '../../src/actors/tracers/dload/capture.js';
 import { DEFAULT_IOWAIT_FRAMES, isIowaitStack } from '../../src/actors/tracers/dload/counts.js';
-import { findFreezerMount, freezerPathOf } from '../../src/actors/tracers/dload/freezer.js';
-import { parseStat } from '../../src/actors/tracers/dload/proc.js';
+import { findFreezerMount } from '../../src/actors/tracers/dload/freezer.js';
+import { parseProcPidCgroup, parseStat } from '../../src/procfs/index.js';
 
 test('stat: a comm with spaces and parentheses; the last CPU (field 39)', () => {
   assert.deepEqual(parseStat('1234 (a) b (c)) D 1 2 3 4'), { tid: 1234, comm: 'a) b (c)', state: 'D' });
@@ -22,8 +22,8 @@ test('freezer: mount from mountinfo and path from /proc/<tid>/cgroup', () => {
   ].join('\n');
   assert.equal(findFreezerMount(mountinfo), '/sys/fs/cgroup/free zer');
   assert.equal(findFreezerMount(mountinfo.split('\n')[0]!), undefined);
-  assert.equal(freezerPathOf('12:cpu:/x\n7:freezer:/a/b\n0::/u'), '/a/b');
-  assert.equal(freezerPathOf('0::/only-v2'), undefined);
+  assert.equal(parseProcPidCgroup('12:cpu:/x\n7:freezer:/a/b\n0::/u').v1.get('freezer'), '/a/b');
+  assert.equal(parseProcPidCgroup('0::/only-v2').v1.get('freezer'), undefined);
 });
 
 test('iowait frames: block waits yes, vfork no', () => {

@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KEV_HANG_OBJECT, KEV_OOM_OBJECT, KEV_OOM_PID_OBJECT, KEV_RECLAIM_OBJECT, KevKind, kevEventLayout, kevMemcgWindowLayout, kevReclaimStartLayout, tracepointUnavailableReason } from '../../src/native/bpf/kevents.js';
-import { parseMeminfo, MEMINFO_KEYS } from '../../src/actors/tracers/oom/meminfo.js';
+import { oomMeminfo, MEMINFO_KEYS } from '../../src/actors/tracers/oom/meminfo.js';
+import { parseMeminfo } from '../../src/procfs/index.js';
 import { MemcgCooldown, reclaimEventData } from '../../src/actors/tracers/reclaim/index.js';
 import { assertLayoutMatchesBtf } from '../support/btf-layout.js';
 
@@ -33,7 +34,7 @@ describe('kevents layouts and helpers', () => {
   });
 
   it('meminfo snapshot: the 18 keys, in bytes', () => {
-    const m = parseMeminfo('MemTotal:       1000 kB\nMemFree:  10 kB\nHugePages_Total: 3\nActive(anon):  2 kB\n');
+    const m = oomMeminfo(parseMeminfo('MemTotal:       1000 kB\nMemFree:  10 kB\nHugePages_Total: 3\nActive(anon):  2 kB\n'));
     assert.deepEqual(m, { MemTotal: 1024000, MemFree: 10240, 'Active(anon)': 2048 });
     assert.equal(MEMINFO_KEYS.length, 18);
   });

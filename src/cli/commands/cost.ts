@@ -6,9 +6,9 @@
 import type { CostReport } from '../../cost/measure.js';
 import { AgentClient } from '../client.js';
 import { clientContext, type GlobalOptions } from '../context.js';
-import { runAb } from '../../cost/ab.js';
+import { runAb, type AbResult } from '../../cost/ab.js';
 import { pingPong } from '../../cost/pingpong.js';
-import { renderCostPrometheus, renderCostTable, type AbResult } from '../cost-format.js';
+import { renderCostPrometheus, renderCostTable } from '../cost-format.js';
 import { ExitCode } from '../errors.js';
 import { startProgress, writeOut } from '../output.js';
 import { unknownTracerHint } from './tracers.js';

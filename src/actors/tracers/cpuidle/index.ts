@@ -5,9 +5,9 @@
 import { ContainerResolver, isContainerGone, type Container, type CpuUsage } from '../../../containers/index.js';
 import type { ContainerRef } from '../../../storage/protocol.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
-import { profileForEvent, type EventProfile } from '../cpusys/profile.js';
-import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../lookback-before.js';
-import { Ticker } from '../cpusys/ticker.js';
+import { profileForEvent, type EventProfile } from '../shared/profile.js';
+import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../shared/lookback-before.js';
+import { Ticker } from '../shared/ticker.js';
 import type { CpuIdleSettings } from './config.js';
 import { CpuIdleDetector, rankCandidates, windowPercents, type Candidate, type UsageCounters, type Measurement, type Percents } from './detector.js';
 import { CpuIdleError } from './errors.js';

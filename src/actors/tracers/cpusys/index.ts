@@ -8,10 +8,10 @@ import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContex
 import type { CpuSysSettings } from './config.js';
 import { CpuSysDetector, parseProcStat, type CpuStatSnapshot, type CpuSysObservation } from './detector.js';
 import { CpuSysError } from './errors.js';
-import { profileForEvent, type EventProfile } from './profile.js';
+import { profileForEvent, type EventProfile } from '../shared/profile.js';
 import { SubIntervalPeak, sysPercentBetween, type PercentWindow, type TimedSnapshot } from './peak.js';
-import { beforeForEvent, type BeforeFields } from '../lookback-before.js';
-import { Ticker } from './ticker.js';
+import { beforeForEvent, type BeforeFields } from '../shared/lookback-before.js';
+import { Ticker } from '../shared/ticker.js';
 
 export const CPUSYS_TRACER_NAME = 'cpusys';
 

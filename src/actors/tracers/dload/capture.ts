@@ -4,7 +4,8 @@
 import type { TaskCounts, DTask } from './counts.js';
 import { inspectDTask } from './counts.js';
 import { FreezerProbe } from './freezer.js';
-import { listHostTids, onlineCpus, readCpuClocksMs, readExecStartMs, readTaskStat } from './proc.js';
+import { listHostTids, readTaskStat } from '../../../procfs/index.js';
+import { onlineCpus, readCpuClocksMs, readExecStartMs } from './proc.js';
 
 export interface KnownIssue {
   name: string;

@@ -7,7 +7,7 @@
 //   never shows in /proc/<tid>/stack (scheduler functions are left out). CGROUPSTATS' own
 //   nr_io_wait only counts tasks outside the four main states, so it is almost always 0.
 import type { FreezerProbe } from './freezer.js';
-import { readKernelStack, readTaskStat, readWchan, type TaskStat } from './proc.js';
+import { readKernelStack, readTaskStat, readWchan, type TaskStat } from '../../../procfs/index.js';
 
 export interface TaskCounts {
   nr_running: number;

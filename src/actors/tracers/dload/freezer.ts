@@ -5,6 +5,7 @@
 // the task's v1 freezer cgroup: freezer.state FROZEN or FREEZING. (The v2 freezer shows
 // such tasks as S, so it needs nothing.)
 import { readFileSync } from 'node:fs';
+import { readProcPidCgroup } from '../../../procfs/index.js';
 
 /** The v1 freezer hierarchy's mount point from mountinfo, or undefined when there is none. */
 export function findFreezerMount(mountinfo: string): string | undefined {
@@ -14,15 +15,6 @@ export function findFreezerMount(mountinfo: string): string | undefined {
     const [fstype, , superOptions] = line.slice(sep + 3).split(' ');
     if (fstype !== 'cgroup' || superOptions === undefined) continue;
     if (superOptions.split(',').includes('freezer')) return line.slice(0, sep).split(' ')[4]?.replace(/\\040/g, ' ');
-  }
-  return undefined;
-}
-
-/** The freezer cgroup path of a task from /proc/<tid>/cgroup ("7:freezer:/a/b" → "/a/b"). */
-export function freezerPathOf(procCgroup: string): string | undefined {
-  for (const line of procCgroup.split('\n')) {
-    const parts = line.split(':');
-    if (parts.length >= 3 && parts[1]!.split(',').includes('freezer')) return parts.slice(2).join(':');
   }
   return undefined;
 }
@@ -48,12 +40,8 @@ export class FreezerProbe {
 
   isFrozen(tid: number): boolean {
     if (this.mount === undefined) return false;
-    let path: string | undefined;
-    try {
-      path = freezerPathOf(readFileSync(`${this.procRoot}/${tid}/cgroup`, 'utf8'));
-    } catch {
-      return false; // exited
-    }
+    // The task's freezer cgroup from /proc/<tid>/cgroup ("7:freezer:/a/b" → "/a/b"); none when it exited.
+    const path = readProcPidCgroup(this.procRoot, tid)?.v1.get('freezer');
     if (path === undefined || path === '/') return false; // the root cannot be frozen
     let frozen = this.states.get(path);
     if (frozen === undefined) {

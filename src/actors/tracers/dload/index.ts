@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerResolver, isContainerGone, type Container } from '../../../containers/index.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { buildEventData, type DloadEventData } from './capture.js';
-import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../lookback-before.js';
+import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../shared/lookback-before.js';
 import type { DloadSettings } from './config.js';
 import { scanTasks, type ContainerScan } from './counts.js';
 import { DloadError } from './errors.js';

@@ -8,7 +8,7 @@ import { KEV_HANG_OBJECT, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
 import type { HungtaskSettings } from './config.js';
-import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from './kevent-support.js';
+import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../shared/kevent-support.js';
 import { blockedTasks, kernelStack, taskState, wchan } from './procstack.js';
 
 export interface HungtaskEventData {

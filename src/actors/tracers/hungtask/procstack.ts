@@ -1,32 +1,21 @@
-// /proc readers for blocked tasks: kernel stack, wchan, state, and the host's D-state tasks.
-import { readdirSync, readFileSync } from 'node:fs';
-
-const read = (path: string): string | undefined => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
+// What the hungtask event says about blocked tasks: kernel stack, wchan, state, and the
+// host's other D-state tasks. The reading is src/procfs's; here a task that is gone or
+// unreadable becomes null / [] / '' as the event's fields expect.
+import { listPids, listTids, readComm, readKernelStack, readTaskStat, readWchan } from '../../../procfs/index.js';
 
 /** `/proc/<pid>/stack` frames without the `[<0>] ` prefix ([] when unreadable or gone). */
 export function kernelStack(procRoot: string, pid: number): string[] {
-  return (read(`${procRoot}/${pid}/stack`) ?? '')
-    .split('\n')
-    .map((l) => l.replace(/^\[<[0-9a-fx]+>\]\s*/, '').trim())
-    .filter(Boolean);
+  return readKernelStack(procRoot, pid) ?? [];
 }
 
 export function wchan(procRoot: string, pid: number): string | null {
-  const w = read(`${procRoot}/${pid}/wchan`)?.trim();
+  const w = readWchan(procRoot, pid);
   return w === undefined || w === '' || w === '0' ? null : w;
 }
 
 /** The one-letter state from /proc/<pid>/stat (after the parenthesised comm). */
 export function taskState(procRoot: string, pid: number): string | null {
-  const stat = read(`${procRoot}/${pid}/stat`);
-  if (stat === undefined) return null;
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || null;
+  return readTaskStat(procRoot, pid)?.state ?? null;
 }
 
 export interface BlockedTask {
@@ -39,25 +28,12 @@ export interface BlockedTask {
 /** Every task (thread) of the host in D state, up to `max`. */
 export function blockedTasks(procRoot: string, max: number, except: number): BlockedTask[] {
   const out: BlockedTask[] = [];
-  let pids: string[];
-  try {
-    pids = readdirSync(procRoot).filter((n) => /^\d+$/.test(n));
-  } catch {
-    return out;
-  }
-  for (const p of pids) {
-    let tids: string[];
-    try {
-      tids = readdirSync(`${procRoot}/${p}/task`);
-    } catch {
-      continue;
-    }
-    for (const t of tids) {
+  for (const p of listPids(procRoot)) {
+    const dir = `${procRoot}/${p}/task`;
+    for (const tid of listTids(procRoot, p) ?? []) {
       if (out.length >= max) return out;
-      const tid = Number(t);
-      if (tid === except || taskState(`${procRoot}/${p}/task`, tid) !== 'D') continue;
-      const dir = `${procRoot}/${p}/task`;
-      out.push({ pid: tid, comm: read(`${dir}/${tid}/comm`)?.trim() ?? '', wchan: wchan(dir, tid), stack: kernelStack(dir, tid) });
+      if (tid === except || taskState(dir, tid) !== 'D') continue;
+      out.push({ pid: tid, comm: readComm(dir, tid) ?? '', wchan: wchan(dir, tid), stack: kernelStack(dir, tid) });
     }
   }
   return out;

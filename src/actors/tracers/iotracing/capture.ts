@@ -2,7 +2,6 @@
 // tracepoint programs for `seconds`, follow the processes that issue IO (their open files
 // and /proc/<pid>/io, polled so that short-lived writers are not missed), then aggregate
 // per process and file, and keep the longest uninterruptible sleeps with their stacks.
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BpfObject, BpfOpenOptions } from '../../../native/index.js';
 import { KernelSymbols } from '../../../native/kallsyms.js';
@@ -21,7 +20,8 @@ import {
 } from '../../../native/bpf/iotracing.js';
 import { resolveTargetDisks } from './block-topology.js';
 import { selectIoStartProgram, startProgramAutoload, type IoStartProgram } from './start-program.js';
-import { deviceName, listPids, openFiles, readComm, readProcIo, type OpenFile, type ProcIo } from './procfs.js';
+import { listPids, readComm, readKernelStack, readProcFile } from '../../../procfs/index.js';
+import { deviceName, openFiles, readProcIo, type OpenFile, type ProcIo } from './procfs.js';
 
 export type BpfOpener = (name: string, options: BpfOpenOptions) => BpfObject | Promise<BpfObject>;
 
@@ -200,7 +200,7 @@ function blockedStacks(object: BpfObject, options: CaptureOptions): BlockedStack
   for (const s of readSleepers(object)) {
     const ns = now > s.startNs ? now - s.startNs : 0n;
     if (ns < minNs) continue;
-    const live = (): string[] => procStack(procRoot, s.pid);
+    const live = (): string[] => readKernelStack(procRoot, s.pid) ?? [];
     const existing = items.find((i) => i.pid === s.pid);
     if (existing !== undefined) {
       if (ns > existing.maxNs) Object.assign(existing, { maxNs: ns, iowait: s.iowait, still: true, stack: live });
@@ -233,24 +233,12 @@ export function dropTracingFrames(frames: string[]): string[] {
   return frames.slice(i);
 }
 
-/** `/proc/<pid>/stack` frames without their `[<0>] ` prefix. */
-function procStack(procRoot: string, pid: number): string[] {
-  try {
-    return readFileSync(`${procRoot}/${pid}/stack`, 'utf8').split('\n').map((l) => l.replace(/^\[<[0-9a-fx]+>\]\s*/, '').trim()).filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
 function readStatus(procRoot: string, pid: number): { tgid?: number; comm?: string } {
   const comm = readComm(procRoot, pid);
-  try {
-    const text = readFileSync(`${procRoot}/${pid}/status`, 'utf8');
-    const tgid = Number(/^Tgid:\s*(\d+)/m.exec(text)?.[1]);
-    return { ...(Number.isFinite(tgid) ? { tgid } : {}), ...(comm !== undefined ? { comm } : {}) };
-  } catch {
-    return comm !== undefined ? { comm } : {};
-  }
+  const text = readProcFile(`${procRoot}/${pid}/status`);
+  if (text === undefined) return comm !== undefined ? { comm } : {};
+  const tgid = Number(/^Tgid:\s*(\d+)/m.exec(text)?.[1]);
+  return { ...(Number.isFinite(tgid) ? { tgid } : {}), ...(comm !== undefined ? { comm } : {}) };
 }
 
 interface AggregateInput {

@@ -6,7 +6,7 @@ import { ContainerResolver } from '../../../containers/index.js';
 import { IOTRACING_OBJECT, iotracingRodata } from '../../../native/bpf/iotracing.js';
 import { tracepointUnavailableReason } from '../../../native/bpf/kevents.js';
 import { TracerUnavailableError } from '../../errors.js';
-import { assertKernelFeatures } from '../kernel-features.js';
+import { assertKernelFeatures } from '../shared/kernel-features.js';
 import { Flag, registerTracer, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { captureIo, iotracingAutoload, type CaptureResult } from './capture.js';
 import { IO_START_PROGRAMS, selectIoStartProgram } from './start-program.js';

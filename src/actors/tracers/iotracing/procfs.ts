@@ -1,5 +1,6 @@
-// /proc readers the capture needs: per-process IO counters (for file-system-level bytes),
-// the comm, and the files a process has open (inode -> path, and files on a device).
+// /proc readers only the capture needs: per-process IO counters (for file-system-level
+// bytes) and the files a process has open (inode -> path, and files on a device). Pid lists
+// and comm are src/procfs's.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 export interface ProcIo {
@@ -18,22 +19,6 @@ export function readProcIo(procRoot: string, pid: number): ProcIo | undefined {
     return { rchar: get('rchar'), wchar: get('wchar'), readBytes: get('read_bytes'), writeBytes: get('write_bytes') };
   } catch {
     return undefined; // exited, or a kernel thread without io
-  }
-}
-
-export function listPids(procRoot: string): number[] {
-  try {
-    return readdirSync(procRoot).filter((n) => /^\d+$/.test(n)).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-export function readComm(procRoot: string, pid: number): string | undefined {
-  try {
-    return readFileSync(`${procRoot}/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,35 +1,9 @@
 // Per-process memory from /proc/<pid>/status, and a window of per-process anon samples so a
 // burst can name who grew (HUATUO only lists the biggest by RSS, which is often not the culprit).
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { listPids, parseStatus, readComm, readProcFile, type ProcessMemory } from '../../../procfs/index.js';
 
-export interface ProcessMemory {
-  pid: number;
-  name: string;
-  /** VmRSS, bytes. */
-  rssBytes: number;
-  /** RssAnon, bytes. */
-  anonBytes: number;
-}
-
-export function parseStatus(text: string): ProcessMemory | undefined {
-  let pid: number | undefined;
-  let name = '';
-  let rss: number | undefined;
-  let anon: number | undefined;
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const key = line.slice(0, colon);
-    const value = line.slice(colon + 1).trim();
-    if (key === 'Name') name = value;
-    else if (key === 'Pid') pid = Number(value);
-    else if (key === 'VmRSS') rss = Number.parseInt(value, 10) * 1024;
-    else if (key === 'RssAnon') anon = Number.parseInt(value, 10) * 1024;
-  }
-  // Kernel threads have no VmRSS: they own no user memory.
-  if (pid === undefined || rss === undefined) return undefined;
-  return { pid, name, rssBytes: rss, anonBytes: anon ?? 0 };
-}
+export type { ProcessMemory };
 
 /**
  * /proc/<pid>/statm: "size resident shared text lib data dt" in pages, where resident =
@@ -62,21 +36,10 @@ export function detectPageSize(procRoot: string): number {
 /** Every user process of the host, without names (kernel threads and processes that exit meanwhile are skipped). */
 export function readProcesses(procRoot: string, pageSize: number): ProcessMemory[] {
   const out: ProcessMemory[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(procRoot);
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    let text: string;
-    try {
-      text = readFileSync(`${procRoot}/${e}/statm`, 'utf8');
-    } catch {
-      continue;
-    }
-    const p = parseStatm(Number(e), text, pageSize);
+  for (const pid of listPids(procRoot)) {
+    const text = readProcFile(`${procRoot}/${pid}/statm`);
+    if (text === undefined) continue;
+    const p = parseStatm(pid, text, pageSize);
     if (p !== undefined) out.push(p);
   }
   return out;
@@ -85,11 +48,8 @@ export function readProcesses(procRoot: string, pageSize: number): ProcessMemory
 /** Fills `name` from /proc/<pid>/comm ('' when the process has exited). */
 export function withName(procRoot: string, p: ProcessMemory): ProcessMemory {
   if (p.name !== '') return p;
-  try {
-    return { ...p, name: readFileSync(`${procRoot}/${p.pid}/comm`, 'utf8').trimEnd() };
-  } catch {
-    return p;
-  }
+  const name = readComm(procRoot, p.pid, { trim: 'end' });
+  return name === undefined ? p : { ...p, name };
 }
 
 export interface Growth {

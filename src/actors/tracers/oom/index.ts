@@ -7,10 +7,10 @@ import { ContainerResolver } from '../../../containers/index.js';
 import { KEV_OOM_OBJECT, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
-import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../hungtask/kevent-support.js';
+import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../shared/kevent-support.js';
 import type { OomSettings } from './config.js';
-import { readMeminfo } from './meminfo.js';
-import { readComm } from '../iotracing/procfs.js';
+import { readOomMeminfo } from './meminfo.js';
+import { readComm } from '../../../procfs/index.js';
 import { selectOomProgramFromBtf, type OomVariant } from './variant.js';
 
 export interface OomEventData {
@@ -45,7 +45,7 @@ export class OomTracer implements Tracer<OomSettings> {
     this.variant = program.variant;
     ctx.logger.info(`oom: mark_victim passes the victim ${program.variant === 'task' ? 'task' : 'pid'}: using ${program.spec.object}`);
     await runKevent(ctx as TracerContext<unknown>, program.spec, async (e: KevEvent) => {
-      const meminfo = readMeminfo(s.procRoot); // first: closest to the moment of the kill
+      const meminfo = readOomMeminfo(s.procRoot); // first: closest to the moment of the kill
       const container = containerOf(resolver, e);
       const data: OomEventData = {
         victim: {

@@ -1,5 +1,6 @@
-// /proc/meminfo snapshot in bytes (the 18 keys HUATUO's oom event reports).
-import { readFileSync } from 'node:fs';
+// The host memory snapshot of an oom event: the 18 /proc/meminfo keys HUATUO's oom event
+// reports, in bytes.
+import { readMeminfo } from '../../../procfs/index.js';
 
 export const MEMINFO_KEYS = [
   'MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SwapCached',
@@ -7,12 +8,8 @@ export const MEMINFO_KEYS = [
   'Slab', 'SReclaimable', 'SUnreclaim', 'SwapTotal', 'SwapFree', 'CommitLimit', 'Committed_AS',
 ] as const;
 
-export function parseMeminfo(text: string): Record<string, number> {
-  const all = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^([^:]+):\s+(\d+)(\s+kB)?/.exec(line);
-    if (m) all.set(m[1]!, Number(m[2]) * (m[3] !== undefined ? 1024 : 1));
-  }
+/** The MEMINFO_KEYS present in a parsed meminfo. */
+export function oomMeminfo(all: ReadonlyMap<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of MEMINFO_KEYS) {
     const v = all.get(k);
@@ -21,9 +18,10 @@ export function parseMeminfo(text: string): Record<string, number> {
   return out;
 }
 
-export function readMeminfo(procRoot: string): Record<string, number> {
+/** {} when meminfo cannot be read: the event is still worth saving without it. */
+export function readOomMeminfo(procRoot: string): Record<string, number> {
   try {
-    return parseMeminfo(readFileSync(`${procRoot}/meminfo`, 'utf8'));
+    return oomMeminfo(readMeminfo(procRoot));
   } catch {
     return {};
   }

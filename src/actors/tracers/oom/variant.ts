@@ -7,7 +7,7 @@ import { KEV_OOM_OBJECT, KEV_OOM_PID_OBJECT } from '../../../native/bpf/kevents.
 import type { KernelBtf } from '../../../native/btf.js';
 import { DEFAULT_BTF_PATH, FEATURES, kernelBtf, markVictimShape, tracerFeatureReport, type FeatureNeed } from '../../../native/features.js';
 import { TracerUnavailableError } from '../../errors.js';
-import type { KeventSpec } from '../hungtask/kevent-support.js';
+import type { KeventSpec } from '../shared/kevent-support.js';
 
 export type OomVariant = 'task' | 'pid';
 

@@ -9,7 +9,7 @@ import { ContainerResolver } from '../../../containers/index.js';
 import { KEV_RECLAIM_OBJECT, KevKind, kevReclaimRodata, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
-import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../hungtask/kevent-support.js';
+import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../shared/kevent-support.js';
 import type { ReclaimSettings } from './config.js';
 
 export type ReclaimScope = 'direct' | 'memcg';

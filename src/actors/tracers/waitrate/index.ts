@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerResolver, type Container } from '../../../containers/index.js';
 import { TracerUnavailableError } from '../../errors.js';
-import { assertKernelFeatures } from '../kernel-features.js';
+import { assertKernelFeatures } from '../shared/kernel-features.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { captureCompetitors } from './capture.js';
 import { cgroupV2Support, readCgroupSources } from './cgroup-support.js';

@@ -1,6 +1,6 @@
 // Parses /proc/<pid>/cgroup: `0::<path>` is the v2 line, `<hierarchy id>:<controllers>:<path>`
 // the v1 lines (controllers comma-separated; named hierarchies appear as `name=systemd`).
-import { readFileSync } from 'node:fs';
+import { readProcFile } from './read.js';
 
 export interface ProcCgroups {
   /** The v2 cgroup path, when the process has a v2 line. */
@@ -24,11 +24,8 @@ export function parseProcPidCgroup(text: string): ProcCgroups {
   return result;
 }
 
-/** The cgroups of a process, or undefined when it has exited. */
-export function readProcPidCgroup(pid: number | 'self'): ProcCgroups | undefined {
-  try {
-    return parseProcPidCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
-  } catch {
-    return undefined;
-  }
+/** The cgroups of a process (or thread), or undefined when it has exited. */
+export function readProcPidCgroup(procRoot: string, pid: number | 'self'): ProcCgroups | undefined {
+  const text = readProcFile(`${procRoot}/${pid}/cgroup`);
+  return text === undefined ? undefined : parseProcPidCgroup(text);
 }

@@ -9,7 +9,7 @@ import type { BpfObject } from '../../../native/index.js';
 import type { ContainerRef } from '../../../storage/protocol.js';
 import { TracerUnavailableError } from '../../errors.js';
 import type { TracerContext } from '../../tracer-api.js';
-import { assertKernelFeatures } from '../kernel-features.js';
+import { assertKernelFeatures } from './kernel-features.js';
 
 const BPF_UNAVAILABLE = new Set(['BPF_LOAD_FAILED', 'BPF_ATTACH_FAILED', 'BPF_ATTACH_UNSUPPORTED']);
 

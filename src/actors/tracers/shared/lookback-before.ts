@@ -3,9 +3,9 @@
 // trigger (the slice is a message to the supervisor), symbolized in the tracer's pool
 // while the `after` capture samples. Never throws: a missing `before` is said in the event.
 import { statSync } from 'node:fs';
-import { formatFolded, type FlameFrame } from '../../capture/index.js';
-import { profileFromLookback } from '../../capture/lookback-profile.js';
-import type { TracerContext } from '../tracer-api.js';
+import { formatFolded, type FlameFrame } from '../../../capture/index.js';
+import { profileFromLookback } from '../../../capture/lookback-profile.js';
+import type { TracerContext } from '../../tracer-api.js';
 
 /** The most history a request asks for (the sampler keeps supervisor.lookback.seconds of it). */
 const MAX_LOOKBACK_MS = 600_000;
