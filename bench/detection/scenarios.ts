@@ -220,7 +220,6 @@ export function iotracingScenario(quick: boolean): Scenario {
   const settings = (): Record<string, unknown> => ({
     intervalSeconds: 0.5,
     durationSeconds,
-    cooldownSeconds: 1,
     devices: { include: [`^${fs!.name}$`] },
     thresholds: { utilPercent: 20 },
     containers: { plainRoots: [], scanRoots: [] },

@@ -73,7 +73,7 @@ export function soakConfig(input: SoakConfigInput): Record<string, unknown> {
       iotracing: {
         ...common('iotracing'),
         settings: {
-          intervalSeconds: 1, durationSeconds: 1, cooldownSeconds: 10,
+          intervalSeconds: 1, durationSeconds: 1,
           thresholds: { utilPercent: 5, readMBps: 1, writeMBps: 1, awaitMs: 1 },
           ...(input.loopDevice !== undefined ? { devices: { include: [`^${input.loopDevice}$`] } } : {}),
           containers,
@@ -88,7 +88,7 @@ export function soakConfig(input: SoakConfigInput): Record<string, unknown> {
       },
       // Driven by a writer on a frozen fs and by OOM kills in the soak's "oom" cgroup
       // (bench/soak/workloads.ts); containers so the victim is named by its soak cgroup.
-      hungtask: { ...common('hungtask'), settings: { cooldownSeconds: 10, containers } },
+      hungtask: { ...common('hungtask'), settings: { containers } },
       oom: { ...common('oom'), settings: { containers } },
       reclaim: common('reclaim'),
     },

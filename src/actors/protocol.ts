@@ -34,11 +34,13 @@ export interface ActorInit {
   /** Absolute path of the compiled module that calls registerTracer(name, ...). */
   modulePath: string;
   /**
-   * The `settings` section: already validated (defaults filled in) by the supervisor for a
-   * tracer in the built-in catalog (supervisor/settings.ts); otherwise raw, validated in the
-   * actor by the schema in the tracer's registration when it has one.
+   * The `settings` section: already validated (defaults filled in) for a tracer in the
+   * built-in catalog, at config load or by the supervisor (supervisor/settings.ts); otherwise
+   * raw, validated in the actor by the schema in the tracer's registration when it has one.
    */
   settings: unknown;
+  /** `settings` were parsed in the main thread: the actor does not parse them again. */
+  settingsValidated?: boolean;
   cooldownSeconds: number;
   heartbeatMs: number;
   /** Metric samples are collected from update() this often (tracers with Flag.Metric). */
@@ -77,7 +79,7 @@ export type ControlCall =
   | { op: 'trigger'; request: TriggerRequest }
   | { op: 'status' }
   /** Replace the tracer's settings (validated by its schema); ctx.config reads the new value. */
-  | { op: 'config'; settings: unknown };
+  | { op: 'config'; settings: unknown; validated?: boolean };
 
 export interface ActorSelfStatus {
   phase: 'idle' | 'running' | 'waiting-interval' | 'stopping';

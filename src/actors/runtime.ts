@@ -105,7 +105,7 @@ class TracerActor {
     if (registration === undefined) return;
     this.settingsSchema = registration.settingsSchema;
     try {
-      this.settings = registration.settingsSchema !== undefined ? registration.settingsSchema.parse(this.init.settings ?? {}) : this.init.settings;
+      this.settings = this.parseSettings(this.init.settings, this.init.settingsValidated === true);
     } catch (err) {
       return this.unavailable(new ActorError('TRACER_BAD_CONFIG', `tracer "${this.init.name}": invalid settings: ${describe(err)}`));
     }
@@ -217,7 +217,7 @@ class TracerActor {
         return this.selfStatus();
       case 'config':
         try {
-          this.settings = this.settingsSchema !== undefined ? this.settingsSchema.parse(call.settings ?? {}) : call.settings;
+          this.settings = this.parseSettings(call.settings, call.validated === true);
         } catch (err) {
           throw new ActorError('TRACER_BAD_CONFIG', `tracer "${this.init.name}": invalid settings: ${describe(err)}`);
         }
@@ -227,6 +227,14 @@ class TracerActor {
         return _never;
       }
     }
+  }
+
+  /**
+   * The registration's schema applies only to settings nobody validated yet (a tracer outside
+   * the catalog): catalog tracers' settings arrive parsed, validated once in the main thread.
+   */
+  private parseSettings(settings: unknown, validated: boolean): unknown {
+    return this.settingsSchema !== undefined && !validated ? this.settingsSchema.parse(settings ?? {}) : settings;
   }
 
   private selfStatus(): ActorSelfStatus {

@@ -2,7 +2,7 @@
 // (ITracingEvent.Start + RegisterEventTracing + EventTracingAttr + Collector.Update) so
 // HUATUO users recognise it, but rejects what HUATUO silently accepts: a duplicate name
 // (HUATUO overwrites), a registration without a flag, a non-positive interval.
-// Types only: this module is loaded in every tracer worker, where zod costs ~5.5 MB of RSS.
+// Types only: this module is loaded in every tracer worker, which must not load zod (docs/runtime.md, "Settings and zod").
 import type { z } from 'zod';
 import type { BpfObject, BpfOpenOptions } from '../native/index.js';
 import type { ContainerRef } from '../storage/protocol.js';

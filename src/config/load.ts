@@ -5,14 +5,28 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { builtinTracers } from '../actors/tracers/catalog.js';
 import { tracerSpec, type StorageSpec, type TracerSpec } from '../supervisor/spec.js';
+import { liftSettingsCooldowns, type ConfigWarn } from './deprecated.js';
 import { ConfigError } from './errors.js';
 import { agentConfigSchema, type AgentConfig, type TracerEntryConfig } from './schema.js';
+import { applySharedContainers } from './shared-containers.js';
 
 export const defaultStorageModulePath = fileURLToPath(new URL('../storage/actor.js', import.meta.url));
 
-export function parseAgentConfig(raw: unknown): AgentConfig {
-  const result = agentConfigSchema.safeParse(raw ?? {});
-  if (result.success) return result.data;
+export interface LoadOptions {
+  /** Deprecated keys are reported here, one line each; default: stderr. */
+  warn?: ConfigWarn;
+}
+
+const warnOnStderr: ConfigWarn = (message) => console.error(`autotracer: warning: ${message}`);
+
+/**
+ * The one validation of the configuration, tracers' settings included: what comes out is
+ * passed on typed and parsed (specs carry `settingsValidated`), never parsed again.
+ */
+export function parseAgentConfig(raw: unknown, options: LoadOptions = {}): AgentConfig {
+  const current = liftSettingsCooldowns(raw ?? {}, options.warn ?? warnOnStderr);
+  const result = agentConfigSchema.safeParse(current);
+  if (result.success) return applySharedContainers(result.data, current);
   const problems = result.error.issues.map(describeIssue);
   throw new ConfigError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, problems);
 }
@@ -26,8 +40,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${path}: ${issue.message}`;
 }
 
-export async function loadAgentConfig(file: string | undefined): Promise<AgentConfig> {
-  if (file === undefined) return parseAgentConfig({});
+export async function loadAgentConfig(file: string | undefined, options: LoadOptions = {}): Promise<AgentConfig> {
+  if (file === undefined) return parseAgentConfig({}, options);
   const text = await readConfigFile(file);
   let raw: unknown;
   try {
@@ -42,7 +56,7 @@ export async function loadAgentConfig(file: string | undefined): Promise<AgentCo
     const problem = `(root): expected a JSON object ({} for all defaults), got ${got}`;
     throw new ConfigError('CONFIG_INVALID', `invalid configuration:\n  ${problem}`, [problem]);
   }
-  return parseAgentConfig(raw);
+  return parseAgentConfig(raw, options);
 }
 
 /**
@@ -91,6 +105,7 @@ export function tracerSpecsFrom(config: AgentConfig): TracerSpec[] {
         modulePath: catalog.modulePath,
         isolation: entry.isolation,
         settings: entry.settings,
+        settingsValidated: true,
         cooldownSeconds: entry.cooldownSeconds,
         restart: entry.restart,
         heartbeatMs: entry.heartbeatMs,

@@ -2,40 +2,49 @@
 // file) is the embedded default. Objects are strict: an unknown key is an error with its
 // path, never silently ignored.
 import { z } from 'zod';
-import { builtinTracers } from '../actors/tracers/catalog.js';
+import { builtinTracers, type CatalogEntry } from '../actors/tracers/catalog.js';
+import { containersConfigSchema } from '../containers/config.js';
 import { storageConfigSchema } from '../storage/config.js';
+import { defaultRestartPolicy as restartDefaults } from '../supervisor/restart-policy.js';
+import { tracerSpecDefaults as tracerDefaults } from '../supervisor/spec.js';
 
 const ms = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
 export const restartSchema = z
   .strictObject({
-    initialDelayMs: ms(1, 3_600_000, 1000),
-    maxDelayMs: ms(1, 3_600_000, 30_000),
-    factor: z.number().min(1).max(10).default(2),
-    jitter: z.number().min(0).max(1).default(0.2),
-    budgetCount: z.number().int().min(0).max(1000).default(3),
-    budgetWindowMs: ms(1, 86_400_000, 300_000),
-    disabledInitialMs: ms(1, 86_400_000, 10_000),
-    disabledMaxMs: ms(1, 86_400_000, 300_000),
-    healthyResetMs: ms(1, 86_400_000, 600_000),
+    // Defaults: the supervisor's (restart-policy.ts), the one source; the bounds are the config's.
+    initialDelayMs: ms(1, 3_600_000, restartDefaults.initialDelayMs),
+    maxDelayMs: ms(1, 3_600_000, restartDefaults.maxDelayMs),
+    factor: z.number().min(1).max(10).default(restartDefaults.factor),
+    jitter: z.number().min(0).max(1).default(restartDefaults.jitter),
+    budgetCount: z.number().int().min(0).max(1000).default(restartDefaults.budgetCount),
+    budgetWindowMs: ms(1, 86_400_000, restartDefaults.budgetWindowMs),
+    disabledInitialMs: ms(1, 86_400_000, restartDefaults.disabledInitialMs),
+    disabledMaxMs: ms(1, 86_400_000, restartDefaults.disabledMaxMs),
+    healthyResetMs: ms(1, 86_400_000, restartDefaults.healthyResetMs),
   })
   .prefault({});
 
-function tracerEntrySchema(settingsSchema: z.ZodType, enabledByDefault: boolean) {
+// Supervision defaults come from the supervisor (spec.ts, tracerSpecDefaults), the one source.
+function tracerEntrySchema(settingsSchema: z.ZodType, catalog: CatalogEntry) {
   return z
     .strictObject({
       /** Defaults to the catalog's choice (src/actors/tracers/catalog.ts). */
-      enabled: z.boolean().default(enabledByDefault),
-      isolation: z.enum(['thread', 'process']).default('thread'),
-      /** Trigger cooldown (HUATUO's IntervalTracing), global or per key. */
-      cooldownSeconds: z.number().min(0).max(86_400 * 30).default(1800),
+      enabled: z.boolean().default(catalog.enabledByDefault),
+      isolation: z.enum(['thread', 'process']).default(tracerDefaults.isolation),
+      /**
+       * Trigger cooldown (HUATUO's IntervalTracing), global or per key: the tracer's one
+       * cooldown knob. Its default is the catalog's (hungtask, iotracing: 600 s), else 1800 s.
+       * The old `settings.cooldownSeconds` is lifted here at load (config/deprecated.ts).
+       */
+      cooldownSeconds: z.number().min(0).max(86_400 * 30).default(catalog.cooldownSeconds ?? tracerDefaults.cooldownSeconds),
       restart: restartSchema,
-      heartbeatMs: ms(10, 60_000, 1000),
-      missedHeartbeats: z.number().int().min(1).max(100).default(3),
-      shutdownMs: ms(10, 600_000, 5000),
-      killAfterMs: ms(10, 600_000, 2000),
-      startTimeoutMs: ms(100, 600_000, 10_000),
-      metricsIntervalMs: ms(100, 3_600_000, 10_000),
+      heartbeatMs: ms(10, 60_000, tracerDefaults.heartbeatMs),
+      missedHeartbeats: z.number().int().min(1).max(100).default(tracerDefaults.missedHeartbeats),
+      shutdownMs: ms(10, 600_000, tracerDefaults.shutdownMs),
+      killAfterMs: ms(10, 600_000, tracerDefaults.killAfterMs),
+      startTimeoutMs: ms(100, 600_000, tracerDefaults.startTimeoutMs),
+      metricsIntervalMs: ms(100, 3_600_000, tracerDefaults.metricsIntervalMs),
       maxOldGenerationSizeMb: z.number().int().min(16).max(65_536).optional(),
       /**
        * Count run time and run count of the tracer's BPF programs (bpf_enable_stats), held
@@ -43,14 +52,14 @@ function tracerEntrySchema(settingsSchema: z.ZodType, enabledByDefault: boolean)
        * BPF programs on the host, about 20 ns per invocation: so off by default (issue 13.3);
        * `autotracer cost` and the bench switch them on for their measuring window only.
        */
-      bpfStats: z.boolean().default(false),
+      bpfStats: z.boolean().default(tracerDefaults.bpfStats),
       settings: settingsSchema.prefault({}),
     })
     .prefault({});
 }
 
 const tracersShape = Object.fromEntries(
-  Object.entries(builtinTracers).map(([name, entry]) => [name, tracerEntrySchema(entry.settingsSchema, entry.enabledByDefault)]),
+  Object.entries(builtinTracers).map(([name, entry]) => [name, tracerEntrySchema(entry.settingsSchema, entry)]),
 );
 
 /** The HTTP API and /metrics (src/http, docs/http-api.md). Loopback only by default. */
@@ -139,6 +148,11 @@ export const agentConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /**
+   * The container resolver of every tracer that has one (written once here, not per tracer);
+   * a tracer's own `settings.containers` overrides it key by key (config/shared-containers.ts).
+   */
+  containers: containersConfigSchema,
   tracers: z.strictObject(tracersShape).prefault({}),
 });
 

@@ -18,6 +18,7 @@ export interface RestartPolicyConfig {
   healthyResetMs: number;
 }
 
+/** The single source of these defaults: the config schema's `restart` blocks take theirs from here. */
 export const defaultRestartPolicy: Readonly<RestartPolicyConfig> = Object.freeze({
   initialDelayMs: 1000,
   maxDelayMs: 30_000,

@@ -1,13 +1,33 @@
-// A tracer in the built-in catalog has its settings validated here, in the main thread, with
-// the catalog's schema: its actor receives them parsed, defaults filled in, and its worker
-// never loads zod (about 5.5 MB of RSS per worker, measured: 9 workers importing zod take
-// 146 MB against 97 MB without). A tracer from outside the catalog may carry a schema in its
-// registration; its actor validates there, as before.
+// Settings are validated once. From a config file: at config load (the agent schema holds
+// every catalog tracer's settings schema), and the spec says so (`settingsValidated`). In a
+// spec built by hand (tests, benchmarks, embedding): here, in the main thread, with the
+// catalog's schema. Either way the actor receives them parsed, defaults filled in, and its
+// worker never loads zod (the measured cost: docs/runtime.md, "Settings and zod"). A tracer
+// from outside the catalog may carry a schema in its registration; its actor validates there,
+// and only there.
 import { z } from 'zod';
 import { ActorError } from '../actors/errors.js';
 import { builtinTracers } from '../actors/tracers/catalog.js';
 
 const schemaByModule = new Map<string, z.ZodType>(Object.values(builtinTracers).map((entry) => [entry.modulePath, entry.settingsSchema]));
+
+/** Settings as sent to the actor, and whether they were validated in the main thread. */
+export interface ActorSettings {
+  settings: unknown;
+  /** Parsed by a catalog schema (at config load or here): the actor does not parse them again. */
+  validated: boolean;
+}
+
+/**
+ * The settings the actor will see. `alreadyValidated` (they came out of config load) passes
+ * them through untouched; otherwise a catalog tracer's are validated here. No structural guard
+ * is re-applied when they cross to the worker or child process: the parsed value is plain
+ * data (structured clone / JSON keep it as is) and nothing on the way can change it.
+ */
+export function settingsForActor(tracer: string, modulePath: string, settings: unknown, alreadyValidated: boolean): ActorSettings {
+  if (alreadyValidated) return { settings, validated: true };
+  return { settings: validateTracerSettings(tracer, modulePath, settings), validated: schemaByModule.has(modulePath) };
+}
 
 /** The settings the actor will see; throws TRACER_BAD_CONFIG naming every bad field. */
 export function validateTracerSettings(tracer: string, modulePath: string, settings: unknown): unknown {

@@ -8,7 +8,16 @@ export interface TracerSpec {
   /** Compiled module that calls registerTracer(name, ...). */
   modulePath: string;
   isolation: Isolation;
+  /**
+   * The tracer's `settings`. Raw in a spec built by hand: the supervisor validates it (catalog
+   * tracers) when the actor spawns. Already parsed when `settingsValidated` is set.
+   */
   settings: unknown;
+  /**
+   * `settings` came out of the agent's config schema (config load parsed the whole file):
+   * the supervisor passes them on as they are instead of validating them a second time.
+   */
+  settingsValidated?: boolean;
   cooldownSeconds: number;
   restart: RestartPolicyConfig;
   heartbeatMs: number;
@@ -48,22 +57,33 @@ export interface StorageSpec {
   mailboxMaxEvents: number;
 }
 
+/**
+ * The defaults of a tracer's supervision, the single source: the config schema
+ * (src/config/schema.ts) takes its `.default()`s from here, and tracerSpec() fills a spec
+ * built by hand (tests, benchmarks, embedding) with the same values. docs/config.md lists them
+ * (test/config/defaults.test.ts holds the three together).
+ */
+export const tracerSpecDefaults = Object.freeze({
+  isolation: 'thread' as Isolation,
+  /** Per-tracer defaults (hungtask, iotracing: 600) are the catalog's `cooldownSeconds`. */
+  cooldownSeconds: 1800,
+  heartbeatMs: 1000,
+  missedHeartbeats: 3,
+  shutdownMs: 5000,
+  killAfterMs: 2000,
+  startTimeoutMs: 10_000,
+  metricsIntervalMs: 10_000,
+  bpfStats: false,
+});
+
 export function tracerSpec(partial: Partial<TracerSpec> & Pick<TracerSpec, 'name' | 'modulePath'>): TracerSpec {
   return {
-    isolation: 'thread',
+    ...tracerSpecDefaults,
     settings: {},
-    cooldownSeconds: 1800,
     restart: { ...defaultRestartPolicy },
-    heartbeatMs: 1000,
-    missedHeartbeats: 3,
-    shutdownMs: 5000,
-    killAfterMs: 2000,
-    startTimeoutMs: 10_000,
     callTimeoutMs: 5000,
     triggerTimeoutMs: 60_000,
-    metricsIntervalMs: 10_000,
     batch: { maxEvents: 256, maxDelayMs: 50 },
-    bpfStats: false,
     procRoot: '/proc',
     sysRoot: '/sys',
     ...partial,

@@ -15,7 +15,7 @@ import { ControlClient } from './control-client.js';
 import { FaultInjectionError, SupervisorError } from './errors.js';
 import { ThreadLiveness } from './liveness.js';
 import { watchdogTicks } from './tick-group.js';
-import { validateTracerSettings } from './settings.js';
+import { settingsForActor, type ActorSettings } from './settings.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { TracerSpec } from './spec.js';
 import { initialActorStatus, type ActorState, type ActorStatus, type BpfProgramTotals, type CrashReason, type LastExit } from './status.js';
@@ -170,9 +170,10 @@ export class TracerChild {
   /** New settings for the running actor; also kept for its future restarts. */
   async configure(settings: unknown): Promise<void> {
     const inst = this.runningInstance();
-    const valid = validateTracerSettings(this.name, this.spec.modulePath, settings);
-    await inst.client.call({ op: 'config', settings: valid }, this.spec.callTimeoutMs);
-    this.spec.settings = settings;
+    const valid = settingsForActor(this.name, this.spec.modulePath, settings, false);
+    await inst.client.call({ op: 'config', settings: valid.settings, validated: valid.validated }, this.spec.callTimeoutMs);
+    this.spec.settings = valid.settings;
+    this.spec.settingsValidated = valid.validated;
   }
 
   /**
@@ -229,9 +230,9 @@ export class TracerChild {
     this.restartTimer = undefined;
     if (this.stopping) return;
     this.setState('starting');
-    let settings: unknown;
+    let settings: ActorSettings;
     try {
-      settings = validateTracerSettings(this.name, this.spec.modulePath, this.spec.settings);
+      settings = settingsForActor(this.name, this.spec.modulePath, this.spec.settings, this.spec.settingsValidated === true);
     } catch (err) {
       // As when the actor itself rejects its settings: unavailable, not a crash, no restart.
       this.st.lastError = serializeError(err);
@@ -279,10 +280,10 @@ export class TracerChild {
     this.setState('running');
   }
 
-  private actorInit(settings: unknown): ActorInit {
+  private actorInit(settings: ActorSettings): ActorInit {
     const s = this.spec;
     return {
-      name: s.name, modulePath: s.modulePath, settings, cooldownSeconds: s.cooldownSeconds,
+      name: s.name, modulePath: s.modulePath, settings: settings.settings, settingsValidated: settings.validated, cooldownSeconds: s.cooldownSeconds,
       heartbeatMs: s.heartbeatMs, metricsIntervalMs: s.metricsIntervalMs, batch: s.batch, isolation: s.isolation,
       bpfStats: s.bpfStats, procRoot: s.procRoot, sysRoot: s.sysRoot,
     };

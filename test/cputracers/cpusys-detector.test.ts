@@ -92,7 +92,7 @@ describe('cpusys settings and event shape', () => {
     });
   });
   it('rejects percentages outside 0..100, non-positive timers and unknown keys', () => {
-    for (const bad of [{ sysThreshold: 101 }, { deltaSysThreshold: -1 }, { intervalSeconds: 0 }, { captureSeconds: 0 }, { cooldownSeconds: 0 }, { procRoot: 'proc' }, { sysThresold: 3 }]) {
+    for (const bad of [{ sysThreshold: 101 }, { deltaSysThreshold: -1 }, { intervalSeconds: 0 }, { captureSeconds: 0 }, { procRoot: 'proc' }, { sysThresold: 3 }]) {
       assert.equal(cpuSysSettingsSchema.safeParse(bad).success, false, JSON.stringify(bad));
     }
   });

@@ -89,8 +89,8 @@ describe('cpusys peak sub-interval (real burst)', () => {
     // Thresholds at 0 and a 1 s cooldown: on this shared host (load averages of 20 were seen)
     // the burst's share of the CPUs varies, so every rising interval fires and the test takes
     // the event of the interval that holds the burst.
-    const settings = cpuSysSettingsSchema.parse({ sysThreshold: 0, deltaSysThreshold: 0, cooldownSeconds: 1, intervalSeconds: 6, subIntervalSeconds: 1, captureSeconds: 0.2 });
-    ctx = testContext<CpuSysSettings>('cpusys', settings, abort.signal);
+    const settings = cpuSysSettingsSchema.parse({ sysThreshold: 0, deltaSysThreshold: 0, intervalSeconds: 6, subIntervalSeconds: 1, captureSeconds: 0.2 });
+    ctx = testContext<CpuSysSettings>('cpusys', settings, abort.signal, { cooldownSeconds: 1 });
     const tracer = new CpuSysTracer();
     const observations: CpuSysObservation[] = [];
     tracer.onObservation = (o) => observations.push(o);

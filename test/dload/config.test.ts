@@ -8,7 +8,7 @@ test('dload defaults: threshold 5, 10 s interval, no known issues, host stacks o
   const s = dloadSettingsSchema.parse({});
   assert.equal(s.threshold, 5);
   assert.equal(s.intervalSeconds, 10);
-  assert.equal(s.cooldownSeconds, undefined, 'the tracer-level cooldown (1800 s by default) applies');
+  assert.equal('cooldownSeconds' in s, false, 'the one cooldown knob is tracers.dload.cooldownSeconds (1800 s by default)');
   assert.deepEqual(s.knownIssues, []);
   assert.equal(s.captureHost, true);
   assert.equal(s.procRoot, '/proc');

@@ -39,14 +39,13 @@ describe('iotracing tracer on a saturated loop device', () => {
       durationSeconds: 3,
       devices: { include: [`^${fs.name}$`] },
       thresholds: { utilPercent: 20 },
-      cooldownSeconds: 600,
       blockedMinUs: 1000,
       containers: { plainRoots: [`/${TEST_CGROUP_PARENT}`], scanRoots: [] },
     });
     const ledger = new CooldownLedger();
     const abort = new AbortController();
     aborts.push(abort);
-    const ctx = testContext<IotracingSettings>('iotracing', settings, abort.signal, { ledger });
+    const ctx = testContext<IotracingSettings>('iotracing', settings, abort.signal, { ledger, cooldownSeconds: 600 });
     contexts.push(ctx);
     const tracer = new IotracingTracer();
     runs.push(tracer.start(ctx));
@@ -103,7 +102,7 @@ describe('iotracing tracer on a saturated loop device', () => {
     await runs[0];
     const abort2 = new AbortController();
     aborts.push(abort2);
-    const ctx2 = testContext<IotracingSettings>('iotracing', settings, abort2.signal, { ledger });
+    const ctx2 = testContext<IotracingSettings>('iotracing', settings, abort2.signal, { ledger, cooldownSeconds: 600 });
     contexts.push(ctx2);
     const seen = deniedBefore();
     runs.push(new IotracingTracer().start(ctx2));

@@ -39,3 +39,12 @@ test('reconfiguring a running catalog tracer validates in the main thread', asyn
   await supervisor.configure('example', { loadThreshold: 2000 });
   assert.equal(supervisor.tracerStatus('example').state, 'running');
 });
+
+test('settings validated at config load are not validated again by the supervisor or the actor', async (t) => {
+  // `bogus` would be refused by the example's schema (strict), both in the main thread and in
+  // its actor (it registers a settingsSchema): the tracer runs only if neither parses again.
+  const settings = { loadThreshold: 1000, sampleMs: 1000, bogus: true };
+  const { supervisor } = await startSupervisor(t, [tracerSpec({ name: 'example', modulePath: example, settings, settingsValidated: true })]);
+  await waitFor('example running', () => supervisor.tracerStatus('example').state === 'running');
+  assert.equal(supervisor.tracerStatus('example').lastError, undefined);
+});

@@ -18,6 +18,8 @@ export interface CatalogEntry {
   settingsSchema: z.ZodType;
   /** Enabled in the embedded default configuration. */
   enabledByDefault: boolean;
+  /** Default of tracers.<name>.cooldownSeconds when not 1800 s (the supervisor's default). */
+  cooldownSeconds?: number;
 }
 
 function modulePath(relative: string): string {
@@ -31,9 +33,12 @@ export const builtinTracers: Readonly<Record<string, CatalogEntry>> = {
   // /proc sampling only, no BPF; idle cost in docs/dload.md and docs/memburst.md.
   dload: { modulePath: modulePath('./dload/index.js'), settingsSchema: dloadSettingsSchema, enabledByDefault: true },
   memburst: { modulePath: modulePath('./memburst/index.js'), settingsSchema: memburstSettingsSchema, enabledByDefault: true },
-  iotracing: { modulePath: modulePath('./iotracing/index.js'), settingsSchema: iotracingSettingsSchema, enabledByDefault: true },
+  // iotracing: a per-device cooldown HUATUO lacks, 600 s.
+  iotracing: { modulePath: modulePath('./iotracing/index.js'), settingsSchema: iotracingSettingsSchema, enabledByDefault: true, cooldownSeconds: 600 },
   // Kernel events (tracer_type "event"): each is unavailable where its tracepoint is missing.
-  hungtask: { modulePath: modulePath('./hungtask/index.js'), settingsSchema: hungtaskSettingsSchema, enabledByDefault: true },
+  // hungtask: khungtaskd repeats its report at every check while a task stays blocked: one event
+  // per task per 600 s (HUATUO throttles with a 10 min+ backoff).
+  hungtask: { modulePath: modulePath('./hungtask/index.js'), settingsSchema: hungtaskSettingsSchema, enabledByDefault: true, cooldownSeconds: 600 },
   oom: { modulePath: modulePath('./oom/index.js'), settingsSchema: oomSettingsSchema, enabledByDefault: true },
   reclaim: { modulePath: modulePath('./reclaim/index.js'), settingsSchema: reclaimSettingsSchema, enabledByDefault: true },
   // Opt-in: its BPF runs on every context switch of the host (cost in docs/waitrate.md).

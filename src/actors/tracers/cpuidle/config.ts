@@ -16,8 +16,6 @@ export const cpuIdleSettingsSchema = z.strictObject({
   deltaUsageThreshold: percent.default(55),
   /** Seconds between two samples of every container. */
   intervalSeconds: z.number().min(0.05).max(3600).default(10),
-  /** Per-container cooldown after a capture (seconds); HUATUO's IntervalTracing. Unset = the tracer's configured cooldown. */
-  cooldownSeconds: z.number().positive().optional(),
   /** Length of the container-scoped profile (seconds); HUATUO's RunTracingToolTimeout. */
   captureSeconds: z.number().min(0.1).max(600).default(10),
   /** Profile sampling frequency per CPU (Hz). */

@@ -206,7 +206,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
     const blocked: string[] = [];
     let chosen: Candidate | undefined;
     for (const candidate of candidates) {
-      if (await ctx.cooldown.tryArm(candidate.id, settings.cooldownSeconds ?? ctx.cooldownSeconds)) {
+      if (await ctx.cooldown.tryArm(candidate.id)) {
         chosen = candidate;
         break;
       }
@@ -272,9 +272,9 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
   }
 }
 
-// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
-// catalog's schema by the supervisor in the main thread, so this worker never loads zod
-// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
+// No settingsSchema: as a catalog tracer its settings arrive parsed (defaults applied), validated
+// once in the main thread (supervisor/settings.ts), so this worker never loads zod (its cost:
+// docs/runtime.md, "Settings and zod"). config.ts is imported for its types only.
 registerTracer<CpuIdleSettings>(
   CPUIDLE_TRACER_NAME,
   // HUATUO restarts a failed cpuidle after 20 s.

@@ -18,8 +18,6 @@ export const cpuSysSettingsSchema = z.strictObject({
    * intervalSeconds read once per interval (peak = mean).
    */
   subIntervalSeconds: z.number().min(0.05).max(3600).default(1),
-  /** Global cooldown after a capture (seconds); HUATUO's IntervalTracing. Unset = the tracer's configured cooldown. */
-  cooldownSeconds: z.number().positive().optional(),
   /** Length of the system-wide profile (seconds); HUATUO's RunTracingToolTimeout. */
   captureSeconds: z.number().min(0.1).max(600).default(10),
   /** Profile sampling frequency per CPU (Hz). */

@@ -104,7 +104,7 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
       peak.restart(reading);
       if (observation.kind !== 'sample' || !observation.exceeded) continue;
       this.exceeded++;
-      if (capturing !== undefined || !(await ctx.cooldown.tryArm('', settings.cooldownSeconds ?? ctx.cooldownSeconds))) {
+      if (capturing !== undefined || !(await ctx.cooldown.tryArm(''))) {
         this.cooldownBlocked++;
         continue;
       }
@@ -200,9 +200,9 @@ export class CpuSysTracer implements Tracer<CpuSysSettings> {
   }
 }
 
-// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
-// catalog's schema by the supervisor in the main thread, so this worker never loads zod
-// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
+// No settingsSchema: as a catalog tracer its settings arrive parsed (defaults applied), validated
+// once in the main thread (supervisor/settings.ts), so this worker never loads zod (its cost:
+// docs/runtime.md, "Settings and zod"). config.ts is imported for its types only.
 registerTracer<CpuSysSettings>(
   CPUSYS_TRACER_NAME,
   // HUATUO restarts a failed cpusys after 20 s.

@@ -11,8 +11,6 @@ export const dloadSettingsSchema = z.strictObject({
   intervalSeconds: z.number().min(0.1).max(300).default(10),
   /** Fire when the 1-minute D-only load average is strictly above this. */
   threshold: z.number().positive().default(5),
-  /** Per-container cooldown after a capture (seconds); unset = the tracer's configured cooldown (1800 s by default). */
-  cooldownSeconds: z.number().positive().optional(),
   /** Known issues: the first pattern matching the container's D-task stacks names the event's known_issue. */
   knownIssues: z.array(z.strictObject({ name: z.string().min(1), pattern: regexSchema })).default([]),
   /** Also capture the D tasks of the whole host (HUATUO does). */

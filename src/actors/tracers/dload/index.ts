@@ -54,7 +54,7 @@ export class DloadTracer implements Tracer<DloadSettings> {
       for (const s of samples) {
         // Fire only with D tasks to show: a decaying average over an empty container would
         // arm the cooldown for nothing (HUATUO arms it and saves nothing).
-        if (s.dloadAvg > settings.threshold && s.scan.dTasks.length > 0 && (await ctx.cooldown.tryArm(s.container.id, settings.cooldownSeconds))) {
+        if (s.dloadAvg > settings.threshold && s.scan.dTasks.length > 0 && (await ctx.cooldown.tryArm(s.container.id))) {
           fired.push(s.container.id);
           await this.captureAndSave(ctx, s, 'threshold').catch((err: unknown) =>
             ctx.logger.error('dload capture failed', { container: s.container.id, error: String(err) }),
@@ -167,9 +167,9 @@ export class DloadTracer implements Tracer<DloadSettings> {
   }
 }
 
-// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
-// catalog's schema by the supervisor in the main thread, so this worker never loads zod
-// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
+// No settingsSchema: as a catalog tracer its settings arrive parsed (defaults applied), validated
+// once in the main thread (supervisor/settings.ts), so this worker never loads zod (its cost:
+// docs/runtime.md, "Settings and zod"). config.ts is imported for its types only.
 registerTracer<DloadSettings>(
   'dload',
   (): { tracer: DloadTracer; interval: number; flags: number } => ({ tracer: new DloadTracer(), interval: 10, flags: Flag.Tracing | Flag.Metric }),

@@ -44,7 +44,7 @@ export class HungtaskTracer implements Tracer<HungtaskSettings> {
     const resolver = new ContainerResolver(s.containers);
     await runKevent(ctx as TracerContext<unknown>, this.spec, async (e: KevEvent) => {
       // The same task is reported at every khungtaskd check while it stays blocked.
-      if (!(await ctx.cooldown.tryArm(`tid:${e.pid}`, s.cooldownSeconds))) return;
+      if (!(await ctx.cooldown.tryArm(`tid:${e.pid}`))) return;
       const container = containerOf(resolver, e);
       const data: HungtaskEventData = {
         pid: e.pid,
@@ -62,7 +62,7 @@ export class HungtaskTracer implements Tracer<HungtaskSettings> {
   }
 }
 
-// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
-// catalog's schema by the supervisor in the main thread, so this worker never loads zod
-// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
+// No settingsSchema: as a catalog tracer its settings arrive parsed (defaults applied), validated
+// once in the main thread (supervisor/settings.ts), so this worker never loads zod (its cost:
+// docs/runtime.md, "Settings and zod"). config.ts is imported for its types only.
 registerTracer<HungtaskSettings>('hungtask', () => ({ tracer: new HungtaskTracer(), interval: 10, flags: Flag.Tracing }));

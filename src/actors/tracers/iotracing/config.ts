@@ -1,7 +1,7 @@
 // Settings of the iotracing tracer (the `settings` object of tracers.iotracing). Defaults
 // follow HUATUO's [AutoTracing.IOTracing] (util 90 %, read 2000 MB/s, write 1500 MB/s,
 // await 100 ms, 10 s capture, 10 processes x 5 files, 5 s interval) plus the per-device
-// cooldown HUATUO lacks (600 s).
+// cooldown HUATUO lacks (tracers.iotracing.cooldownSeconds, 600 s: the catalog's default).
 import { z } from 'zod';
 import { regexSchema } from '../../../common/schema.js';
 import { containersConfigSchema } from '../../../containers/config.js';
@@ -29,8 +29,6 @@ export const iotracingSettingsSchema = z.strictObject({
     .prefault({}),
   /** How long the BPF capture stays attached (seconds). */
   durationSeconds: z.number().min(0.1).max(600).default(10),
-  /** Per-device cooldown after a capture (seconds). */
-  cooldownSeconds: z.number().positive().default(600),
   maxProcesses: z.number().int().min(1).max(1000).default(10),
   maxFilesPerProcess: z.number().int().min(1).max(1000).default(5),
   maxBlockedStacks: z.number().int().min(1).max(1000).default(10),

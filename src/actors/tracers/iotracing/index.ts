@@ -82,7 +82,7 @@ export class IotracingTracer implements Tracer<IotracingSettings> {
       for (const anomaly of anomalies) {
         // One capture at a time (it is host-wide); the others wait for the next interval.
         if (this.capturing) break;
-        if (!(await ctx.cooldown.tryArm(anomaly.device, s.cooldownSeconds))) continue;
+        if (!(await ctx.cooldown.tryArm(anomaly.device))) continue;
         fired.push(anomaly.device);
         detector.reset(anomaly.device);
         // Capture in the background so that sampling keeps its cadence.
@@ -152,9 +152,9 @@ export class IotracingTracer implements Tracer<IotracingSettings> {
   }
 }
 
-// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
-// catalog's schema by the supervisor in the main thread, so this worker never loads zod
-// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
+// No settingsSchema: as a catalog tracer its settings arrive parsed (defaults applied), validated
+// once in the main thread (supervisor/settings.ts), so this worker never loads zod (its cost:
+// docs/runtime.md, "Settings and zod"). config.ts is imported for its types only.
 registerTracer<IotracingSettings>(
   'iotracing',
   () => ({ tracer: new IotracingTracer(), interval: 5, flags: Flag.Tracing }),

@@ -15,8 +15,6 @@ export const memburstSettingsSchema = z.strictObject({
   anonPercent: z.number().min(0).max(100).default(70),
   /** Processes listed in each top list (by RSS, by anon growth). */
   topN: z.number().int().min(1).max(10_000).default(10),
-  /** Cooldown after a capture (seconds); unset = the tracer's configured cooldown (1800 s by default). */
-  cooldownSeconds: z.number().positive().optional(),
   /** procfs root: meminfo is read from <procRoot>/meminfo, processes from <procRoot>/<pid>/status. */
   procRoot: z.string().regex(/^\//).default('/proc'),
   /** The container resolver's configuration (names each process's container). */

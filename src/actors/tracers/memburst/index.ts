@@ -50,7 +50,7 @@ export class MemburstTracer implements Tracer<MemburstSettings> {
       let saved = false;
       // The cooldown is asked first so nothing is captured while it runs (HUATUO builds the
       // top list on every tick of a burst, then throws it away).
-      if (verdict.fire && oldest !== undefined && (await ctx.cooldown.tryArm(undefined, s.cooldownSeconds))) {
+      if (verdict.fire && oldest !== undefined && (await ctx.cooldown.tryArm())) {
         await this.captureAndSave(ctx, mem, oldest, 'burst').catch((err: unknown) => ctx.logger.error('memburst capture failed', { error: String(err) }));
         saved = true;
       }
@@ -112,9 +112,9 @@ export class MemburstTracer implements Tracer<MemburstSettings> {
   }
 }
 
-// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
-// catalog's schema by the supervisor in the main thread, so this worker never loads zod
-// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
+// No settingsSchema: as a catalog tracer its settings arrive parsed (defaults applied), validated
+// once in the main thread (supervisor/settings.ts), so this worker never loads zod (its cost:
+// docs/runtime.md, "Settings and zod"). config.ts is imported for its types only.
 registerTracer<MemburstSettings>(
   'memburst',
   (): { tracer: MemburstTracer; interval: number; flags: number } => ({ tracer: new MemburstTracer(), interval: 10, flags: Flag.Tracing | Flag.Metric }),

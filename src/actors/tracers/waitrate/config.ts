@@ -35,8 +35,6 @@ export const waitrateSettingsSchema = z.strictObject({
       besteffort: thresholdSchema.optional(),
     })
     .prefault({}),
-  /** Per-container cooldown after a capture (seconds); unset = the tracer's configured cooldown. */
-  cooldownSeconds: z.number().positive().optional(),
   /**
    * The detector skips intervals in which the container's wait + throttle + run time is
    * below this percent of one CPU (rates of idle containers are noise). Metrics are still exported.

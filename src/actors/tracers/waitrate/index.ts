@@ -87,7 +87,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
           const verdict = detector.observe(sample.rates.wait_rate, threshold);
           // One capture at a time: an onset seen while another runs fires again next sample.
           if (verdict.fire && this.capturing) detector.rearm();
-          if (verdict.fire && !this.capturing && (await ctx.cooldown.tryArm(sample.container.id, settings.cooldownSeconds))) {
+          if (verdict.fire && !this.capturing && (await ctx.cooldown.tryArm(sample.container.id))) {
             fired.push(sample.container.id);
             // Capture in the background so sampling (and metrics) keep their cadence.
             void this.captureAndSave(ctx, sample, verdict, threshold, verdict.rule ?? 'spike', detectedAt).catch((err: unknown) =>
@@ -192,9 +192,9 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
   }
 }
 
-// No settingsSchema: as a catalog tracer its settings are parsed (defaults applied) with the
-// catalog's schema by the supervisor in the main thread, so this worker never loads zod
-// (~5.5 MB of RSS per actor). config.ts is imported for its types only.
+// No settingsSchema: as a catalog tracer its settings arrive parsed (defaults applied), validated
+// once in the main thread (supervisor/settings.ts), so this worker never loads zod (its cost:
+// docs/runtime.md, "Settings and zod"). config.ts is imported for its types only.
 registerTracer<WaitrateSettings>(
   'waitrate',
   (): { tracer: WaitrateTracer; interval: number; flags: number } => ({ tracer: new WaitrateTracer(), interval: 5, flags: Flag.Tracing | Flag.Metric }),
