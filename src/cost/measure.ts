@@ -4,9 +4,8 @@
 // while any handle is open), so they are switched on for the window only and the handle is
 // closed after: the kernel is back to what it was (on only if someone else holds stats).
 // docs/cost.md tells how to read the figures.
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseStatus } from '../procfs/index.js';
+import { parseStatus, readProcFile } from '../procfs/index.js';
 import type { AgentStatus } from '../supervisor/status.js';
 import { CostError } from './errors.js';
 import { bpfStatsCounting, programCountersOf, type ProgramCounters } from './fdinfo.js';
@@ -75,12 +74,10 @@ export function checkWindow(seconds: number): void {
   }
 }
 
+/** null when the process has exited (or is a kernel thread). */
 function rssOf(pid: number): number | null {
-  try {
-    return parseStatus(readFileSync(`/proc/${pid}/status`, 'utf8'))?.rssBytes ?? null;
-  } catch {
-    return null;
-  }
+  const text = readProcFile(`/proc/${pid}/status`);
+  return text === undefined ? null : (parseStatus(text)?.rssBytes ?? null);
 }
 
 interface Snapshot {

@@ -13,9 +13,11 @@ import { repoRoot } from '../../src/paths.js';
 /**
  * Lowest first: an area may import its own files and areas listed before it, never after.
  * `paths` is src/paths.ts; `event` is the event contract shared by tracers and storage.
+ * storage (and so event, taken out of it) imports only common, so both sit below containers:
+ * containers may then name the event's ContainerRef, tracers and storage both import event.
  */
 export const LAYERS = [
-  'common', 'paths', 'procfs', 'native', 'containers', 'capture', 'event', 'storage',
+  'common', 'paths', 'procfs', 'native', 'event', 'storage', 'containers', 'capture',
   'actors', 'supervisor', 'config', 'metrics', 'cost', 'flame', 'http', 'cli',
 ] as const;
 
