@@ -103,6 +103,8 @@ interface MapSource {
   map(name: string): {
     lookupPerCpu(key: Buffer): Buffer[] | undefined;
     lookupBatch(options?: { batchSize?: number }): Array<{ key: Buffer; value: Buffer }>;
+    lookupArrayPrefix(count: number): { values: Buffer; rowBytes: number };
+    readonly perCpuStride: number;
   };
 }
 
@@ -129,22 +131,45 @@ const CG_OFFSET = {
  * generic decode() (an object per value) cost ~1.7 µs per value, and a read handles
  * slots × CPUs of them every interval (bench/scale.ts).
  */
-export function addCgValue(into: CgroupWaitCounters, v: Buffer): void {
-  into.runNs += v.readBigUInt64LE(CG_OFFSET.run_ns);
-  into.waitNs += v.readBigUInt64LE(CG_OFFSET.wait_ns);
-  into.innerNs += v.readBigUInt64LE(CG_OFFSET.inner_ns);
-  into.externalNs += v.readBigUInt64LE(CG_OFFSET.external_ns);
-  into.latencyNs += v.readBigUInt64LE(CG_OFFSET.latency_ns);
-  into.nrWaits += v.readBigUInt64LE(CG_OFFSET.nr_waits);
+export function addCgValue(into: CgroupWaitCounters, v: Buffer, at = 0): void {
+  into.runNs += v.readBigUInt64LE(at + CG_OFFSET.run_ns);
+  into.waitNs += v.readBigUInt64LE(at + CG_OFFSET.wait_ns);
+  into.innerNs += v.readBigUInt64LE(at + CG_OFFSET.inner_ns);
+  into.externalNs += v.readBigUInt64LE(at + CG_OFFSET.external_ns);
+  into.latencyNs += v.readBigUInt64LE(at + CG_OFFSET.latency_ns);
+  into.nrWaits += v.readBigUInt64LE(at + CG_OFFSET.nr_waits);
 }
 
-/** Every cgroup's counters, summed over CPUs, keyed by v2 cgroup id. */
-export function readCgroupCounters(object: MapSource): Map<bigint, CgroupWaitCounters> {
+/**
+ * Slots are read with one batch of keys 0..max when at most this many keys per used slot
+ * would be copied; sparser maps are read slot by slot. Freed slots are reused first, so the
+ * used slots stay dense in practice.
+ */
+const DENSE_KEYS_PER_SLOT = 4;
+
+/**
+ * Every cgroup's counters, summed over CPUs, keyed by v2 cgroup id. `slotRead` (tests,
+ * bench): how the per-CPU array is read; 'auto' batches when the used slots are dense.
+ */
+export function readCgroupCounters(object: MapSource, options: { slotRead?: 'auto' | 'batch' | 'per-slot' } = {}): Map<bigint, CgroupWaitCounters> {
   const out = new Map<bigint, CgroupWaitCounters>();
   const slots: Array<[bigint, number]> = [[WAITRATE_ROOT_CGROUP, 0]];
   // One batch syscall per 1024 cgroups instead of two per cgroup (key iteration).
   for (const { key, value } of object.map(WAITRATE_SLOTS_MAP).lookupBatch({ batchSize: 1024 })) slots.push([key.readBigUInt64LE(0), value.readUInt32LE(0)]);
   const stats = object.map(WAITRATE_CG_MAP);
+  const maxSlot = slots.reduce((m, [, slot]) => Math.max(m, slot), 0);
+  const slotRead = options.slotRead ?? 'auto';
+  if (slotRead === 'batch' || (slotRead === 'auto' && maxSlot + 1 <= DENSE_KEYS_PER_SLOT * slots.length)) {
+    // Dense: one BPF_MAP_LOOKUP_BATCH for keys 0..maxSlot instead of a syscall per slot.
+    const { values, rowBytes } = stats.lookupArrayPrefix(maxSlot + 1);
+    const stride = stats.perCpuStride;
+    for (const [cgroupId, slot] of slots) {
+      const sum = zeroCounters();
+      for (let at = slot * rowBytes, end = at + rowBytes; at < end; at += stride) addCgValue(sum, values, at);
+      out.set(cgroupId, sum);
+    }
+    return out;
+  }
   for (const [cgroupId, slot] of slots) {
     const key = Buffer.alloc(4);
     key.writeUInt32LE(slot);
