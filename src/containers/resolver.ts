@@ -169,6 +169,10 @@ export class ContainerResolver {
   throttling(container: Container): Throttling {
     return accounting.throttling(container);
   }
+  /** Usage and throttling with one cpu.stat read where the hierarchy allows (accounting.cpuStat). */
+  cpuStat(container: Container): accounting.CpuStatReading {
+    return accounting.cpuStat(container);
+  }
   tasks(container: Container): Tasks {
     return accounting.tasks(container);
   }
