@@ -13,7 +13,8 @@ import { directFs, type ScanFs } from './scan.js';
 
 export class WatchedTree implements ScanFs {
   private readonly subdirCache = new Map<string, readonly string[]>();
-  private readonly inodeCache = new Map<string, bigint>();
+  /** null: known absent (a hybrid host stats each container path in every v1 hierarchy). */
+  private readonly inodeCache = new Map<string, bigint | null>();
   private readonly watchers = new Map<string, FSWatcher>();
   /** Directories a scan asked for that did not exist (configured roots not made yet). */
   private readonly absent = new Set<string>();
@@ -25,7 +26,14 @@ export class WatchedTree implements ScanFs {
   /** Whether the trees may differ from what the last scan saw. */
   get changed(): boolean {
     if (this.dirty || this.broken) return true;
-    for (const dir of this.absent) if (existsSync(dir)) return true;
+    for (const dir of this.absent) {
+      if (!existsSync(dir)) continue;
+      // A root that was missing appeared: nothing under it was watched, so the paths
+      // known absent may exist now.
+      for (const [path, ino] of this.inodeCache) if (ino === null) this.inodeCache.delete(path);
+      this.dirty = true;
+      return true;
+    }
     return false;
   }
 
@@ -52,9 +60,11 @@ export class WatchedTree implements ScanFs {
 
   inode(dir: string): bigint | undefined {
     const cached = this.inodeCache.get(dir);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return cached ?? undefined;
     const ino = this.fs.inode(dir);
-    if (ino !== undefined) this.inodeCache.set(dir, ino);
+    // Absence is cached too: the path can only appear by a mkdir under a watched directory
+    // (an event drops it) or under a root that was missing (changed drops every absence).
+    this.inodeCache.set(dir, ino ?? null);
     return ino;
   }
 
