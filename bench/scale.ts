@@ -76,7 +76,24 @@ export function decodeNsPerValue(): number {
   return ((d.user + d.system) * 1000) / n;
 }
 
-export async function runScale(o: { runs: number; progress?: Progress }): Promise<{ rows: ScaleRow[]; cpus: number; decodeNs: number }> {
+/**
+ * ns per per-CPU value to find a slot unchanged (a byte compare of its row against the last
+ * read's): what an idle slot costs per CPU now that unchanged slots are not decoded.
+ */
+export function compareNsPerValue(): number {
+  const cpus = 256;
+  const a = Buffer.alloc(waitrateCgLayout.size * cpus, 1);
+  const b = Buffer.alloc(waitrateCgLayout.size * cpus, 1);
+  const n = 20_000;
+  let equal = 0;
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) if (a.compare(b, 0, a.length, 0, a.length) === 0) equal++;
+  const d = process.cpuUsage(t0);
+  if (equal !== n) throw new Error('compare');
+  return ((d.user + d.system) * 1000) / (n * cpus);
+}
+
+export async function runScale(o: { runs: number; progress?: Progress }): Promise<{ rows: ScaleRow[]; cpus: number; decodeNs: number; compareNs: number }> {
   const counters = await WaitrateCounters.open((name, options) => BpfObject.openBuilt(name, options));
   const dropCounters = onCleanup('waitrate counters', () => counters.close());
   const rows: ScaleRow[] = [];
@@ -146,10 +163,10 @@ export async function runScale(o: { runs: number; progress?: Progress }): Promis
   } finally {
     await dropCounters();
   }
-  return { rows, cpus: nativeAddon().possibleCpus(), decodeNs: decodeNsPerValue() };
+  return { rows, cpus: nativeAddon().possibleCpus(), decodeNs: decodeNsPerValue(), compareNs: compareNsPerValue() };
 }
 
-/** The interval's CPU at `cpus` CPUs: measured + cgroups × extra CPUs × decode ns per value. */
+/** The interval's CPU at `cpus` CPUs: measured + cgroups × extra CPUs × ns per value (decode or compare). */
 export function projectMs(measuredMs: number, cgroups: number, measuredCpus: number, cpus: number, decodeNs: number): number {
   return measuredMs + (cgroups * (cpus - measuredCpus) * decodeNs) / 1e6;
 }
@@ -158,7 +175,7 @@ export const scaleBenchmark: Benchmark = {
   name: 'scale',
   title: 'cost as work grows: waitrate reader + container resolver with 1, 100, 1000 live cgroups',
   async run(options) {
-    const { rows, cpus, decodeNs } = await runScale({ runs: options.runs, progress: options.progress });
+    const { rows, cpus, decodeNs, compareNs } = await runScale({ runs: options.runs, progress: options.progress });
     const figures: Figure[] = [];
     for (const r of rows) {
       figures.push(figure(`counters read (batch), ${r.cgroups} cgroups`, 'ms CPU', r.readMs));
@@ -175,13 +192,14 @@ export const scaleBenchmark: Benchmark = {
     const big = rows.find((r) => r.cgroups === 1000);
     if (big !== undefined) {
       for (const target of [64, 256]) {
-        figures.push(figure(`interval at 1000 cgroups, projected to ${target} CPUs`, 'ms CPU', big.intervalMs.map((ms) => projectMs(ms, 1000, cpus, target, decodeNs))));
+        figures.push(figure(`interval at 1000 idle cgroups, projected to ${target} CPUs`, 'ms CPU', big.intervalMs.map((ms) => projectMs(ms, 1000, cpus, target, compareNs))));
+        figures.push(figure(`interval at 1000 cgroups, every slot changed, projected to ${target} CPUs`, 'ms CPU', big.intervalMs.map((ms) => projectMs(ms, 1000, cpus, target, decodeNs))));
       }
     }
     return {
       figures,
       notes: [
-        `${cpus} possible CPUs here; one per-CPU value decodes in ${fmt(decodeNs, 0)} ns; the projection adds cgroups × (CPUs − ${cpus}) values at that cost (the kernel copy of the larger per-CPU values is not in it: it grows too, by ~${waitrateCgLayout.size} bytes per CPU per slot).`,
+        `${cpus} possible CPUs here; one per-CPU value decodes in ${fmt(decodeNs, 0)} ns, an unchanged one is passed over in ${fmt(compareNs, 1)} ns (byte compare with the last read); the projections add cgroups × (CPUs − ${cpus}) values at one cost or the other (the kernel copy of the larger per-CPU values is not in it: it grows too, by ~${waitrateCgLayout.size} bytes per CPU per slot).`,
         'Each cgroup is entered once by a helper process (so it holds a waitrate slot, as a live container does) and removed after its round; the resolver sees them as containers (plainRoots). They are idle afterwards, so the steady interval reads no cpu.stat; "every container read once" is the cost when all are busy. CPU time is this process\'s (process.cpuUsage) around each call; several reads per round, medians.',
         `slots in the reading per round: ${rows.map((r) => `${r.cgroups} → ${r.slots}`).join(', ')} (the root cgroup and other live cgroups on the machine are in it too).`,
       ],
@@ -191,18 +209,18 @@ export const scaleBenchmark: Benchmark = {
 
 async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 5);
-  const { rows, cpus, decodeNs } = await runScale({ runs, progress: stderrProgress('scale:') });
+  const { rows, cpus, decodeNs, compareNs } = await runScale({ runs, progress: stderrProgress('scale:') });
   const m = (xs: number[]): string => fmt(median(xs), 2);
   console.log('CPU ms per call, medians; "before" = the pre-16.4 code paths measured in the same run');
-  console.log('| live cgroups | counters read: batch / per slot (before) | refreshIfChanged: no change / one mkdir or rmdir | rescan (before; safety net) | sample: idle (no read) / all read once / reads before | interval | interval before | interval projected to 64 / 256 CPUs |');
+  console.log('| live cgroups | counters read: batch / per slot (before) | refreshIfChanged: no change / one mkdir or rmdir | rescan (before; safety net) | sample: idle (no read) / all read once / reads before | interval | interval before | interval projected to 64 / 256 CPUs: idle slots; every slot changed |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const iv = median(r.intervalMs);
     console.log(
-      `| ${r.cgroups} | ${m(r.readMs)} / ${m(r.readPerSlotMs)} | ${m(r.refreshMs)} / ${m(r.refreshChangedMs)} | ${m(r.rescanMs)} | ${m(r.sampleMs)} / ${m(r.sampleAllReadMs)} / ${m(r.sampleBeforeMs)} | ${fmt(iv, 2)} | ${m(r.intervalBeforeMs)} | ${fmt(projectMs(iv, r.cgroups, cpus, 64, decodeNs), 2)} / ${fmt(projectMs(iv, r.cgroups, cpus, 256, decodeNs), 2)} |`,
+      `| ${r.cgroups} | ${m(r.readMs)} / ${m(r.readPerSlotMs)} | ${m(r.refreshMs)} / ${m(r.refreshChangedMs)} | ${m(r.rescanMs)} | ${m(r.sampleMs)} / ${m(r.sampleAllReadMs)} / ${m(r.sampleBeforeMs)} | ${fmt(iv, 2)} | ${m(r.intervalBeforeMs)} | ${fmt(projectMs(iv, r.cgroups, cpus, 64, compareNs), 2)} / ${fmt(projectMs(iv, r.cgroups, cpus, 256, compareNs), 2)}; ${fmt(projectMs(iv, r.cgroups, cpus, 64, decodeNs), 2)} / ${fmt(projectMs(iv, r.cgroups, cpus, 256, decodeNs), 2)} |`,
     );
   }
-  console.log(`\n${cpus} possible CPUs here; decode ${fmt(decodeNs, 0)} ns per per-CPU value; slots per round ${rows.map((r) => `${r.cgroups} → ${r.slots}`).join(', ')}; cpu.stat reads skipped in the last sample ${rows.map((r) => `${r.cgroups} → ${r.skipped}`).join(', ')}`);
+  console.log(`\n${cpus} possible CPUs here; decode ${fmt(decodeNs, 0)} ns per per-CPU value, ${fmt(compareNs, 1)} ns to pass over an unchanged one; slots per round ${rows.map((r) => `${r.cgroups} → ${r.slots}`).join(', ')}; cpu.stat reads skipped in the last sample ${rows.map((r) => `${r.cgroups} → ${r.skipped}`).join(', ')}`);
 }
 
 if (isEntry(import.meta.url)) {

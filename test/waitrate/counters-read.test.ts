@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BpfObject } from '../../src/native/index.js';
-import { readCgroupCounters, WAITRATE_CG_MAP, WAITRATE_OBJECT, WAITRATE_SLOTS_MAP, waitrateMapSizes, waitrateRodata } from '../../src/native/bpf/waitrate.js';
+import { readCgroupCounters, type SlotReadCache, WAITRATE_CG_MAP, WAITRATE_OBJECT, WAITRATE_SLOTS_MAP, waitrateMapSizes, waitrateRodata } from '../../src/native/bpf/waitrate.js';
 
 const u32 = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -49,4 +49,25 @@ describe('waitrate counters read', () => {
       assert.deepEqual(readCgroupCounters(obj), perSlot);
     });
   }
+
+  it('a cached read decodes only the slots whose bytes changed, and still equals a fresh read', (t) => {
+    const slots = Array.from({ length: 20 }, (_, i): [bigint, number] => [3000n + BigInt(i), i + 1]);
+    const obj = filled(slots);
+    t.after(() => obj.close());
+    const cache: SlotReadCache = { sums: new Map() };
+    const first = readCgroupCounters(obj, { cache });
+    assert.deepEqual(first, readCgroupCounters(obj, { slotRead: 'per-slot' }));
+    const stats = obj.map(WAITRATE_CG_MAP);
+    const bumped = stats.lookupPerCpu(u32(5))!.map((v) => {
+      const b = Buffer.from(v);
+      b.writeBigUInt64LE(b.readBigUInt64LE(8) + 7n, 8); // wait_ns
+      return b;
+    });
+    stats.update(u32(5), bumped);
+    const second = readCgroupCounters(obj, { cache });
+    assert.deepEqual(second, readCgroupCounters(obj, { slotRead: 'per-slot' }));
+    assert.equal(second.get(3004n)!.waitNs, first.get(3004n)!.waitNs + 7n * BigInt(bumped.length));
+    assert.equal(second.get(3000n), first.get(3000n), 'an unchanged slot reuses its sum');
+    assert.notEqual(second.get(3004n), first.get(3004n));
+  });
 });

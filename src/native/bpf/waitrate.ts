@@ -151,7 +151,21 @@ const DENSE_KEYS_PER_SLOT = 4;
  * Every cgroup's counters, summed over CPUs, keyed by v2 cgroup id. `slotRead` (tests,
  * bench): how the per-CPU array is read; 'auto' batches when the used slots are dense.
  */
-export function readCgroupCounters(object: MapSource, options: { slotRead?: 'auto' | 'batch' | 'per-slot' } = {}): Map<bigint, CgroupWaitCounters> {
+/**
+ * What one batch read leaves for the next (pass the same object every time): a slot whose
+ * bytes on every CPU are unchanged gets its previous sum back without decoding (an idle
+ * container's slot; with 256 CPUs, decoding is most of a read).
+ */
+export interface SlotReadCache {
+  values?: Buffer;
+  rowBytes?: number;
+  sums: Map<number, CgroupWaitCounters>;
+}
+
+export function readCgroupCounters(
+  object: MapSource,
+  options: { slotRead?: 'auto' | 'batch' | 'per-slot'; cache?: SlotReadCache } = {},
+): Map<bigint, CgroupWaitCounters> {
   const out = new Map<bigint, CgroupWaitCounters>();
   const slots: Array<[bigint, number]> = [[WAITRATE_ROOT_CGROUP, 0]];
   // One batch syscall per 1024 cgroups instead of two per cgroup (key iteration).
@@ -163,10 +177,24 @@ export function readCgroupCounters(object: MapSource, options: { slotRead?: 'aut
     // Dense: one BPF_MAP_LOOKUP_BATCH for keys 0..maxSlot instead of a syscall per slot.
     const { values, rowBytes } = stats.lookupArrayPrefix(maxSlot + 1);
     const stride = stats.perCpuStride;
+    const cache = options.cache;
+    const before = cache?.rowBytes === rowBytes ? cache.values : undefined;
+    const sums = new Map<number, CgroupWaitCounters>();
     for (const [cgroupId, slot] of slots) {
-      const sum = zeroCounters();
-      for (let at = slot * rowBytes, end = at + rowBytes; at < end; at += stride) addCgValue(sum, values, at);
+      const start = slot * rowBytes;
+      const end = start + rowBytes;
+      let sum = before !== undefined && end <= before.length && values.compare(before, start, end, start, end) === 0 ? cache?.sums.get(slot) : undefined;
+      if (sum === undefined) {
+        sum = zeroCounters();
+        for (let at = start; at < end; at += stride) addCgValue(sum, values, at);
+      }
+      sums.set(slot, sum);
       out.set(cgroupId, sum);
+    }
+    if (cache !== undefined) {
+      cache.values = values;
+      cache.rowBytes = rowBytes;
+      cache.sums = sums;
     }
     return out;
   }

@@ -12,6 +12,7 @@ import {
   WAITRATE_MAX_CGROUPS,
   WAITRATE_OBJECT,
   type CgroupWaitCounters,
+  type SlotReadCache,
   type WaitrateStats,
 } from '../../../native/bpf/waitrate.js';
 import { computeRates, counterDelta, type IntervalDelta, type WaitRates } from './rates.js';
@@ -21,6 +22,7 @@ export type BpfOpener = (name: string, options: BpfOpenOptions) => BpfObject | P
 /** The always-on programs: opens, attaches, reads; close() detaches. */
 export class WaitrateCounters {
   private constructor(readonly object: BpfObject) {}
+
 
   static async open(open: BpfOpener, options: { trackRoot?: boolean; maxCgroups?: number } = {}): Promise<WaitrateCounters> {
     const object = await open(WAITRATE_OBJECT, {
@@ -36,9 +38,15 @@ export class WaitrateCounters {
     return new WaitrateCounters(object);
   }
 
-  /** Cumulative counters per v2 cgroup id, summed over CPUs. */
+  /** Slot sums of the last read, reused for slots whose bytes did not change. */
+  private readonly slotCache: SlotReadCache = { sums: new Map() };
+
+  /**
+   * Cumulative counters per v2 cgroup id, summed over CPUs. Treat the objects as read-only:
+   * an unchanged slot's object is handed out again by the next read.
+   */
   read(): Map<bigint, CgroupWaitCounters> {
-    return readCgroupCounters(this.object);
+    return readCgroupCounters(this.object, { cache: this.slotCache });
   }
 
   stats(): WaitrateStats {
