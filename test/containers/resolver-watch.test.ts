@@ -30,8 +30,21 @@ describe('resolver refresh driven by cgroup creation and removal', { concurrency
     children.splice(children.indexOf(dir), 1);
   };
   after(async () => {
-    for (const r of resolvers) r.close();
-    for (const d of children.reverse()) rmdirSync(d);
+    // Each step on its own: one failing must not leave cgroups behind.
+    for (const r of resolvers) {
+      try {
+        r.close();
+      } catch {
+        // nothing to undo on the host
+      }
+    }
+    for (const d of children.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // already gone
+      }
+    }
     for (const cg of made.reverse()) await removeTestCgroup(cg);
   });
   const resolverOf = (name: string, rescanSeconds?: number): ContainerResolver => {
