@@ -55,8 +55,10 @@ function cpuUsageV1(container: Container, dir: string): CpuUsage | undefined {
 
 function cpuUsageV2(container: Container, dir: string): CpuUsage | undefined {
   const stat = readCgroupFile(container, dir, 'cpu.stat');
-  if (stat === undefined) return undefined;
-  const kv = parseKeyValues(stat);
+  return stat === undefined ? undefined : usageOfCpuStat(container, parseKeyValues(stat));
+}
+
+function usageOfCpuStat(container: Container, kv: Map<string, number>): CpuUsage {
   return {
     userUs: need(container, kv.get('user_usec'), 'cpu.stat user_usec'),
     systemUs: need(container, kv.get('system_usec'), 'cpu.stat system_usec'),
@@ -158,17 +160,82 @@ export function throttling(container: Container): Throttling {
   if (container.v2Path !== undefined) {
     // Without the cpu controller on v2, cpu.stat has only the usage lines.
     const text = readCgroupFile(container, container.v2Path, 'cpu.stat');
-    const kv = text === undefined ? undefined : parseKeyValues(text);
-    if (kv?.has('nr_throttled')) {
-      return {
-        nrPeriods: kv.get('nr_periods') ?? 0,
-        nrThrottled: kv.get('nr_throttled') ?? 0,
-        throttledNs: (kv.get('throttled_usec') ?? 0) * 1000,
-        source: 'v2',
-      };
+    const v2 = text === undefined ? undefined : throttlingOfCpuStat(parseKeyValues(text));
+    if (v2 !== undefined) return v2;
+  }
+  return noThrottling();
+}
+
+const noThrottling = (): Throttling => ({ nrPeriods: 0, nrThrottled: 0, throttledNs: 0, source: 'none' });
+
+function throttlingOfCpuStat(kv: Map<string, number>): Throttling | undefined {
+  if (!kv.has('nr_throttled')) return undefined;
+  return {
+    nrPeriods: kv.get('nr_periods') ?? 0,
+    nrThrottled: kv.get('nr_throttled') ?? 0,
+    throttledNs: (kv.get('throttled_usec') ?? 0) * 1000,
+    source: 'v2',
+  };
+}
+
+/** What a per-interval sampler needs of a container's CPU; parts that failed are absent. */
+export interface CpuStatReading {
+  usage?: CpuUsage;
+  throttling?: Throttling;
+}
+
+/**
+ * cpuUsage (v2 first when the container has a v2 directory, as waitrate asks) and
+ * throttling() together, with one read of the v2 cpu.stat where it carries both (usage and
+ * bandwidth lines: the cpu controller is on v2). A hybrid host's v1 cpu directory still
+ * gives the throttling (its own read), as throttling() prefers it. Each part fails on its
+ * own (a vanished cgroup leaves both absent), like calling the two readers.
+ */
+export function cpuStat(container: Container): CpuStatReading {
+  const dir = container.v2Path;
+  if (dir === undefined) {
+    const out: CpuStatReading = {};
+    try {
+      out.usage = cpuUsage(container);
+    } catch {
+      // no usage source: absent
+    }
+    try {
+      out.throttling = throttling(container);
+    } catch {
+      // vanished: absent
+    }
+    return out;
+  }
+  let kv: Map<string, number> | undefined;
+  try {
+    const text = readCgroupFile(container, dir, 'cpu.stat');
+    kv = text === undefined ? undefined : parseKeyValues(text);
+  } catch {
+    return {}; // gone (or unreadable): neither part, as both readers would have thrown
+  }
+  const out: CpuStatReading = {};
+  if (kv !== undefined) {
+    try {
+      out.usage = usageOfCpuStat(container, kv);
+    } catch {
+      // malformed usage lines: absent
+    }
+  } else {
+    try {
+      out.usage = cpuUsage(container, { source: 'v2' });
+    } catch {
+      // no v2 cpu.stat: absent
     }
   }
-  return { nrPeriods: 0, nrThrottled: 0, throttledNs: 0, source: 'none' };
+  try {
+    const v2 = kv === undefined ? undefined : throttlingOfCpuStat(kv);
+    // No v1 cpu directory: throttling() would read the same v2 file again.
+    out.throttling = container.v1Paths.cpu !== undefined ? throttling(container) : (v2 ?? noThrottling());
+  } catch {
+    // vanished between the reads: absent
+  }
+  return out;
 }
 
 function parseIds(text: string | undefined, into: Set<number>): void {

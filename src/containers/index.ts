@@ -2,8 +2,8 @@
 // threads import it, and zod costs ~5.5 MB of RSS per worker. The schemas live in config.ts
 // (import containersConfigSchema / containerFilterSchema from './config.js') and the
 // validating constructor for raw configuration in create.ts (createContainerResolver).
-export { ContainerResolver, type ContainerResolverOptions, type RefreshResult } from './resolver.js';
-export { cpuUsage, cpuCapacity, throttling, tasks, pressure, type SourceOption } from './accounting.js';
+export { ContainerResolver, type ContainerResolverOptions, type RefreshCounts, type RefreshResult } from './resolver.js';
+export { cpuUsage, cpuCapacity, throttling, tasks, pressure, cpuStat, type SourceOption, type CpuStatReading } from './accounting.js';
 export { ContainerFilter, FILTER_FIELDS, normalizeFilterField, type FilterField, type FilterRule, type FilterRules } from './filter.js';
 export type { ContainersConfig, ContainersConfigInput } from './config.js';
 export { parseContainerPath, type ParsedContainerPath } from './id-parser.js';

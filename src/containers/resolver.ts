@@ -11,7 +11,8 @@ import { ContainerFilter } from './filter.js';
 import { pathSegments } from './id-parser.js';
 import { detectCgroupMounts, mountRelativePath, type CgroupMounts, type MountOverrides } from './mounts.js';
 import { readProcPidCgroup } from '../procfs/index.js';
-import { scanContainers, type ScanResult } from './scan.js';
+import { directFs, scanContainers, type ScanFs, type ScanResult } from './scan.js';
+import { WatchedTree } from './tree-watch.js';
 import type {
   Container,
   CpuCapacity,
@@ -28,6 +29,21 @@ export interface ContainerResolverOptions {
   metadata?: MetadataProvider;
   /** mountinfo and /proc/cgroups text to use instead of the live files (tests). */
   mountSources?: { mountinfo?: string; procCgroups?: string };
+  /**
+   * Seconds between full rescans from scratch in refreshIfChanged() (default 300), the
+   * safety net under the inotify-driven refresh (lost events). Tests lower it.
+   */
+  rescanSeconds?: number;
+}
+
+/** What refresh() / refreshIfChanged() did so far (bench, tests, diagnostics). */
+export interface RefreshCounts {
+  /** Rescans from scratch: refresh(), and refreshIfChanged()'s first call, safety net and { rescan: true }. */
+  full: number;
+  /** Scans after a change seen by inotify: only the changed directories are read again. */
+  changed: number;
+  /** Refreshes that found no change and read nothing. */
+  unchanged: number;
 }
 
 export interface RefreshResult {
@@ -42,6 +58,11 @@ export class ContainerResolver {
   private readonly metadata: MetadataProvider | undefined;
   private snapshot: ScanResult = { containers: [], byPath: new Map(), byV2Id: new Map(), byV1Id: new Map(), duplicates: [] };
   private readonly byIdMap = new Map<string, Container>();
+  private readonly rescanMs: number;
+  /** Created by the first refresh(): a resolver used for one lookup never watches anything. */
+  private tree: WatchedTree | undefined;
+  private lastRescan = 0;
+  readonly refreshCounts: RefreshCounts = { full: 0, changed: 0, unchanged: 0 };
 
   /**
    * Takes an already-validated configuration (containersConfigSchema's output, defaults
@@ -56,11 +77,52 @@ export class ContainerResolver {
     if (this.config.v2Mount !== 'auto') overrides.v2Mount = this.config.v2Mount;
     if (this.config.v1Mounts !== 'auto') overrides.v1Mounts = this.config.v1Mounts;
     this.mounts = detectCgroupMounts(overrides, options.mountSources);
-    this.refresh();
+    this.rescanMs = (options.rescanSeconds ?? 300) * 1000;
+    this.scan(directFs);
   }
 
-  /** Rescans the trees; records of unchanged containers are kept (same objects). */
+  /**
+   * Rescans the trees now (synchronously current: a cgroup made a moment ago is seen);
+   * records of unchanged containers are kept (same objects). For a lookup that missed.
+   */
   refresh(): RefreshResult {
+    this.refreshCounts.full++;
+    return this.scan(directFs);
+  }
+
+  /**
+   * The per-interval refresh: the same result as refresh() for what inotify has reported
+   * by now, at the cost of what changed. Cgroups come and go by mkdir/rmdir, which inotify
+   * reports (tree-watch.ts): with no change since the last call it reads nothing, after a
+   * change only the changed directories. The first call, every `rescanSeconds` after, and
+   * `{ rescan: true }` read everything from scratch (the safety net for lost events). A
+   * change is seen once its event is delivered, i.e. after the event loop has turned.
+   */
+  refreshIfChanged(options: { rescan?: boolean } = {}): RefreshResult {
+    const now = performance.now();
+    const first = this.tree === undefined;
+    const tree = (this.tree ??= new WatchedTree());
+    const full = first || options.rescan === true || now - this.lastRescan >= this.rescanMs;
+    if (!full && !tree.changed) {
+      this.refreshCounts.unchanged++;
+      return { added: [], removed: [] };
+    }
+    if (full) {
+      tree.reset();
+      this.lastRescan = now;
+      this.refreshCounts.full++;
+    } else this.refreshCounts.changed++;
+    tree.markScanned();
+    return this.scan(tree);
+  }
+
+  /** Stops watching the trees (the next refreshIfChanged() starts again). */
+  close(): void {
+    this.tree?.close();
+    this.tree = undefined;
+  }
+
+  private scan(fs: ScanFs): RefreshResult {
     const previous = new Map(this.byIdMap);
     const next = scanContainers(this.mounts, {
       scanRoots: this.config.scanRoots,
@@ -74,6 +136,7 @@ export class ContainerResolver {
         kubeletPodsRoot: this.config.kubeletPodsRoot,
       },
       previous,
+      fs,
       ...(this.metadata ? { metadata: this.metadata } : {}),
     });
     this.snapshot = next;
@@ -168,6 +231,10 @@ export class ContainerResolver {
   }
   throttling(container: Container): Throttling {
     return accounting.throttling(container);
+  }
+  /** Usage and throttling with one cpu.stat read where the hierarchy allows (accounting.cpuStat). */
+  cpuStat(container: Container): accounting.CpuStatReading {
+    return accounting.cpuStat(container);
   }
   tasks(container: Container): Tasks {
     return accounting.tasks(container);

@@ -19,6 +19,8 @@ export interface ScanOptions {
   metadata?: MetadataProvider;
   /** The previous scan's containers by id: unchanged ones are reused as they are. */
   previous?: ReadonlyMap<string, Container>;
+  /** Directory reads (default directFs). */
+  fs?: ScanFs;
 }
 
 export interface ScanResult {
@@ -42,24 +44,39 @@ function normalizeRoot(root: string): string {
   return segments.length === 0 ? '/' : `/${segments.join('/')}`;
 }
 
-/** Relative paths of directories under `root` (inclusive) down to maxDepth levels. */
-function walk(mountPoint: string, root: string, maxDepth: number, into: Set<string>): void {
-  const visit = (rel: string, depth: number) => {
-    let entries;
-    try {
-      entries = readdirSync(join(mountPoint, rel), { withFileTypes: true });
-    } catch {
-      return; // absent in this hierarchy, or removed while we walked
-    }
-    into.add(rel);
-    if (depth >= maxDepth) return;
-    for (const e of entries) if (e.isDirectory()) visit(joinRel(rel, e.name), depth + 1);
-  };
-  visit(root, 0);
+/**
+ * How a scan sees the trees: the names of a directory's subdirectories (undefined when it
+ * does not exist) and a directory's inode. directFs asks the kernel every time; the
+ * resolver passes a cache kept current by inotify (tree-watch.ts).
+ */
+export interface ScanFs {
+  subdirs(dir: string): readonly string[] | undefined;
+  inode(dir: string): bigint | undefined;
 }
 
-function inodeOf(dir: string): bigint | undefined {
-  return statSync(dir, { bigint: true, throwIfNoEntry: false })?.ino;
+export const directFs: ScanFs = {
+  subdirs(dir) {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [e.name] : []));
+    } catch {
+      return undefined; // absent in this hierarchy, or removed while we walked
+    }
+  },
+  inode(dir) {
+    return statSync(dir, { bigint: true, throwIfNoEntry: false })?.ino;
+  },
+};
+
+/** Relative paths of directories under `root` (inclusive) down to maxDepth levels. */
+function walk(fs: ScanFs, mountPoint: string, root: string, maxDepth: number, into: Set<string>): void {
+  const visit = (rel: string, depth: number) => {
+    const names = fs.subdirs(join(mountPoint, rel));
+    if (names === undefined) return;
+    into.add(rel);
+    if (depth >= maxDepth) return;
+    for (const name of names) visit(joinRel(rel, name), depth + 1);
+  };
+  visit(root, 0);
 }
 
 function isUnder(rel: string, root: string): boolean {
@@ -76,10 +93,13 @@ export function scanContainers(mounts: CgroupMounts, options: ScanOptions): Scan
   });
   const mountPoints = new Set<string>([...(mounts.v2 ? [mounts.v2.mountPoint] : []), ...v1.map((h) => h.mountPoint)]);
 
+  const fs = options.fs ?? directFs;
   const rels = new Set<string>();
-  for (const mountPoint of mountPoints) for (const root of roots) walk(mountPoint, root, options.maxDepth, rels);
+  for (const mountPoint of mountPoints) for (const root of roots) walk(fs, mountPoint, root, options.maxDepth, rels);
   // Parents before children, so a sub-cgroup finds its container already built.
-  const ordered = [...rels].sort((a, b) => pathSegments(a).length - pathSegments(b).length || (a < b ? -1 : 1));
+  // Depths computed once: splitting inside the comparator cost n log n splits per scan.
+  const depth = new Map([...rels].map((rel) => [rel, pathSegments(rel).length]));
+  const ordered = [...rels].sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || (a < b ? -1 : 1));
 
   const result: ScanResult = { containers: [], byPath: new Map(), byV2Id: new Map(), byV1Id: new Map(), duplicates: [] };
   const ids = new Set<string>();
@@ -98,7 +118,7 @@ export function scanContainers(mounts: CgroupMounts, options: ScanOptions): Scan
     const dirs: CgroupDirs = { v1Paths: {}, v1Ids: {} };
     if (mounts.v2 !== undefined) {
       const dir = join(mounts.v2.mountPoint, rel);
-      const ino = inodeOf(dir);
+      const ino = fs.inode(dir);
       if (ino !== undefined) {
         dirs.v2Path = dir;
         dirs.v2Id = ino;
@@ -106,7 +126,7 @@ export function scanContainers(mounts: CgroupMounts, options: ScanOptions): Scan
     }
     for (const h of v1) {
       const dir = join(h.mountPoint, rel);
-      const ino = inodeOf(dir);
+      const ino = fs.inode(dir);
       if (ino === undefined) continue;
       dirs.v1Paths[h.controller] = dir;
       dirs.v1Ids[h.controller] = ino;
@@ -127,7 +147,7 @@ export function scanContainers(mounts: CgroupMounts, options: ScanOptions): Scan
     if (plainRoot !== undefined) {
       // Direct children of a plain root are containers whatever their names; deeper
       // directories are their sub-cgroups.
-      if (pathSegments(rel).length === pathSegments(plainRoot).length + 1) {
+      if (depth.get(rel) === pathSegments(plainRoot).length + 1) {
         identity = { id: rel.slice(plainRoot === '/' ? 1 : plainRoot.length + 1), type: 'cgroup' };
       }
     } else {

@@ -96,6 +96,25 @@ export class BpfMap {
     return this.#unpack(native(() => this.object.mapLookupBatch(this.name, options.delete === true, batchSize, maxBytes)));
   }
 
+  /**
+   * The values of keys 0..count-1 of an array (or per-CPU array) map in one
+   * BPF_MAP_LOOKUP_BATCH: one Buffer, value of key i at i × rowBytes. Per-CPU: a row is
+   * every CPU slot concatenated, `perCpuStride` bytes each. For readers of a densely used
+   * array (one syscall instead of one lookup per key).
+   */
+  lookupArrayPrefix(count: number): { values: Buffer; rowBytes: number } {
+    if (!Number.isInteger(count) || count < 0 || count > this.maxEntries) {
+      throw new BpfError('BPF_INVALID_ARGUMENT', `map ${this.name}: count must be an integer in 0..${this.maxEntries}, got ${count}`);
+    }
+    const values = native(() => this.object.mapLookupArrayPrefix(this.name, count));
+    return { values, rowBytes: this.perCpu ? this.possibleCpus * this.#stride : this.valueSize };
+  }
+
+  /** Bytes per CPU slot in a per-CPU value (valueSize rounded up to 8). */
+  get perCpuStride(): number {
+    return this.#stride;
+  }
+
   /** The instruction pointers of stack `id` in a BPF_MAP_TYPE_STACK_TRACE map, up to the first 0; [] when the id is absent. */
   stackTrace(id: number): bigint[] {
     if (this.type !== 'stack_trace') throw new BpfError('BPF_INVALID_ARGUMENT', `map ${this.name} is a ${this.type} map, not stack_trace`);

@@ -39,6 +39,8 @@ export interface NativeBpfObject {
    * More than `maxBytes` (default 256 MiB) of rows and scratch throws BPF_MAP_READ_TOO_LARGE.
    */
   mapLookupBatch(map: string, del: boolean, batchSize: number, maxBytes?: number): PackedRows;
+  /** Values of keys 0..count-1 of an array map, packed (one batch syscall). */
+  mapLookupArrayPrefix(map: string, count: number): Buffer;
   ringOpen(map: string, onRecords: (records: Buffer[]) => void, periodic: boolean, periodMs: number): number;
   ringConsume(ring: number): number;
   ringDelivered(ring: number): number;

@@ -136,6 +136,7 @@ Napi::Function BpfObjectWrap::Define(Napi::Env env) {
                          InstanceMethod<&BpfObjectWrap::MapKeysMethod>("mapKeys"),
                          InstanceMethod<&BpfObjectWrap::MapEntriesMethod>("mapEntries"),
                          InstanceMethod<&BpfObjectWrap::MapLookupBatchMethod>("mapLookupBatch"),
+                         InstanceMethod<&BpfObjectWrap::MapLookupArrayPrefixMethod>("mapLookupArrayPrefix"),
                          InstanceMethod<&BpfObjectWrap::RingOpen>("ringOpen"),
                          InstanceMethod<&BpfObjectWrap::RingConsume>("ringConsume"),
                          InstanceMethod<&BpfObjectWrap::RingDelivered>("ringDelivered"),
@@ -568,6 +569,13 @@ Napi::Value BpfObjectWrap::MapLookupBatchMethod(const Napi::CallbackInfo& info) 
   size_t maxBytes = info[3].IsUndefined() ? kDefaultMaxReadBytes
                                           : static_cast<size_t>(IntegerArg(info, 3, "maxBytes", 1, int64_t(1) << 40));
   return MapLookupBatch(info.Env(), map, del, batchSize, maxBytes);
+}
+
+Napi::Value BpfObjectWrap::MapLookupArrayPrefixMethod(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  MapShape map = ShapeOf(info.Env(), FindMap(info.Env(), StringArg(info, 0, "map")));
+  uint32_t count = static_cast<uint32_t>(IntegerArg(info, 1, "count", 0, 0xffffffffLL));
+  return MapLookupArrayPrefix(info.Env(), map, count);
 }
 
 Napi::Value BpfObjectWrap::RingOpen(const Napi::CallbackInfo& info) {

@@ -44,6 +44,7 @@ class BpfObjectWrap : public Napi::ObjectWrap<BpfObjectWrap> {
   Napi::Value MapKeysMethod(const Napi::CallbackInfo& info);
   Napi::Value MapEntriesMethod(const Napi::CallbackInfo& info);
   Napi::Value MapLookupBatchMethod(const Napi::CallbackInfo& info);
+  Napi::Value MapLookupArrayPrefixMethod(const Napi::CallbackInfo& info);
   Napi::Value RingOpen(const Napi::CallbackInfo& info);
   Napi::Value RingConsume(const Napi::CallbackInfo& info);
   Napi::Value RingDelivered(const Napi::CallbackInfo& info);

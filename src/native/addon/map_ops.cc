@@ -233,4 +233,33 @@ Napi::Array MapLookupBatch(Napi::Env env, const MapShape& map, bool del, uint32_
   return rows.ToJs(env);
 }
 
+Napi::Buffer<uint8_t> MapLookupArrayPrefix(Napi::Env env, const MapShape& map, uint32_t count) {
+  if (map.type != BPF_MAP_TYPE_ARRAY && map.type != BPF_MAP_TYPE_PERCPU_ARRAY) {
+    ThrowBpfError(env, "BPF_INVALID_ARGUMENT", Describe(map) + ": a key range read needs an array map");
+  }
+  if (count > map.maxEntries) {
+    ThrowBpfError(env, "BPF_INVALID_ARGUMENT",
+                  Describe(map) + ": " + std::to_string(count) + " keys asked, the array has " + std::to_string(map.maxEntries));
+  }
+  if (static_cast<size_t>(count) * map.rawValueSize > kDefaultMaxReadBytes) TooLarge(env, map, kDefaultMaxReadBytes);
+  std::vector<uint8_t> values(std::max<size_t>(1, static_cast<size_t>(count) * map.rawValueSize));
+  if (count == 0) return Napi::Buffer<uint8_t>::Copy(env, values.data(), 0);
+  std::vector<uint8_t> keys(static_cast<size_t>(count) * map.keySize);
+  uint32_t outBatch = 0;
+  uint32_t got = count;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  ClearLibbpfLog();
+  // Arrays batch from key 0 in key order: one call returns keys 0..count-1 (an array has
+  // every key, so `got` falls short only at max_entries, which count never passes).
+  int rc = bpf_map_lookup_batch(map.fd, nullptr, &outBatch, keys.data(), values.data(), &got, &opts);
+  int err = rc == 0 ? 0 : errno;
+  if (err == 0 || (err == ENOENT && got == count)) return Napi::Buffer<uint8_t>::Copy(env, values.data(), values.size());
+  if (!BatchUnsupported(err) && err != ENOENT) OpFailed(env, map, "lookup_batch", err);
+  // No batch ops for arrays on this kernel: one lookup per key.
+  for (uint32_t key = 0; key < count; key++) {
+    if (bpf_map_lookup_elem(map.fd, &key, &values[static_cast<size_t>(key) * map.rawValueSize]) != 0) OpFailed(env, map, "lookup", errno);
+  }
+  return Napi::Buffer<uint8_t>::Copy(env, values.data(), static_cast<size_t>(count) * map.rawValueSize);
+}
+
 }  // namespace autotracer

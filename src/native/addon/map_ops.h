@@ -35,5 +35,9 @@ Napi::Array MapEntries(Napi::Env env, const MapShape& map);
 // Rows already drained (del) when the cap is hit are lost with the error; size maxBytes so
 // that a full map fits when draining.
 Napi::Array MapLookupBatch(Napi::Env env, const MapShape& map, bool del, uint32_t batchSize, size_t maxBytes);
+// Values of keys 0..count-1 of an (per-CPU) array map, packed back to back (rawValueSize
+// each), in one BPF_MAP_LOOKUP_BATCH (per-key lookups where the kernel has no batch ops).
+// A reader whose used slots are dense reads them in one syscall instead of one per slot.
+Napi::Buffer<uint8_t> MapLookupArrayPrefix(Napi::Env env, const MapShape& map, uint32_t count);
 
 }  // namespace autotracer

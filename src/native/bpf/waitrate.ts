@@ -103,6 +103,8 @@ interface MapSource {
   map(name: string): {
     lookupPerCpu(key: Buffer): Buffer[] | undefined;
     lookupBatch(options?: { batchSize?: number }): Array<{ key: Buffer; value: Buffer }>;
+    lookupArrayPrefix(count: number): { values: Buffer; rowBytes: number };
+    readonly perCpuStride: number;
   };
 }
 
@@ -129,22 +131,73 @@ const CG_OFFSET = {
  * generic decode() (an object per value) cost ~1.7 µs per value, and a read handles
  * slots × CPUs of them every interval (bench/scale.ts).
  */
-export function addCgValue(into: CgroupWaitCounters, v: Buffer): void {
-  into.runNs += v.readBigUInt64LE(CG_OFFSET.run_ns);
-  into.waitNs += v.readBigUInt64LE(CG_OFFSET.wait_ns);
-  into.innerNs += v.readBigUInt64LE(CG_OFFSET.inner_ns);
-  into.externalNs += v.readBigUInt64LE(CG_OFFSET.external_ns);
-  into.latencyNs += v.readBigUInt64LE(CG_OFFSET.latency_ns);
-  into.nrWaits += v.readBigUInt64LE(CG_OFFSET.nr_waits);
+export function addCgValue(into: CgroupWaitCounters, v: Buffer, at = 0): void {
+  into.runNs += v.readBigUInt64LE(at + CG_OFFSET.run_ns);
+  into.waitNs += v.readBigUInt64LE(at + CG_OFFSET.wait_ns);
+  into.innerNs += v.readBigUInt64LE(at + CG_OFFSET.inner_ns);
+  into.externalNs += v.readBigUInt64LE(at + CG_OFFSET.external_ns);
+  into.latencyNs += v.readBigUInt64LE(at + CG_OFFSET.latency_ns);
+  into.nrWaits += v.readBigUInt64LE(at + CG_OFFSET.nr_waits);
 }
 
-/** Every cgroup's counters, summed over CPUs, keyed by v2 cgroup id. */
-export function readCgroupCounters(object: MapSource): Map<bigint, CgroupWaitCounters> {
+/**
+ * Slots are read with one batch of keys 0..max when at most this many keys per used slot
+ * would be copied; sparser maps are read slot by slot. Freed slots are reused first, so the
+ * used slots stay dense in practice.
+ */
+const DENSE_KEYS_PER_SLOT = 4;
+
+/**
+ * Every cgroup's counters, summed over CPUs, keyed by v2 cgroup id. `slotRead` (tests,
+ * bench): how the per-CPU array is read; 'auto' batches when the used slots are dense.
+ */
+/**
+ * What one batch read leaves for the next (pass the same object every time): a slot whose
+ * bytes on every CPU are unchanged gets its previous sum back without decoding (an idle
+ * container's slot; with 256 CPUs, decoding is most of a read).
+ */
+export interface SlotReadCache {
+  values?: Buffer;
+  rowBytes?: number;
+  sums: Map<number, CgroupWaitCounters>;
+}
+
+export function readCgroupCounters(
+  object: MapSource,
+  options: { slotRead?: 'auto' | 'batch' | 'per-slot'; cache?: SlotReadCache } = {},
+): Map<bigint, CgroupWaitCounters> {
   const out = new Map<bigint, CgroupWaitCounters>();
   const slots: Array<[bigint, number]> = [[WAITRATE_ROOT_CGROUP, 0]];
   // One batch syscall per 1024 cgroups instead of two per cgroup (key iteration).
   for (const { key, value } of object.map(WAITRATE_SLOTS_MAP).lookupBatch({ batchSize: 1024 })) slots.push([key.readBigUInt64LE(0), value.readUInt32LE(0)]);
   const stats = object.map(WAITRATE_CG_MAP);
+  const maxSlot = slots.reduce((m, [, slot]) => Math.max(m, slot), 0);
+  const slotRead = options.slotRead ?? 'auto';
+  if (slotRead === 'batch' || (slotRead === 'auto' && maxSlot + 1 <= DENSE_KEYS_PER_SLOT * slots.length)) {
+    // Dense: one BPF_MAP_LOOKUP_BATCH for keys 0..maxSlot instead of a syscall per slot.
+    const { values, rowBytes } = stats.lookupArrayPrefix(maxSlot + 1);
+    const stride = stats.perCpuStride;
+    const cache = options.cache;
+    const before = cache?.rowBytes === rowBytes ? cache.values : undefined;
+    const sums = new Map<number, CgroupWaitCounters>();
+    for (const [cgroupId, slot] of slots) {
+      const start = slot * rowBytes;
+      const end = start + rowBytes;
+      let sum = before !== undefined && end <= before.length && values.compare(before, start, end, start, end) === 0 ? cache?.sums.get(slot) : undefined;
+      if (sum === undefined) {
+        sum = zeroCounters();
+        for (let at = start; at < end; at += stride) addCgValue(sum, values, at);
+      }
+      sums.set(slot, sum);
+      out.set(cgroupId, sum);
+    }
+    if (cache !== undefined) {
+      cache.values = values;
+      cache.rowBytes = rowBytes;
+      cache.sums = sums;
+    }
+    return out;
+  }
   for (const [cgroupId, slot] of slots) {
     const key = Buffer.alloc(4);
     key.writeUInt32LE(slot);
