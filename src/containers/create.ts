@@ -1,7 +1,7 @@
 // Validated construction of a ContainerResolver from raw configuration (the agent's
 // `containers` section, a test's literal). Kept apart from resolver.ts because it needs zod:
 // tracer workers get their settings already parsed by the supervisor and construct the
-// resolver directly, so they never load zod (~5.5 MB of RSS per worker thread).
+// resolver directly, so they never load zod (its cost per worker: docs/runtime.md, "Settings and zod").
 import { z } from 'zod';
 import { containersConfigSchema, type ContainersConfigInput } from './config.js';
 import { ContainerError } from './errors.js';

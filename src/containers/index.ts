@@ -1,5 +1,5 @@
 // Public surface of the container resolver, zod-free at run time on purpose: tracer worker
-// threads import it, and zod costs ~5.5 MB of RSS per worker. The schemas live in config.ts
+// threads import it, and zod costs RSS in every worker (measured: docs/runtime.md, "Settings and zod"). The schemas live in config.ts
 // (import containersConfigSchema / containerFilterSchema from './config.js') and the
 // validating constructor for raw configuration in create.ts (createContainerResolver).
 export { ContainerResolver, type ContainerResolverOptions, type RefreshCounts, type RefreshResult } from './resolver.js';

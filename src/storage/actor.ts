@@ -66,8 +66,8 @@ class BadConfigError extends CodedError {
 
 /**
  * `validated: true` comes from the agent, which parsed the whole config file in the main
- * thread (config/load.ts): this worker then never loads zod (about 5.5 MB per worker,
- * measured). Anyone else (tests, embedders) passes raw config and pays for the parse here.
+ * thread (config/load.ts): this worker then never loads zod (its measured cost: docs/runtime.md,
+ * "Settings and zod"). Anyone else (tests, embedders) passes raw config and pays for the parse here.
  */
 async function readConfig(): Promise<StorageConfig> {
   const data = workerData as { config?: unknown; validated?: boolean } | null;

@@ -167,7 +167,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.tracer(name).actorStatus();
   }
 
-  /** Replaces a running tracer's settings (validated in the actor by its schema). */
+  /** Replaces a running tracer's settings (validated here, in the main thread, by settingsForActor). */
   async configure(name: string, settings: unknown): Promise<void> {
     await this.tracer(name).configure(settings);
   }

@@ -158,7 +158,7 @@ export class ${n.pascal}Tracer implements Tracer<${n.pascal}Settings> {
 // interval: seconds before start() runs again should it return (it only returns on stop).
 // No settingsSchema: this tracer is in the catalog (catalog.ts), whose schema the supervisor
 // applies in the main thread, so ctx.config arrives parsed with defaults and the worker never
-// loads zod (~5.5 MB of RSS per actor). settingsSchema is for tracers outside the catalog
+// loads zod (its cost per actor: docs/runtime.md, "Settings and zod"). settingsSchema is for tracers outside the catalog
 // (loaded from a modulePath), which the supervisor cannot validate for them.
 registerTracer<${n.pascal}Settings>(
   '${n.name}',
