@@ -14,7 +14,7 @@
 // mechanism itself: a release bumps the generation and every CPU's cache follows (that
 // build fails it).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -22,7 +22,7 @@ import { WaitrateCounters, type BpfOpener } from '../../src/actors/tracers/waitr
 import { BpfObject } from '../../src/native/index.js';
 import { waitrateCpuLayout, WAITRATE_BSS_MAP, WAITRATE_CPU_MAP } from '../../src/native/bpf/waitrate.js';
 import { cgroupIdOfPath } from '../../src/native/cgroup-id.js';
-import { createTestCgroup, onlineCpus, removeTestCgroup, waitFor } from '../support/host.js';
+import { createTestCgroup, evacuateAndRemoveCgroup, onlineCpus, removeTestCgroup, waitFor } from '../support/host.js';
 import { createContainer, destroyContainer, runQueueWaitNs, startHog, type TestContainer } from './workloads.js';
 
 const open: BpfOpener = (name, options) => BpfObject.openBuilt(name, options);
@@ -54,21 +54,10 @@ function continueAll(pids: number[]): void {
   for (const pid of pids) process.kill(pid, 'SIGCONT');
 }
 
-async function removeV2(dir: string): Promise<void> {
-  // rmdir says EBUSY for a moment after the last task left.
-  await waitFor(
-    () => {
-      try {
-        rmdirSync(dir);
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
-        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
-        return false;
-      }
-    },
-    { timeoutMs: 5000, what: `rmdir ${dir}` },
-  );
+/** Removes an emptied fresh cgroup (its tasks, if any are left, go to `parent`). */
+async function removeV2(dir: string, parent: string): Promise<void> {
+  const failed = await evacuateAndRemoveCgroup(dir, parent);
+  assert.equal(failed, undefined, `rmdir ${dir}`);
 }
 
 describe('waitrate cgroup-id cache across cgroup removal and reuse', { concurrency: false }, () => {
@@ -92,7 +81,7 @@ describe('waitrate cgroup-id cache across cgroup removal and reuse', { concurren
         await w.kill();
       }
     }
-    if (current !== undefined && existsSync(current)) await removeV2(current);
+    if (current !== undefined && churn !== undefined) await evacuateAndRemoveCgroup(current, churn.cg.v2Path);
     counters?.close();
     await destroyContainer(churn);
     await destroyContainer(competitor);
@@ -128,7 +117,7 @@ describe('waitrate cgroup-id cache across cgroup removal and reuse', { concurren
       const got = c.read().get(id);
       if (got === undefined || got.innerNs === 0n || got.externalNs === 0n) unmeasured.push(`fresh-${i}: ${got === undefined ? 'no counters' : `inner ${got.innerNs} external ${got.externalNs}`}`);
       freshWait += got?.waitNs ?? 0n;
-      await removeV2(dir);
+      await removeV2(dir, churn.cg.v2Path);
       current = undefined;
       await sleep(GAP_MS);
     }
