@@ -77,7 +77,7 @@ describe('waitrate slots are freed on cgroup removal and reused', { concurrency:
     late = createTestCgroup('wr-slots-late');
     const sleeper = spawnWorkload('sh', ['-c', `echo $$ > ${late.v2Path}/cgroup.procs; while :; do sleep 0.05; done`]);
     workloads.push(sleeper);
-    await waitFor(() => (c.read().get(late!.id)?.runNs ?? 0n) > 0n, { timeoutMs: 10_000, what: 'the late cgroup measured' });
+    await waitFor(() => (c.read().get(late!.id)?.nrWaits ?? 0n) > 0n, { timeoutMs: 10_000, what: 'the late cgroup measured (a wait: run_ns is no longer charged)' });
     assert.equal(c.stats().cgroupsFull, 0n);
   });
 });

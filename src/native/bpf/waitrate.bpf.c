@@ -24,6 +24,13 @@
  * cg_slots, zeroes its counters on every CPU (a reused slot must not hand the old cgroup's
  * totals to the next one) and pushes the slot onto free_slots, where slot_of takes it first.
  * A removed cgroup has no tasks left, so nothing charges the slot while it is zeroed.
+ *
+ * The hot path (issue 16.3) does per switch: one per-CPU lookup (inlined), the rq clock, a
+ * ring push, and next's cgroup id from a per-CPU cache keyed by its struct cgroup address
+ * (the id itself is two more dependent loads, cgrp->kn->id, mostly cache misses: ~60 ns
+ * measured). Untracked tasks (host, idle) stop there. Cached addresses go stale when a
+ * cgroup is freed and its memory reused for another: on_cgroup_release bumps cgroup_gen,
+ * which empties every CPU's cache at its next switch (see cgroup_id_cached).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -32,12 +39,20 @@
 #include "sched_helpers.h"
 #include "waitrate.h"
 
+#define PF_IDLE 0x00000002 /* include/linux/sched.h: an idle task (what is_idle_task() tests) */
+
 /* Track root-cgroup (host) tasks as victims too. Host tasks are always charged as competitors. */
 const volatile __u32 track_root = 0;
 /* Slots available (= max_entries of cg_stats and cg_slots, set together from user space). */
 const volatile __u32 max_slots = WAITRATE_MAX_CGROUPS;
 /* Possible CPUs (the per-CPU copies on_cgroup_rmdir zeroes), set from user space. */
 const volatile __u32 nr_cpus = 1;
+
+/*
+ * Bumped when a v2 cgroup is released (its memory may then be reused for a new cgroup at
+ * the same address): the per-CPU cgroup-id caches filled under an older value are stale.
+ */
+__u64 cgroup_gen = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -236,57 +251,58 @@ int BPF_PROG(on_migrate, struct task_struct *p, int dest_cpu)
 	return 0;
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+/*
+ * p's v2 cgroup id through c's cache of the last two cgroups seen, keyed by the struct cgroup
+ * address (a miss reads cgrp->kn->id and becomes way 0; a hit writes nothing). Two ways in
+ * the line of c's other hot fields: a ping-pong of one cgroup, or of a container and the
+ * host, always hits, and a hit touches no extra cache line. Validity: an address names one
+ * cgroup from its creation until it is released; on_cgroup_release bumps cgroup_gen and a
+ * cache filled under another generation is emptied before use. The generation is read
+ * BEFORE the address: a release racing with this switch then leaves entries tagged with the
+ * older generation, which the next switch discards. (A task that exits after its cgroup's
+ * rmdir still pins the cgroup, so the release, not the rmdir, is the point of reuse.)
+ */
+static __always_inline __u64 cgroup_id_cached(struct waitrate_cpu *c, struct task_struct *p)
 {
-	__u32 zero = 0, slot;
-	struct waitrate_cpu *c = bpf_map_lookup_elem(&cpu_state, &zero);
+	__u64 gen = *(volatile __u64 *)&cgroup_gen, key, id;
+	struct cgroup *cgrp;
+
+	asm volatile("" ::: "memory"); /* the generation first (see above) */
+	cgrp = p->cgroups->dfl_cgrp;
+	/* Pointer minus pointer is how the verifier lets an address become a number; c is
+	 * constant on this CPU, so the key names the cgroup as its address does. */
+	key = (__u64)cgrp - (__u64)c;
+	if (c->cgid_gen == gen) {
+		if (c->cgid[0].key == key)
+			return c->cgid[0].id;
+		if (c->cgid[1].key == key)
+			return c->cgid[1].id;
+	} else {
+		c->cgid[0].key = c->cgid[1].key = 0;
+		c->cgid_gen = gen;
+	}
+	id = cgrp->kn->id;
+	c->cgid[1] = c->cgid[0];
+	c->cgid[0].key = key;
+	c->cgid[0].id = id;
+	return id;
+}
+_Static_assert(WAITRATE_CGID_WAYS == 2, "cgroup_id_cached checks two ways");
+
+/* next, a tracked task, is switched in at `now`: charge its wait, split by c's slices. */
+static __always_inline void switch_in_tracked(struct waitrate_cpu *c, struct task_struct *next, __u64 next_cg, __u64 now)
+{
+	__u64 queued, delay, here, inner, external, latency;
 	struct waitrate_task *t;
 	struct waitrate_cg *s;
-	__u64 now = rq_clock_of(next);
-	__u64 next_cg, queued, delay, here, inner, external, latency;
+	__u32 slot;
 
-	if (!c)
-		return 0;
-
-	/* 1. Close the slice that just ended: charge it to its cgroup (not idle), push it. */
-	if (c->last_switch_ns && now > c->last_switch_ns) {
-		struct waitrate_slice *sl = &c->ring[c->head & (WAITRATE_RING - 1)];
-
-		if (c->curr_cgroup) {
-			slot = c->curr_slot;
-			s = bpf_map_lookup_elem(&cg_stats, &slot);
-			if (s)
-				s->run_ns += now - c->last_switch_ns;
-		}
-		sl->start_ns = c->last_switch_ns;
-		sl->cgroup = c->curr_cgroup;
-		c->head++;
-	}
-	c->last_switch_ns = now;
-
-	/* 2. next owns the CPU from now on. */
-	if (!next->pid) {
-		c->curr_cgroup = 0;
-		c->curr_slot = WAITRATE_NO_SLOT;
-		return 0;
-	}
-	next_cg = task_cgroup(next);
-	c->curr_cgroup = next_cg;
-	if (!tracked(next_cg)) {
-		c->curr_slot = slot_of(next_cg); /* the root cgroup: slot 0 without a lookup */
-		return 0;
-	}
 	t = bpf_task_storage_get(&tasks, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
-		c->curr_slot = slot_of(next_cg);
 		percpu_slot_add(&stats, WAITRATE_STAT_STORAGE_FAIL, 1);
-		return 0;
+		return;
 	}
-	slot = task_slot(t, next_cg);
-	c->curr_slot = slot;
-
-	/* 3. Its wait on this CPU is [last_queued, now]; earlier parts were carried by on_migrate. */
+	/* Its wait on this CPU is [last_queued, now]; earlier parts were carried by on_migrate. */
 	delay = next->sched_info.run_delay;
 	queued = next->sched_info.last_queued;
 	here = queued && now > queued ? now - queued : 0;
@@ -298,8 +314,11 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		percpu_slot_add(&stats, WAITRATE_STAT_UNSEEN, 1);
 	}
 	t->delay_seen = delay + here; /* what sched_info_arrive() adds right after us */
+	/* Its slot before any early return: a cgroup gets one at its first switch-in, as before
+	 * (cached in the task, so a map lookup only when the task changed cgroup). */
+	slot = task_slot(t, next_cg);
 	if (!here && !t->carry_inner && !t->carry_external && !t->carry_latency)
-		return 0;
+		return;
 
 	split_wait(c, now - here, now, next_cg, &inner, &external, &latency);
 	inner += t->carry_inner;
@@ -309,13 +328,43 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	s = bpf_map_lookup_elem(&cg_stats, &slot);
 	if (!s) {
 		percpu_slot_add(&stats, WAITRATE_STAT_CG_FULL, 1);
-		return 0;
+		return;
 	}
 	s->inner_ns += inner;
 	s->external_ns += external;
 	s->latency_ns += latency;
 	s->wait_ns += inner + external + latency;
 	s->nr_waits += 1;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 zero = 0;
+	struct waitrate_cpu *c = bpf_map_lookup_elem(&cpu_state, &zero); /* the one map lookup of an untracked switch */
+	__u64 now = rq_clock_of(next), last, next_cg;
+
+	if (!c)
+		return 0;
+
+	/* 1. Close the slice that just ended: push it to the ring (its run time: cpu.stat). */
+	last = c->last_switch_ns;
+	if (last && now > last) {
+		struct waitrate_slice *sl = &c->ring[c->head & (WAITRATE_RING - 1)];
+
+		sl->start_ns = last;
+		sl->cgroup = c->curr_cgroup;
+		c->head++;
+	}
+	c->last_switch_ns = now;
+
+	/* 2. next owns the CPU from now on; untracked (idle, host) tasks stop here. Idle is the
+	 * kernel's own is_idle_task() test (PF_IDLE, in a line the scheduler just touched;
+	 * pid 0 is the same tasks but one more cold line). */
+	next_cg = next->flags & PF_IDLE ? 0 : cgroup_id_cached(c, next);
+	c->curr_cgroup = next_cg;
+	if (tracked(next_cg))
+		switch_in_tracked(c, next, next_cg, now);
 	return 0;
 }
 
@@ -349,6 +398,19 @@ int BPF_PROG(on_cgroup_rmdir, struct cgroup *cgrp, const char *path)
 	if (bpf_map_push_elem(&free_slots, &slot, 0))
 		percpu_slot_add(&stats, WAITRATE_STAT_CG_FULL, 1);
 	percpu_slot_add(&stats, WAITRATE_STAT_SLOTS_FREED, 1);
+	return 0;
+}
+
+/*
+ * A cgroup's struct is freed (after an RCU grace period) once it is released: from then on its
+ * address may name a new cgroup, so the cgroup-id caches must not trust entries made before.
+ * v1 cgroups are never in the caches (they hold dfl_cgrp addresses only).
+ */
+SEC("tp_btf/cgroup_release")
+int BPF_PROG(on_cgroup_release, struct cgroup *cgrp, const char *path)
+{
+	if (cgrp->root->hierarchy_id == 0)
+		__sync_fetch_and_add(&cgroup_gen, 1);
 	return 0;
 }
 

@@ -16,6 +16,14 @@ struct waitrate_slice {
 	__u64 cgroup;
 };
 
+#define WAITRATE_CGID_WAYS 2		/* cgroup ids each CPU remembers by cgroup address */
+
+/* One entry of a CPU's cgroup-id cache: which cgroup (by address) has which v2 id. */
+struct waitrate_cgid {
+	__u64 key;			/* the struct cgroup's address, as an offset from this CPU's state (0: empty) */
+	__u64 id;			/* its v2 cgroup id (kn->id) */
+};
+
 /*
  * Per-CPU scheduler state of one CPU (slot 0 of `cpu_state`). Written only by its own CPU
  * at sched_switch; read by another CPU (bpf_map_lookup_percpu_elem) only when a waiting
@@ -24,8 +32,9 @@ struct waitrate_slice {
 struct waitrate_cpu {
 	__u64 last_switch_ns;		/* rq clock of the last sched_switch on this CPU */
 	__u64 curr_cgroup;		/* v2 cgroup id of the task running since then (0: idle) */
-	__u64 curr_slot;		/* cg_stats slot of curr_cgroup (WAITRATE_NO_SLOT: none) */
 	__u64 head;			/* slices pushed so far; the newest is ring[(head - 1) % RING] */
+	__u64 cgid_gen;			/* `cgroup_gen` the cache below was filled under; another value: stale */
+	struct waitrate_cgid cgid[WAITRATE_CGID_WAYS];	/* [0] = the newest; in the same line as the above */
 	struct waitrate_slice ring[WAITRATE_RING];
 };
 
@@ -33,11 +42,16 @@ struct waitrate_cpu {
  * Cumulative per-cgroup counters, one copy per CPU (`cg_stats`, PERCPU_ARRAY indexed by
  * the cgroup's slot; `cg_slots` HASH maps v2 cgroup id -> slot, the root cgroup is slot 0).
  * An array slot instead of a per-CPU hash keyed by cgroup id: the hash lookup cost ~85 ns
- * per access on this VM, the array access is inlined. run_ns is charged for every cgroup (also the root: host tasks), the
- * wait fields only for tracked victims. wait = inner + external + latency exactly.
+ * per access on this VM, the array access is inlined. The wait fields are charged for
+ * tracked victims only. wait = inner + external + latency exactly.
+ *
+ * run_ns is no longer charged (issue 16.3): it was a map access and a store into another
+ * cgroup's line on every switch, ~36 ns with the ring push, and the sampler takes run time
+ * from the v2 cpu.stat usage anyway. The field stays (always 0) so that the value layout,
+ * and every reader of it, is unchanged.
  */
 struct waitrate_cg {
-	__u64 run_ns;			/* time this cgroup's tasks ran on this CPU */
+	__u64 run_ns;			/* unused, always 0 (was: run time; see above) */
 	__u64 wait_ns;			/* run-queue wait of its tasks, charged at switch-in */
 	__u64 inner_ns;			/* part of the wait while the same cgroup ran on the CPU */
 	__u64 external_ns;		/* part while another cgroup (or a host task) ran */

@@ -4,9 +4,11 @@ import { array, defineLayout, u32, u64 } from '../layout.js';
 import { nativeAddon } from '../native-binding.js';
 
 export const WAITRATE_OBJECT = 'waitrate';
-export const WAITRATE_PROGRAMS = ['on_migrate', 'on_switch', 'on_cgroup_rmdir'] as const;
+export const WAITRATE_PROGRAMS = ['on_migrate', 'on_switch', 'on_cgroup_rmdir', 'on_cgroup_release'] as const;
 /** Run slices each CPU remembers (WAITRATE_RING). */
 export const WAITRATE_RING = 32;
+/** Entries (ways) of each CPU's cgroup-id cache (WAITRATE_CGID_WAYS). */
+export const WAITRATE_CGID_WAYS = 2;
 /** PERCPU_ARRAY slot -> struct waitrate_cg. */
 export const WAITRATE_CG_MAP = 'cg_stats';
 /** HASH u64 v2 cgroup id -> u32 slot (the root cgroup, id 1, is slot 0 and not in the hash). */
@@ -15,11 +17,14 @@ export const WAITRATE_SLOTS_MAP = 'cg_slots';
 export const WAITRATE_FREE_SLOTS_MAP = 'free_slots';
 /** PERCPU_ARRAY[1] of struct waitrate_cpu. */
 export const WAITRATE_CPU_MAP = 'cpu_state';
+/** The object's .bss: `cgroup_gen` (u64 at offset 0), bumped on each v2 cgroup release (the cgroup-id caches' generation). */
+export const WAITRATE_BSS_MAP = 'waitrate.bss';
 /** PERCPU_ARRAY of u64, indexed by WaitrateStat. */
 export const WAITRATE_STATS_MAP = 'stats';
 export const WAITRATE_MAX_CGROUPS = 4096;
 export const WAITRATE_ROOT_CGROUP = 1n;
 
+/** struct waitrate_cg; run_ns is unused and always 0 since issue 16.3 (run time comes from cpu.stat), kept for the layout. */
 export const waitrateCgLayout = defineLayout('waitrate_cg', {
   run_ns: u64,
   wait_ns: u64,
@@ -34,12 +39,16 @@ export const waitrateSliceLayout = defineLayout('waitrate_slice', {
   cgroup: u64,
 });
 
-/** struct waitrate_cpu; `ring` is struct waitrate_slice[RING], read here as {start_ns, cgroup} u64 pairs. */
+/**
+ * struct waitrate_cpu; `cgid` is struct waitrate_cgid[CGID_WAYS] ({key, id}) and `ring` is
+ * struct waitrate_slice[RING] ({start_ns, cgroup}), both read here as u64 pairs.
+ */
 export const waitrateCpuLayout = defineLayout('waitrate_cpu', {
   last_switch_ns: u64,
   curr_cgroup: u64,
-  curr_slot: u64,
   head: u64,
+  cgid_gen: u64,
+  cgid: array(u64, WAITRATE_CGID_WAYS * 2),
   ring: array(u64, WAITRATE_RING * 2),
 });
 
