@@ -2,7 +2,7 @@
 // items 6 and 8).
 //   node dist/bench/lookback.js [--rounds 3] [--window 30] [--settle 45] [--captures 20] [--parts isolated,agent,rss]
 // 1. In isolation: this process with the sampler on (19 Hz, every CPU, 30 s window) vs off,
-//    rounds interleaved; CPU from process.cpuUsage (the 1 s ring drains, decoding, the
+//    rounds interleaved; CPU from process.cpuUsage (the 5 s reads of the kernel counts, the
 //    window) plus the BPF program's kernel run time (bpf_enable_stats). % of one core.
 // 2. The real agent, default tracers, supervisor.lookback on vs off, rounds interleaved:
 //    CPU % of one core of every thread of the agent's process tree, in ns (schedstat; utime
@@ -85,6 +85,15 @@ export interface AgentRound {
   /** Per thread, for the verbose table of the last round. */
   threads: Array<{ tid: number; role: string; startS: number; percent: number }>;
   load: [number, number];
+  /** Tracer cooldown hits (events fired) during the window: a capture's CPU is not steady state. */
+  eventsInWindow: number;
+}
+
+interface TracerView {
+  name: string;
+  cpuSeconds: number;
+  isolation: string;
+  hits: number;
 }
 
 const loadAverage = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
@@ -95,7 +104,7 @@ const loadAverage = (): number => Number(readFileSync('/proc/loadavg', 'utf8').s
  * (cpuSeconds); the rest by when they started: with the process (V8's platform threads,
  * libuv's pool) or later (the storage actor, capture pools, unmatched tracers).
  */
-function threadRoles(root: number, threads: ThreadCpu[], tracers: Array<{ name: string; cpuSeconds: number; isolation: string }>): Map<number, string> {
+function threadRoles(root: number, threads: ThreadCpu[], tracers: TracerView[], windowStartTicks: number): Map<number, string> {
   const roles = new Map<number, string>();
   const main = threads.find((t) => t.tid === root);
   for (const t of threads) if (t.tid === root) roles.set(t.tid, 'main thread');
@@ -108,6 +117,7 @@ function threadRoles(root: number, threads: ThreadCpu[], tracers: Array<{ name: 
   for (const t of threads) {
     if (roles.has(t.tid)) continue;
     if (t.pid !== root) roles.set(t.tid, 'child processes');
+    else if (t.startTicks >= windowStartTicks) roles.set(t.tid, 'threads started during the window (capture pools)');
     else roles.set(t.tid, main !== undefined && t.startTicks - main.startTicks <= 20 ? 'node helpers (V8 platform, libuv pool; started with the process)' : 'other workers (storage, pools, unmatched tracers)');
   }
   return roles;
@@ -119,22 +129,24 @@ async function agentRound(on: boolean, o: LookbackBenchOptions): Promise<AgentRo
   try {
     await sleep(o.settleSeconds * 1000);
     const load0 = loadAverage();
+    const hits0 = (await agent.get<{ data: TracerView[] }>('/api/v1/tracers')).data.reduce((n, t) => n + t.hits, 0);
     const t0 = performance.now();
     const a = threadsOf(agent.pid);
     const ticks0 = sampleTree(agent.pid);
     await sleep(o.windowSeconds * 1000);
-    const { data: tracers } = await agent.get<{ data: Array<{ name: string; cpuSeconds: number; isolation: string }> }>('/api/v1/tracers');
+    const { data: tracers } = await agent.get<{ data: TracerView[] }>('/api/v1/tracers');
     const b = threadsOf(agent.pid);
     const ticks1 = sampleTree(agent.pid);
     const seconds = (performance.now() - t0) / 1000;
-    const roles = threadRoles(agent.pid, b, tracers);
-    const before = new Map(a.map((t) => [t.tid, t.ns]));
     const mainStart = b.find((t) => t.tid === agent.pid)?.startTicks ?? 0;
+    const uptimeTicks = Math.round(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100);
+    const roles = threadRoles(agent.pid, b, tracers, uptimeTicks - Math.round(seconds * 100));
+    const before = new Map(a.map((t) => [t.tid, t.ns]));
     const threads = b.map((t) => ({ tid: t.tid, role: roles.get(t.tid)!, startS: (t.startTicks - mainStart) / 100, percent: (100 * (t.ns - (before.get(t.tid) ?? 0))) / 1e9 / seconds }));
     const byRole = new Map<string, number>();
     for (const t of threads) byRole.set(t.role, (byRole.get(t.role) ?? 0) + t.percent);
     // A thread that ended during the window is missing from `b`: its last run time is lost (an underestimate; none end in a steady agent).
-    return { on, percent: threads.reduce((n, t) => n + t.percent, 0), tickPercent: cpuPercentBetween(ticks0, ticks1), byRole, threads, load: [load0, loadAverage()] };
+    return { on, percent: threads.reduce((n, t) => n + t.percent, 0), tickPercent: cpuPercentBetween(ticks0, ticks1), byRole, threads, load: [load0, loadAverage()], eventsInWindow: tracers.reduce((n, t) => n + t.hits, 0) - hits0 };
   } finally {
     await agent.stop();
   }
@@ -221,8 +233,8 @@ export function perThreadTable(rounds: readonly AgentRound[]): string {
   for (const role of roles) lines.push(`| ${role} | ${fmt(med(true, role), 3)} % | ${fmt(med(false, role), 3)} % | ${fmt(med(true, role) - med(false, role), 3)} % |`);
   lines.push(`| **total** (schedstat, ns) | ${fmt(median(rounds.filter((x) => x.on).map((x) => x.percent)), 3)} % | ${fmt(median(rounds.filter((x) => !x.on).map((x) => x.percent)), 3)} % | |`);
   lines.push(`| total from utime+stime (10 ms ticks) | ${fmt(median(rounds.filter((x) => x.on).map((x) => x.tickPercent)), 3)} % | ${fmt(median(rounds.filter((x) => !x.on).map((x) => x.tickPercent)), 3)} % | |`);
-  lines.push('', '| round | look-back | total % | main thread % | load average (1 min) start → end |', '|---|---|---|---|---|');
-  rounds.forEach((x, i) => lines.push(`| ${i + 1} | ${x.on ? 'on' : 'off'} | ${fmt(x.percent, 3)} | ${fmt(x.byRole.get('main thread') ?? 0, 3)} | ${fmt(x.load[0], 2)} → ${fmt(x.load[1], 2)} |`));
+  lines.push('', '| round | look-back | total % | main thread % | events fired in the window | load average (1 min) start → end |', '|---|---|---|---|---|---|');
+  rounds.forEach((x, i) => lines.push(`| ${i + 1} | ${x.on ? 'on' : 'off'} | ${fmt(x.percent, 3)} | ${fmt(x.byRole.get('main thread') ?? 0, 3)} | ${x.eventsInWindow}${x.eventsInWindow > 0 ? ' (a capture ran: not steady state)' : ''} | ${fmt(x.load[0], 2)} → ${fmt(x.load[1], 2)} |`));
   return lines.join('\n');
 }
 
@@ -264,7 +276,7 @@ export const lookbackBenchmark: Benchmark = {
     return {
       figures: figuresOf(r),
       notes: [
-        'Isolated: this process with LookbackSampler at 19 Hz on every CPU (30 s window, ring drained every 1 s) vs without, modes alternating; CPU = process.cpuUsage + the BPF program run time (bpf_enable_stats); each figure the median over rounds.',
+        'Isolated: this process with LookbackSampler at 19 Hz on every CPU (30 s window, kernel counts read every 5 s) vs without, modes alternating; CPU = process.cpuUsage + the BPF program run time (bpf_enable_stats); each figure the median over rounds.',
         'Agent: the real agent with default tracers, supervisor.lookback.enabled true vs false, a fresh agent per round (on/off interleaved, alternating which goes first) after a 45 s settle (V8 runs its post-start GCs 15–30 s after start); CPU = Σ over every thread of /proc/<pid>/task/<tid>/schedstat field 1 (ns) over a 30 s window.',
         'RSS: the real agent as the systemd unit runs it (MALLOC_ARENA_MAX=2; default tracers, cpusys captureSeconds 1), read 40 s after start (past the start-up trim), then after 20 manual cpusys triggers through the HTTP API and a settle time; VmRSS of the agent process (workers share it).',
       ],
