@@ -50,15 +50,18 @@ export function rssOf(pid: number): Rss | undefined {
   return { total: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem'), pss: pssOf(pid) };
 }
 
+/** The thread ids of a process ([] when it is gone). */
+function tasksOf(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+}
+
 export function childrenOf(pid: number): number[] {
   const out: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tasks) {
+  for (const tid of tasksOf(pid)) {
     try {
       for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(/\s+/)) if (c !== '') out.push(Number(c));
     } catch {
@@ -143,13 +146,7 @@ export interface ThreadCpu {
 export function threadsOf(root: number): ThreadCpu[] {
   const out: ThreadCpu[] = [];
   for (const pid of processTree(root)) {
-    let tids: string[];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
+    for (const tid of tasksOf(pid)) {
       try {
         const dir = `/proc/${pid}/task/${tid}`;
         const stat = readFileSync(`${dir}/stat`, 'utf8');
