@@ -53,6 +53,8 @@ export interface LookbackSamplerStats extends LookbackWindowStats {
   rowsRead: number;
   /** Samples the BPF program took since start (its own counter): received + dropped, but for the samples since the last drain. */
   taken: number;
+  /** The last periodic read failed (a slice reads again and throws the error to its caller). */
+  drainError?: string;
 }
 
 /**
@@ -100,6 +102,7 @@ export class LookbackSampler {
   #offsetMs: number;
   #received = 0;
   #rowsRead = 0;
+  #drainError: string | undefined;
   #closed = false;
 
   private constructor(object: BpfObject, frequency: number, retentionSeconds: number, countsEntries: number, maxStacks: number, drainMs: number) {
@@ -112,7 +115,7 @@ export class LookbackSampler {
     this.#offsetMs = monotonicOffsetMs();
     this.#window = new LookbackWindow({ retentionMs: retentionSeconds * 1000, bucketMs: BUCKET_MS, maxStacks, store: new BpfStackStore(object.map(LOOKBACK_STACKS_MAP)) });
     // unref: the sampler never keeps the process alive on its own.
-    this.#timer = setInterval(() => this.#drain(), drainMs).unref();
+    this.#timer = setInterval(() => this.#drainQuietly(), drainMs).unref();
   }
 
   /** Opens and attaches the sampler. Throws CAPTURE_INVALID_OPTIONS / CAPTURE_ATTACH_FAILED. */
@@ -156,6 +159,7 @@ export class LookbackSampler {
       countsEntries: this.countsEntries,
       rowsRead: this.#rowsRead,
       taken: this.#stat(LOOKBACK_STAT.samples),
+      ...(this.#drainError === undefined ? {} : { drainError: this.#drainError }),
     };
   }
 
@@ -178,6 +182,16 @@ export class LookbackSampler {
     const key = Buffer.alloc(4);
     key.writeUInt32LE(slot);
     return (this.#stats.lookupPerCpu(key) ?? []).reduce((n, v) => n + readU53(v, 0), 0);
+  }
+
+  /** The timer's drain: a failed map read must not become the main thread's uncaught exception. */
+  #drainQuietly(): void {
+    try {
+      this.#drain();
+      this.#drainError = undefined;
+    } catch (err) {
+      this.#drainError = (err as Error).message;
+    }
   }
 
   #drain(): void {
