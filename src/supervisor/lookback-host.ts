@@ -1,8 +1,9 @@
 // Hosts the one look-back sampler of the agent (issue 14 item 6). It lives here, in the
 // supervisor's thread, because the supervisor already relays every tracer's requests:
 // a tracer asks for `before` with one message and gets the slice in one reply, without
-// a second actor to route through. Its steady work is one ring read per second (≈38
-// records on 2 CPUs at 19 Hz); symbolization happens in the asking tracer's pool.
+// a second actor to route through. Its steady work is one batched read of the kernel's
+// per-(stack, second) counts every 5 s (the program aggregates; no record per sample);
+// symbolization happens in the asking tracer's pool.
 // The sampler module (and the addon) is imported only when enabled.
 import type { LookbackAnswer } from '../actors/tracer-api.js';
 import type { LookbackSampler, LookbackSamplerStats } from '../capture/lookback-sampler.js';

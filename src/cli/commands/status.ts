@@ -49,7 +49,7 @@ function memoryTable(m: MemoryStatus): string {
   const lb = m.lookback;
   if (lb !== null) {
     const facts = lb.state === 'running'
-      ? `${String(lb.frequency)} Hz, ${String(lb.samples)} samples in ${String(lb.buckets)} s, ${String(lb.stacks)} stacks (~${mb(Number(lb.approxBytes))}), ring ${mb(Number(lb.ringBytes))}, dropped ${String(lb.dropped)}`
+      ? `${String(lb.frequency)} Hz, ${String(lb.samples)} samples in ${String(lb.buckets)} s, ${String(lb.stacks)} stacks (~${mb(Number(lb.approxBytes))} in BPF maps), dropped ${String(lb.dropped)}`
       : (lb.reason ?? '');
     out += `look-back: ${lb.state}${facts === '' ? '' : ` (${facts})`}\n`;
   }

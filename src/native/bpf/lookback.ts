@@ -4,9 +4,16 @@ import { array, char, defineLayout, s32, u32, u64 } from '../layout.js';
 
 export const LOOKBACK_OBJECT = 'lookback';
 export const LOOKBACK_PROGRAM = 'lookback_sample';
-/** Ring buffer of struct lookback_sample; failed reserves counted in `samples_drops`. */
-export const LOOKBACK_RING = 'samples';
+/** Hash map: 53-bit stack hash (u64) → struct lookback_sample (the first sample of that identity). */
+export const LOOKBACK_STACKS_MAP = 'stacks';
+/** Hash map: struct lookback_count_key → u64 samples since the last drain. */
+export const LOOKBACK_COUNTS_MAP = 'counts';
+/** Per-CPU array of u64 counters, slots LOOKBACK_STAT. */
+export const LOOKBACK_STATS_MAP = 'stats';
+/** `const volatile` length of a time bucket in ns. */
+export const LOOKBACK_BUCKET_NS = 'bucket_ns';
 export const LOOKBACK_STACK_DEPTH = 64;
+export const LOOKBACK_STAT = { samples: 0, stacksFull: 1, countsFull: 2 } as const;
 
 export const lookbackSampleLayout = defineLayout('lookback_sample', {
   time_ns: u64,
@@ -20,6 +27,12 @@ export const lookbackSampleLayout = defineLayout('lookback_sample', {
   uips: array(u64, LOOKBACK_STACK_DEPTH),
 });
 
+export const lookbackCountKeyLayout = defineLayout('lookback_count_key', {
+  stack: u64,
+  bucket: u64,
+});
+
+/** A decoded sample (tests and tools build these; the sampler reads RawLookbackRecord). */
 export interface LookbackRecord {
   timeNs: bigint;
   cgroupId: bigint;
@@ -38,43 +51,6 @@ export interface LookbackRecord {
 const OFF_KIPS = 48;
 const OFF_UIPS = OFF_KIPS + LOOKBACK_STACK_DEPTH * 8;
 
-function ips(buf: Buffer, offset: number, bytes: number): bigint[] {
-  const n = Math.min(LOOKBACK_STACK_DEPTH, Math.max(0, Math.floor(bytes / 8)));
-  const out: bigint[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = buf.readBigUInt64LE(offset + i * 8);
-  return out;
-}
-
-/** Decodes one ring record, reading only the frames the program wrote (not the whole arrays). */
-export function decodeLookbackSample(buf: Buffer): LookbackRecord {
-  const kbytes = buf.readInt32LE(24);
-  const ubytes = buf.readInt32LE(28);
-  const nul = buf.indexOf(0, 32);
-  const comm = buf.toString('utf8', 32, nul === -1 || nul > 48 ? 48 : nul);
-  return {
-    timeNs: buf.readBigUInt64LE(0),
-    cgroupId: buf.readBigUInt64LE(8),
-    pid: buf.readUInt32LE(16),
-    tgid: buf.readUInt32LE(20),
-    comm,
-    kernel: ips(buf, OFF_KIPS, kbytes),
-    user: ips(buf, OFF_UIPS, ubytes).map(Number),
-    kernelLost: kbytes < 0 && kbytes !== -14 /* -EFAULT: no kernel stack (user-mode sample) */,
-    userLost: ubytes < 0 && ubytes !== -14,
-  };
-}
-
-/**
- * The identity of a sample's stacks as a string, straight from the record bytes: cgroup,
- * tgid, both lengths, comm and the written frames (the time and the thread id left out, so
- * samples of one stack in one process share it). No BigInt is created.
- */
-export function lookbackSampleKey(buf: Buffer): string {
-  const kbytes = Math.max(0, Math.min(LOOKBACK_STACK_DEPTH * 8, buf.readInt32LE(24)));
-  const ubytes = Math.max(0, Math.min(LOOKBACK_STACK_DEPTH * 8, buf.readInt32LE(28)));
-  return buf.toString('latin1', 8, 16) + buf.toString('latin1', 20, 48) + buf.toString('latin1', OFF_KIPS, OFF_KIPS + kbytes) + '|' + buf.toString('latin1', OFF_UIPS, OFF_UIPS + ubytes);
-}
-
 /** A sample with its frames left as raw little-endian u64 bytes: no BigInt per frame. */
 export interface RawLookbackRecord {
   cgroupId: bigint;
@@ -86,7 +62,7 @@ export interface RawLookbackRecord {
   userLost: boolean;
 }
 
-/** The record with its frames left as raw bytes (copied out of the ring). */
+/** A `stacks` value with its frames left as raw bytes (copied: `buf` may be a view into a large read). */
 export function decodeLookbackSampleRaw(buf: Buffer): RawLookbackRecord {
   const kbytes = buf.readInt32LE(24);
   const ubytes = buf.readInt32LE(28);
@@ -104,7 +80,20 @@ export function decodeLookbackSampleRaw(buf: Buffer): RawLookbackRecord {
     comm: buf.toString('utf8', 32, nul === -1 || nul > 48 ? 48 : nul),
     kernel: copy(OFF_KIPS, bytes(kbytes)),
     user: copy(OFF_UIPS, bytes(ubytes)),
-    kernelLost: kbytes < 0 && kbytes !== -14,
+    kernelLost: kbytes < 0 && kbytes !== -14 /* -EFAULT: no kernel stack (user-mode sample) */,
     userLost: ubytes < 0 && ubytes !== -14,
   };
+}
+
+/** A u64 read as a Number: exact below 2^53 (the stack hashes are masked to 53 bits, buckets are seconds). */
+export function readU53(buf: Buffer, offset: number): number {
+  return buf.readUInt32LE(offset) + buf.readUInt32LE(offset + 4) * 2 ** 32;
+}
+
+/** The `stacks` map key of a stack hash. */
+export function stackHashKey(hash: number): Buffer {
+  const key = Buffer.alloc(8);
+  key.writeUInt32LE(hash % 2 ** 32, 0);
+  key.writeUInt32LE(Math.floor(hash / 2 ** 32), 4);
+  return key;
 }
