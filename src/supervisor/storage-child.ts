@@ -11,6 +11,7 @@
 // A storage failure therefore never reaches a tracer as an error, and never counts against
 // its crash budget; only the mailbox bound can drop events (counted).
 import type { SerializedError } from '../common/coded-error.js';
+import { raceTimeout } from '../common/race-timeout.js';
 import type { CooldownEntry, EventDocument, EventInput, EventQuery, SkippedRecord, StorageMetrics, StorageReply, StorageRequest } from '../storage/protocol.js';
 import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
 import { remoteError } from './control-client.js';
@@ -20,7 +21,6 @@ import { watchdogTicks } from './tick-group.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { StorageSpec } from './spec.js';
 import { initialActorStatus, type ActorState, type ActorStatus, type CrashReason, type StorageHealth, type StorageWriteFailureReason } from './status.js';
-import { raceTimeout } from './tracer-child.js';
 
 type RequestBody =
   | { type: 'store'; events: EventInput[] }

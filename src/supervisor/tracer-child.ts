@@ -9,10 +9,12 @@ import { faultInjectionEnabled, FAULT_INJECTION_ENV, type ActorHeartbeat, type A
 import { testAddonPath } from '../paths.js';
 import type { LookbackAnswer, TriggerRequest } from '../actors/tracer-api.js';
 import type { EventInput } from '../storage/protocol.js';
+import { raceTimeout } from '../common/race-timeout.js';
 import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
 import type { CooldownDecision } from './cooldown-ledger.js';
 import { ControlClient } from './control-client.js';
 import { FaultInjectionError, SupervisorError } from './errors.js';
+import type { TracerEvent } from './events.js';
 import { ThreadLiveness } from './liveness.js';
 import { watchdogTicks } from './tick-group.js';
 import { validateTracerSettings } from './settings.js';
@@ -37,15 +39,6 @@ export interface TracerDeps {
   /** Observers (tests, benchmarks, metrics). */
   emit(event: TracerEvent): void;
 }
-
-export type TracerEvent =
-  | { type: 'state'; tracer: string; state: ActorState; at: number }
-  | { type: 'events'; tracer: string; events: EventInput[]; receivedAt: number }
-  /** Storage acknowledged a batch of this tracer: its documents can be read by id now. */
-  | { type: 'stored'; tracer: string; tracerIds: string[]; at: number }
-  | { type: 'heartbeat'; tracer: string; time: number; receivedAt: number }
-  | { type: 'crash'; tracer: string; reason: CrashReason; delayMs: number; action: 'restart' | 'disable'; at: number }
-  | { type: 'log'; tracer: string; level: string; msg: string; fields?: Record<string, unknown> };
 
 export type ShutdownOutcome = 'graceful' | 'terminated' | 'killed' | 'stuck' | 'not-running';
 
@@ -509,15 +502,3 @@ export function stackBody(stack: string | undefined): string {
 function hasCode(err: unknown): err is { code: string } {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
 }
-
-async function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export { raceTimeout };
