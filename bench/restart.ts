@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Isolation } from '../src/actors/protocol.js';
 import { tracerSpec, type StorageSpec, type TracerSpec } from '../src/supervisor/spec.js';
 import { Supervisor } from '../src/supervisor/supervisor.js';
-import type { TracerEvent } from '../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../src/supervisor/events.js';
 import { defaultRestartPolicy } from '../src/supervisor/restart-policy.js';
 import { isEntry } from './lib/entry.js';
 import type { Progress } from './lib/progress.js';

@@ -7,7 +7,7 @@ import type { TriggerRequest } from '../actors/tracer-api.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
 import type { EventDocument, EventQuery, SkippedRecord, StorageMetrics } from '../storage/protocol.js';
 import type { ActorStatus, AgentStatus } from '../supervisor/status.js';
-import type { TracerEvent } from '../supervisor/tracer-child.js';
+import type { TracerEvent } from '../supervisor/events.js';
 import { FlameError, flameHeaders, renderEventFlame, type FlameFormat } from '../flame/index.js';
 import { readJsonObject } from './body.js';
 import { HttpError } from './errors.js';

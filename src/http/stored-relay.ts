@@ -5,7 +5,7 @@
 // ack arrives, keeps a document stored before a subscriber subscribed away from it.
 // It follows the supervisor only while someone is watching.
 import type { EventDocument } from '../storage/protocol.js';
-import type { TracerEvent } from '../supervisor/tracer-child.js';
+import type { TracerEvent } from '../supervisor/events.js';
 import type { WatchHub } from './watch-hub.js';
 
 export interface RelaySource {

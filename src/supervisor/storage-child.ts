@@ -10,17 +10,19 @@
 // `writeRetryMs`; the first one that commits ends the degraded state and the rest follow.
 // A storage failure therefore never reaches a tracer as an error, and never counts against
 // its crash budget; only the mailbox bound can drop events (counted).
+//
+// Its spawn, boot race, watchdog, restart timer and stop are the shared child lifecycle
+// (child-lifecycle.ts); this class adds the mailbox, the degraded state, and its policy:
+// a storage that never became ready fails start(), one over its budget is fatal.
 import type { SerializedError } from '../common/coded-error.js';
 import type { CooldownEntry, EventDocument, EventInput, EventQuery, SkippedRecord, StorageMetrics, StorageReply, StorageRequest } from '../storage/protocol.js';
-import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
+import { createHost, type ExitInfo } from './actor-host.js';
+import { ChildLifecycle, childInstance, type BootOutcome, type ChildInstance, type StopPlan } from './child-lifecycle.js';
 import { remoteError } from './control-client.js';
 import { SupervisorError } from './errors.js';
-import { ThreadLiveness } from './liveness.js';
-import { watchdogTicks } from './tick-group.js';
-import { RestartPolicy } from './restart-policy.js';
+import type { RestartDecision } from './restart-policy.js';
 import type { StorageSpec } from './spec.js';
 import { initialActorStatus, type ActorState, type ActorStatus, type CrashReason, type StorageHealth, type StorageWriteFailureReason } from './status.js';
-import { raceTimeout } from './tracer-child.js';
 
 type RequestBody =
   | { type: 'store'; events: EventInput[] }
@@ -55,29 +57,16 @@ interface Pending {
   reject(err: Error): void;
 }
 
-interface Instance {
-  host: ActorHost<StorageRequest, StorageReply>;
-  ready: Promise<'ready' | 'unavailable'>;
-  settleReady(v: 'ready' | 'unavailable'): void;
-  /** Last proof of life: a heartbeat message, or its loop seen idle by `liveness`. */
-  lastHeartbeat: number | undefined;
-  /** Unsubscribes the watchdog from the shared tick. */
-  watchdog?: () => void;
-  hung: boolean;
-  stopping: boolean;
-  /** The worker's loop and CPU time, watched from this thread (supervisor/liveness.ts). */
-  liveness: ThreadLiveness | undefined;
-}
+type Instance = ChildInstance<StorageRequest, StorageReply>;
 
 export class StorageChild {
-  private readonly policy: RestartPolicy;
-  private current: Instance | undefined;
+  private readonly life: ChildLifecycle<StorageRequest, StorageReply, Instance>;
+  /** stop message → (shutdownMs) → kill → (2 s) → stuck. */
+  private readonly stopPlan: StopPlan<Instance>;
   private up = false;
   /** A storage that never became ready fails start() instead of being restarted. */
   private everReady = false;
-  private stopping = false;
   private nextReqId = 1;
-  private restartTimer: NodeJS.Timeout | undefined;
   /** Waiting to be sent (storage down) — the mailbox. */
   private queue: Pending[] = [];
   /** Sent, not yet answered. */
@@ -97,8 +86,30 @@ export class StorageChild {
     private readonly spec: StorageSpec,
     private readonly hooks: { onFatal(err: Error): void; onState(state: ActorState): void; log(level: 'info' | 'warn' | 'error', msg: string): void },
   ) {
-    this.policy = new RestartPolicy(spec.restart);
     this.st = initialActorStatus('storage', 'storage', 'thread');
+    this.life = new ChildLifecycle(spec, this.st, {
+      createInstance: () => childInstance(createHost<StorageRequest, StorageReply>('thread', spec.modulePath, { workerData: { config: spec.config, validated: spec.configValidated === true } })),
+      onMessage: (inst, msg) => this.onReply(inst, msg),
+      ping: { type: 'ping' },
+      onSample: (inst, sample) => {
+        this.st.eventLoopUtilization = sample.utilization;
+        this.st.cpuSeconds = inst.liveness?.cpuSeconds() ?? this.st.cpuSeconds;
+      },
+      onExit: (inst, exit) => this.onExit(inst, exit),
+      onCrash: (_inst, reason, decision) => this.onCrash(reason, decision),
+      restart: () => this.spawn(),
+    });
+    this.stopPlan = {
+      request: (inst) => inst.host.send({ type: 'stop' }),
+      graceMs: spec.shutdownMs,
+      // terminate() cannot preempt a thread stuck in native code: do not wait forever.
+      escalation: [{ step: 'kill', waitMs: 2000 }],
+      onStuck: () => this.hooks.log('error', 'storage actor is stuck in native code and cannot be terminated'),
+    };
+  }
+
+  private get stopping(): boolean {
+    return this.life.stopping;
   }
 
   /**
@@ -114,7 +125,7 @@ export class StorageChild {
   }
 
   status(): ActorStatus {
-    const inst = this.current;
+    const inst = this.life.current;
     const hb = inst?.lastHeartbeat;
     if (inst?.liveness !== undefined && inst.host.alive) this.st.cpuSeconds = inst.liveness.cpuSeconds() ?? this.st.cpuSeconds;
     return { ...this.st, restartsByReason: { ...this.st.restartsByReason }, heartbeatAgeMs: hb === undefined ? undefined : Date.now() - hb };
@@ -131,7 +142,7 @@ export class StorageChild {
 
   /** Starts the actor and waits until it is ready; throws when it is unavailable. */
   async start(): Promise<void> {
-    this.stopping = false;
+    this.life.resume();
     const outcome = await this.spawn();
     if (outcome !== 'ready') {
       const last = this.st.lastError;
@@ -162,21 +173,8 @@ export class StorageChild {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    const inst = this.current;
-    if (inst !== undefined && inst.host.alive) {
-      inst.stopping = true;
-      inst.host.send({ type: 'stop' });
-      if ((await raceTimeout(inst.host.exited, this.spec.shutdownMs)) === 'timeout') {
-        inst.host.kill();
-        // terminate() cannot preempt a thread stuck in native code: do not wait forever.
-        if ((await raceTimeout(inst.host.exited, 2000)) === 'timeout') {
-          this.hooks.log('error', 'storage actor is stuck in native code and cannot be terminated');
-        }
-      }
-    }
+    await this.life.stop(this.stopPlan);
     const err = new SupervisorError('SUPERVISOR_STOPPED', 'storage stopped');
     for (const p of [...this.queue, ...this.inFlight.values()]) p.reject(err);
     this.queue = [];
@@ -220,34 +218,19 @@ export class StorageChild {
   }
 
   private send(p: Pending): void {
-    const inst = this.current;
+    const inst = this.life.current;
     if (inst === undefined) return this.enqueue(p);
     this.inFlight.set(p.reqId, p);
     inst.host.send({ ...p.body, reqId: p.reqId } as StorageRequest);
   }
 
-  private async spawn(): Promise<'ready' | 'unavailable' | 'exited' | 'timeout'> {
-    this.restartTimer = undefined;
+  private async spawn(): Promise<BootOutcome> {
     this.setState('starting');
-    const host = createHost<StorageRequest, StorageReply>('thread', this.spec.modulePath, { workerData: { config: this.spec.config, validated: this.spec.configValidated === true } });
-    let settleReady!: (v: 'ready' | 'unavailable') => void;
-    const inst: Instance = {
-      host, ready: new Promise((r) => (settleReady = r)), settleReady: (v) => settleReady(v),
-      lastHeartbeat: undefined, hung: false, stopping: false,
-      liveness: host.loopUtilization !== undefined ? new ThreadLiveness(host.loopUtilization) : undefined,
-    };
-    this.current = inst;
-    host.onMessage((msg) => this.onReply(inst, msg));
-    void host.exited.then((exit) => this.onExit(inst, exit));
-    const outcome = await raceTimeout(Promise.race([inst.ready, host.exited.then(() => 'exited' as const)]), this.spec.startTimeoutMs);
-    if (outcome === 'timeout') {
-      host.kill();
-      return outcome;
-    }
+    const outcome = await this.life.boot(this.life.spawn());
     if (outcome !== 'ready') return outcome;
     this.up = true;
     this.everReady = true;
-    this.policy.started();
+    this.life.started();
     this.setState('running');
     this.sendQueued();
     return 'ready';
@@ -256,12 +239,12 @@ export class StorageChild {
   private onReply(inst: Instance, msg: StorageReply): void {
     switch (msg.type) {
       case 'ready':
-        inst.settleReady('ready');
+        inst.settleBoot('ready');
         return;
       case 'unavailable':
         this.st.lastError = msg.error;
         this.setState('unavailable', msg.error.message);
-        inst.settleReady('unavailable');
+        inst.settleBoot('unavailable');
         return;
       case 'stored':
         this.st.eventsStored += msg.tracerIds.length;
@@ -276,9 +259,7 @@ export class StorageChild {
       case 'failed':
         return this.fail(msg.reqId, msg.error);
       case 'heartbeat':
-        if (inst.lastHeartbeat === undefined) inst.watchdog = watchdogTicks.every(this.spec.heartbeatMs, () => this.watch(inst));
-        inst.lastHeartbeat = Date.now();
-        if (msg.tid !== undefined) inst.liveness?.setThreadId(msg.tid);
+        this.life.heartbeat(inst, msg.tid);
         return;
       case 'metrics':
         this.latest = msg.metrics;
@@ -376,51 +357,32 @@ export class StorageChild {
     if (this.up) this.sendQueued();
   }
 
-  /** Every heartbeatMs once armed: observe the loop (ping it if it shows no idle time), then the hang check. */
-  private watch(inst: Instance): void {
-    if (inst.lastHeartbeat === undefined || !inst.host.alive || inst.stopping) return;
-    if (inst.liveness !== undefined) {
-      const sample = inst.liveness.sample();
-      this.st.eventLoopUtilization = sample.utilization;
-      this.st.cpuSeconds = inst.liveness.cpuSeconds() ?? this.st.cpuSeconds;
-      if (sample.turned) inst.lastHeartbeat = Date.now();
-      else inst.host.send({ type: 'ping' });
-    }
-    if (Date.now() - inst.lastHeartbeat > this.spec.missedHeartbeats * this.spec.heartbeatMs) {
-      inst.hung = true;
-      inst.host.kill();
-    }
-  }
-
-  private onExit(inst: Instance, exit: ExitInfo): void {
-    inst.watchdog?.();
-    inst.liveness?.close();
-    if (this.current !== inst) return;
+  /** Requests the dead actor never answered go back to the front of the mailbox; its crash reason. */
+  private onExit(inst: Instance, exit: ExitInfo): CrashReason | undefined {
     this.up = false;
     if (this.stopping || inst.stopping || !this.everReady) {
       if (exit.error !== undefined) this.st.lastError = exit.error;
-      return;
+      return undefined;
     }
-    // Requests the dead actor never answered go back to the front of the mailbox.
     const unanswered = [...this.inFlight.values()].sort((a, b) => a.reqId - b.reqId);
     this.inFlight.clear();
     this.probe = undefined;
     this.queue = [...unanswered, ...this.queue];
-    const reason: CrashReason = inst.hung ? 'hang' : exit.error?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'oom' : exit.error !== undefined ? 'uncaught-exception' : 'exit';
-    this.st.lastExit = { at: Date.now(), reason, code: exit.code, signal: exit.signal };
     if (exit.error !== undefined) this.st.lastError = exit.error;
-    this.st.restartsByReason[reason]++;
-    this.st.restarts++;
-    const decision = this.policy.onCrash();
+    return inst.killedFor === 'hang' ? 'hang' : exit.error?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'oom' : exit.error !== undefined ? 'uncaught-exception' : 'exit';
+  }
+
+  /** Restarted after the policy's delay; over budget (or unavailable after a restart) it stops the agent. */
+  private onCrash(reason: CrashReason, decision: RestartDecision): boolean {
     if (decision.action === 'disable' || this.st.state === 'unavailable') {
       // Only storage exceeding its budget stops the agent: there is nowhere to put events.
       this.setState('disabled', 'storage over its restart budget');
       this.hooks.onFatal(new SupervisorError('STORAGE_OVER_BUDGET', `storage actor crashed more than ${this.spec.restart.budgetCount} times in ${this.spec.restart.budgetWindowMs} ms (last: ${reason})`));
-      return;
+      return false;
     }
     this.hooks.log('warn', `storage actor crashed (${reason}); restarting in ${decision.delayMs} ms`);
     this.setState('restarting', reason);
     this.st.nextStartAt = Date.now() + decision.delayMs;
-    this.restartTimer = setTimeout(() => void this.spawn(), decision.delayMs);
+    return true;
   }
 }

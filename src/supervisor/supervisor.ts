@@ -12,7 +12,9 @@ import type { StorageSpec, TracerSpec } from './spec.js';
 import type { ActorState, ActorStatus, AgentStatus } from './status.js';
 import { StorageChild, type StorageMetricsSnapshot } from './storage-child.js';
 import type { FaultKind } from '../actors/protocol.js';
-import { TracerChild, type ShutdownOutcome, type TracerEvent } from './tracer-child.js';
+import type { ShutdownOutcome } from './child-lifecycle.js';
+import type { TracerEvent } from './events.js';
+import { TracerChild } from './tracer-child.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFn = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -238,5 +240,5 @@ const startableStates: readonly ActorState[] = ['stopped', 'unavailable'];
 /** States from which startTracer() may start a tracer: also a restart pending or disabled. */
 const manuallyStartableStates: readonly ActorState[] = [...startableStates, 'restarting', 'disabled'];
 
-export type { EventInput, StorageMetricsSnapshot };
+export type { EventInput, ShutdownOutcome, StorageMetricsSnapshot, TracerEvent };
 export { FaultInjectionError } from './errors.js';

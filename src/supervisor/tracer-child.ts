@@ -1,7 +1,8 @@
-// One supervised tracer across all its actor instances: spawns the actor, watches its
-// heartbeats, classifies each exit, asks the restart policy what to do, and keeps the
-// tracer's status. The supervisor owns the cooldown ledger and the storage relay; this
-// class reaches them through `TracerDeps`.
+// One supervised tracer across all its actor instances: the tracer's side of the shared
+// child lifecycle (child-lifecycle.ts: spawn, boot race, watchdog, restart timer, stop):
+// its init and start call, its messages, how each exit is classified, what a crash over
+// budget means (disabled, retried later), and the tracer's status. The supervisor owns the
+// cooldown ledger and the storage relay; this class reaches them through `TracerDeps`.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serializeError, type SerializedError } from '../common/coded-error.js';
@@ -9,16 +10,17 @@ import { faultInjectionEnabled, FAULT_INJECTION_ENV, type ActorHeartbeat, type A
 import { testAddonPath } from '../paths.js';
 import type { LookbackAnswer, TriggerRequest } from '../actors/tracer-api.js';
 import type { EventInput } from '../storage/protocol.js';
-import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
+import { raceTimeout } from '../common/race-timeout.js';
+import { createHost, type ExitInfo } from './actor-host.js';
+import { ChildLifecycle, childInstance, type ChildInstance, type ShutdownOutcome, type StopPlan } from './child-lifecycle.js';
 import type { CooldownDecision } from './cooldown-ledger.js';
 import { ControlClient } from './control-client.js';
 import { FaultInjectionError, SupervisorError } from './errors.js';
-import { ThreadLiveness } from './liveness.js';
-import { watchdogTicks } from './tick-group.js';
+import type { TracerEvent } from './events.js';
 import { settingsForActor, type ActorSettings } from './settings.js';
-import { RestartPolicy } from './restart-policy.js';
+import type { RestartDecision } from './restart-policy.js';
 import type { TracerSpec } from './spec.js';
-import { initialActorStatus, type ActorState, type ActorStatus, type BpfProgramTotals, type CrashReason, type LastExit } from './status.js';
+import { initialActorStatus, type ActorState, type ActorStatus, type BpfProgramTotals, type CrashReason } from './status.js';
 
 const entryPaths = {
   thread: fileURLToPath(new URL('../actors/entry-thread.js', import.meta.url)),
@@ -38,50 +40,53 @@ export interface TracerDeps {
   emit(event: TracerEvent): void;
 }
 
-export type TracerEvent =
-  | { type: 'state'; tracer: string; state: ActorState; at: number }
-  | { type: 'events'; tracer: string; events: EventInput[]; receivedAt: number }
-  /** Storage acknowledged a batch of this tracer: its documents can be read by id now. */
-  | { type: 'stored'; tracer: string; tracerIds: string[]; at: number }
-  | { type: 'heartbeat'; tracer: string; time: number; receivedAt: number }
-  | { type: 'crash'; tracer: string; reason: CrashReason; delayMs: number; action: 'restart' | 'disable'; at: number }
-  | { type: 'log'; tracer: string; level: string; msg: string; fields?: Record<string, unknown> };
-
-export type ShutdownOutcome = 'graceful' | 'terminated' | 'killed' | 'stuck' | 'not-running';
-
-interface Instance {
-  host: ActorHost<ToActor, FromActor>;
+interface Instance extends ChildInstance<ToActor, FromActor> {
   client: ControlClient;
-  ready: Promise<void>;
-  markReady(): void;
   fatal?: { kind: 'uncaught-exception' | 'unhandled-rejection'; error: SerializedError };
-  forcedReason?: CrashReason;
   unavailable: boolean;
-  stopping: boolean;
-  /** Last proof of life: a heartbeat message, or (threads) a loop seen idle by `liveness`. */
-  lastHeartbeat: number | undefined;
   cpuSeconds: number;
-  /** Thread isolation: the worker's loop and CPU time, watched from this thread. */
-  liveness: ThreadLiveness | undefined;
   /** The instance's latest BPF report (totals since it started). */
   bpfPrograms: BpfProgramStat[];
-  /** Unsubscribes the watchdog from the shared tick. */
-  watchdog?: () => void;
 }
 
 export class TracerChild {
-  private readonly policy: RestartPolicy;
-  private current: Instance | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private stopping = false;
+  private readonly life: ChildLifecycle<ToActor, FromActor, Instance>;
+  private readonly stopPlan: StopPlan<Instance>;
   private cpuBefore = 0;
   /** BPF totals of instances that have exited, by object and program. */
   private readonly bpfBefore = new Map<string, BpfProgramTotals>();
   private readonly st: ActorStatus;
 
   constructor(readonly spec: TracerSpec, private readonly deps: TracerDeps, clock: () => number = Date.now) {
-    this.policy = new RestartPolicy(spec.restart, clock);
     this.st = initialActorStatus(spec.name, 'tracer', spec.isolation);
+    // stop call → (shutdownMs) → terminate/SIGTERM → (killAfterMs) → kill/SIGKILL.
+    this.stopPlan = {
+      request: (inst) => inst.client.call({ op: 'stop' }, spec.shutdownMs),
+      graceMs: spec.shutdownMs,
+      escalation: [
+        { step: 'terminate', waitMs: spec.killAfterMs },
+        // A worker stuck in native code cannot be terminated; a process always dies on SIGKILL.
+        { step: 'kill', waitMs: spec.killAfterMs },
+      ],
+      onStuck: () => this.deps.log('error', `[${this.name}] is stuck in native code and cannot be terminated`),
+    };
+    this.life = new ChildLifecycle(spec, this.st, {
+      createInstance: () => this.createInstance(),
+      onMessage: (inst, msg) => this.onActorMessage(inst, msg),
+      ping: { type: 'ping' },
+      onSample: (inst, sample) => {
+        this.st.eventLoopUtilization = sample.utilization;
+        this.currentCpuSeconds(inst); // so a crash loses at most one tick of CPU time
+      },
+      onHang: () => this.deps.log('warn', `[${this.name}] missed ${this.spec.missedHeartbeats} heartbeats: killing it`),
+      onExit: (inst, exit) => this.onExit(inst, exit),
+      onCrash: (_inst, reason, decision) => this.onCrash(reason, decision),
+      restart: () => this.spawn(),
+    }, clock);
+  }
+
+  private get current(): Instance | undefined {
+    return this.life.current;
   }
 
   get name(): string {
@@ -119,7 +124,7 @@ export class TracerChild {
 
   /** Spawns the first instance; resolves when it runs (or is unavailable / crashed). */
   async start(): Promise<void> {
-    this.stopping = false;
+    this.life.resume();
     await this.spawn();
   }
 
@@ -129,9 +134,7 @@ export class TracerChild {
    * back), then the start is confirmed by a sign of life (confirmAlive).
    */
   async startManually(): Promise<void> {
-    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
-    this.policy.reset();
+    this.life.resetBudget();
     await this.start();
     await this.confirmAlive();
   }
@@ -210,11 +213,7 @@ export class TracerChild {
   }
 
   async stop(): Promise<ShutdownOutcome> {
-    this.stopping = true;
-    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
-    const inst = this.current;
-    const outcome = inst === undefined || !inst.host.alive ? 'not-running' : await this.shutdown(inst);
+    const outcome = await this.life.stop(this.stopPlan);
     if (this.st.state !== 'unavailable') this.setState('stopped');
     return outcome;
   }
@@ -227,8 +226,7 @@ export class TracerChild {
   }
 
   private async spawn(): Promise<void> {
-    this.restartTimer = undefined;
-    if (this.stopping) return;
+    if (this.life.stopping) return;
     this.setState('starting');
     let settings: ActorSettings;
     try {
@@ -240,44 +238,29 @@ export class TracerChild {
       this.deps.log('warn', `[${this.name}] unavailable: ${this.st.lastError.message}`);
       return;
     }
-    const host = createHost<ToActor, FromActor>(this.spec.isolation, entryPaths[this.spec.isolation], {
-      ...(this.spec.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: this.spec.maxOldGenerationSizeMb } : {}),
-    });
-    let markReady!: () => void;
-    const inst: Instance = {
-      host,
-      client: new ControlClient(host, this.name),
-      ready: new Promise<void>((r) => (markReady = r)),
-      markReady: () => markReady(),
-      unavailable: false,
-      stopping: false,
-      lastHeartbeat: undefined,
-      cpuSeconds: 0,
-      liveness: host.loopUtilization !== undefined ? new ThreadLiveness(host.loopUtilization) : undefined,
-      bpfPrograms: [],
-    };
-    this.current = inst;
+    const inst = this.life.spawn();
+    const host = inst.host;
     this.st.pid = host.pid;
-    host.onMessage((msg) => this.onActorMessage(inst, msg));
-    void host.exited.then((exit) => this.onExit(inst, exit));
     host.send({ type: 'init', init: this.actorInit(settings) });
 
     // Boot: ready within startTimeoutMs, else it is killed as a start timeout.
-    const booted = await raceTimeout(Promise.race([inst.ready.then(() => 'ready' as const), host.exited.then(() => 'exited' as const)]), this.spec.startTimeoutMs);
-    if (booted === 'timeout') {
-      inst.forcedReason = 'start-timeout';
-      host.kill();
-      return;
-    }
-    if (booted === 'exited' || inst.unavailable || this.stopping) return;
+    const booted = await this.life.boot(inst);
+    if (booted === 'timeout' || booted === 'exited' || inst.unavailable || this.life.stopping) return;
     try {
       await inst.client.call({ op: 'start' }, this.spec.callTimeoutMs);
     } catch {
       return; // its exit (or unavailability) is handled by onExit / onActorMessage
     }
     if (this.current !== inst || !host.alive || inst.unavailable) return;
-    this.policy.started();
+    this.life.started();
     this.setState('running');
+  }
+
+  private createInstance(): Instance {
+    const host = createHost<ToActor, FromActor>(this.spec.isolation, entryPaths[this.spec.isolation], {
+      ...(this.spec.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: this.spec.maxOldGenerationSizeMb } : {}),
+    });
+    return { ...childInstance(host), client: new ControlClient(host, this.name), unavailable: false, cpuSeconds: 0, bpfPrograms: [] };
   }
 
   private actorInit(settings: ActorSettings): ActorInit {
@@ -292,7 +275,7 @@ export class TracerChild {
   private onActorMessage(inst: Instance, msg: FromActor): void {
     switch (msg.type) {
       case 'ready':
-        inst.markReady();
+        inst.settleBoot('ready');
         return;
       case 'reply':
         inst.client.settle(msg);
@@ -345,33 +328,10 @@ export class TracerChild {
   }
 
   private onHeartbeat(inst: Instance, msg: ActorHeartbeat): void {
-    const now = Date.now();
-    if (inst.lastHeartbeat === undefined) {
-      // Armed only after the first heartbeat: boot time is bounded by startTimeoutMs instead.
-      inst.watchdog = watchdogTicks.every(this.spec.heartbeatMs, () => this.watch(inst));
-    }
-    inst.lastHeartbeat = now;
-    if (msg.tid !== undefined) inst.liveness?.setThreadId(msg.tid);
+    const now = this.life.heartbeat(inst, msg.tid);
     if (msg.cpuSeconds !== undefined) inst.cpuSeconds = msg.cpuSeconds;
     if (msg.elu !== undefined) this.st.eventLoopUtilization = msg.elu;
     this.deps.emit({ type: 'heartbeat', tracer: this.name, time: msg.time, receivedAt: now });
-  }
-
-  /** Every heartbeatMs once armed: threads are observed (and pinged if busy), then the hang check. */
-  private watch(inst: Instance): void {
-    if (inst.lastHeartbeat === undefined || !inst.host.alive || inst.stopping) return;
-    if (inst.liveness !== undefined) {
-      const sample = inst.liveness.sample();
-      this.st.eventLoopUtilization = sample.utilization;
-      this.currentCpuSeconds(inst); // so a crash loses at most one tick of CPU time
-      if (sample.turned) inst.lastHeartbeat = Date.now();
-      else inst.host.send({ type: 'ping' });
-    }
-    if (Date.now() - inst.lastHeartbeat > this.spec.missedHeartbeats * this.spec.heartbeatMs) {
-      inst.forcedReason = 'hang';
-      this.deps.log('warn', `[${this.name}] missed ${this.spec.missedHeartbeats} heartbeats: killing it`);
-      inst.host.kill();
-    }
   }
 
   private relayEvents(inst: Instance, batchId: number, events: EventInput[]): void {
@@ -395,35 +355,34 @@ export class TracerChild {
     this.st.lastError = error;
     this.setState('unavailable', error.message);
     this.deps.log('warn', `[${this.name}] unavailable: ${error.message}`);
-    inst.markReady();
+    inst.settleBoot('unavailable');
     // Not a crash and not restarted: release the actor (it may hold nothing, but be tidy).
-    void this.shutdown(inst);
+    void this.life.shutdown(inst, this.stopPlan);
   }
 
-  private onExit(inst: Instance, exit: ExitInfo): void {
-    inst.watchdog?.();
-    inst.liveness?.close(); // its last reading stays in inst.cpuSeconds
-    if (this.current !== inst) return;
+  /** Keeps what the instance leaves behind; its crash reason, unless it was stopped or unavailable. */
+  private onExit(inst: Instance, exit: ExitInfo): CrashReason | undefined {
     this.cpuBefore += inst.cpuSeconds;
     inst.cpuSeconds = 0;
     for (const t of inst.bpfPrograms) addBpf(this.bpfBefore, t);
     inst.bpfPrograms = [];
     this.st.pid = undefined;
-    if (inst.stopping || this.stopping || inst.unavailable) {
+    if (inst.stopping || this.life.stopping || inst.unavailable) {
       this.st.lastExit = { at: Date.now(), reason: inst.unavailable ? 'unavailable' : 'stopped', code: exit.code, signal: exit.signal };
-      return;
+      return undefined;
     }
     const reason = classifyExit(inst, exit);
-    this.st.lastExit = { at: Date.now(), reason, code: exit.code, signal: exit.signal } satisfies LastExit;
     this.st.lastError = crashError(reason, inst, exit);
-    this.st.restartsByReason[reason]++;
-    this.st.restarts++;
-    const decision = this.policy.onCrash();
+    return reason;
+  }
+
+  /** Restarted after the policy's delay; over budget it is disabled, and retried after the (longer) delay. */
+  private onCrash(reason: CrashReason, decision: RestartDecision): boolean {
     this.deps.emit({ type: 'crash', tracer: this.name, reason, delayMs: decision.delayMs, action: decision.action, at: Date.now() });
     // One entry per crash, with the (source-mapped) stack when the actor sent one: the
     // supervisor is the only place that sees it, the actor is gone.
-    const stack = stackBody(this.st.lastError.stack);
-    this.deps.log('warn', `[${this.name}] crashed (${reason}: ${this.st.lastError.message}); ${decision.action} in ${decision.delayMs} ms${stack !== '' ? `\n${stack}` : ''}`);
+    const stack = stackBody(this.st.lastError?.stack);
+    this.deps.log('warn', `[${this.name}] crashed (${reason}: ${this.st.lastError?.message}); ${decision.action} in ${decision.delayMs} ms${stack !== '' ? `\n${stack}` : ''}`);
     this.st.nextStartAt = Date.now() + decision.delayMs;
     if (decision.action === 'disable') {
       this.setState('disabled', `over budget: more than ${this.spec.restart.budgetCount} crashes in ${this.spec.restart.budgetWindowMs} ms`);
@@ -431,25 +390,7 @@ export class TracerChild {
       this.setState('restarting', reason);
     }
     this.st.nextStartAt = Date.now() + decision.delayMs;
-    this.restartTimer = setTimeout(() => void this.spawn(), decision.delayMs);
-  }
-
-  /** stop message → (shutdownMs) → terminate/SIGTERM → (killAfterMs) → kill/SIGKILL. */
-  private async shutdown(inst: Instance): Promise<ShutdownOutcome> {
-    inst.stopping = true;
-    if (!inst.host.alive) return 'not-running';
-    const deadline = Date.now() + this.spec.shutdownMs;
-    await Promise.race([inst.client.call({ op: 'stop' }, this.spec.shutdownMs).catch(() => undefined), inst.host.exited]);
-    if ((await raceTimeout(inst.host.exited, Math.max(0, deadline - Date.now()))) !== 'timeout') return 'graceful';
-    inst.host.terminate();
-    if ((await raceTimeout(inst.host.exited, this.spec.killAfterMs)) !== 'timeout') return 'terminated';
-    inst.host.kill();
-    // A worker stuck in native code cannot be terminated; a process always dies on SIGKILL.
-    if ((await raceTimeout(inst.host.exited, this.spec.killAfterMs)) === 'timeout') {
-      this.deps.log('error', `[${this.name}] is stuck in native code and cannot be terminated`);
-      return 'stuck';
-    }
-    return 'killed';
+    return true;
   }
 }
 
@@ -465,7 +406,7 @@ function addBpf(into: Map<string, BpfProgramTotals>, t: BpfProgramTotals): void 
 }
 
 function classifyExit(inst: Instance, exit: ExitInfo): CrashReason {
-  if (inst.forcedReason !== undefined) return inst.forcedReason;
+  if (inst.killedFor !== undefined) return inst.killedFor;
   if (exit.error?.code === 'ERR_WORKER_OUT_OF_MEMORY') return 'oom';
   if (inst.fatal !== undefined) return inst.fatal.kind;
   if (exit.signal !== null) return 'signal';
@@ -491,7 +432,7 @@ const crashCodes: Record<CrashReason, string> = {
  * crash reason's code.
  */
 function crashError(reason: CrashReason, inst: Instance, exit: ExitInfo): SerializedError {
-  const forced = inst.forcedReason !== undefined;
+  const forced = inst.killedFor !== undefined;
   const base: SerializedError = forced
     ? { name: 'ActorExit', message: reason === 'hang' ? 'missed heartbeats: killed as hung' : 'not ready in time: killed' }
     : inst.fatal?.error ?? exit.error ?? { name: 'ActorExit', message: `exited with code ${exit.code}, signal ${exit.signal}` };
@@ -510,15 +451,3 @@ export function stackBody(stack: string | undefined): string {
 function hasCode(err: unknown): err is { code: string } {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
 }
-
-async function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export { raceTimeout };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BeforeFields } from '../../src/actors/tracers/shared/lookback-before.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../../src/supervisor/events.js';
 import { onlineCpus, spawnWorkload, type Workload } from '../support/host.js';
 import { memoryStorage, savedEvents, tempDir, tracer, waitFor } from '../supervisor/harness.js';
 import { buildSpinBinary, SPIN_FUNCTION } from './spin-binary.js';

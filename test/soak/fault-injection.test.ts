@@ -15,7 +15,7 @@ import { AgentMetrics } from '../../src/metrics/agent-metrics.js';
 import { testAddonPath } from '../../src/paths.js';
 import type { CrashReason } from '../../src/supervisor/status.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../../src/supervisor/events.js';
 import { canaryReport, crashes, memoryStorage, tracer, waitFor } from '../supervisor/harness.js';
 
 const TOKEN = 'soak-test-token-0123456789abcdef';

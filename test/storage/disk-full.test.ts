@@ -13,7 +13,7 @@ import { startHttpServer } from '../../src/http/server.js';
 import { AgentMetrics } from '../../src/metrics/agent-metrics.js';
 import { tracerSpec } from '../../src/supervisor/spec.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../../src/supervisor/events.js';
 import { runCli } from '../cli/support.js';
 import { fillFilesystem, mountTmpfs } from '../support/filesystem.js';
 import { actorPath, defer, waitUntil } from './helpers.js';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../../src/supervisor/events.js';
 import { crashes, defaultTestStorage, fastRestart, savedEvents, startSupervisor, tempDir, tracer, waitFor } from './harness.js';
 
 const loop = { ...fastRestart, initialDelayMs: 30, maxDelayMs: 30, budgetCount: 1000 };

@@ -11,7 +11,7 @@ import type { TestContext } from 'node:test';
 import { testAddonPath } from '../../src/paths.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { TracerSpec } from '../../src/supervisor/spec.js';
-import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../../src/supervisor/events.js';
 import { crashes, defaultTestStorage, fastRestart, tempDir, tracer, waitFor } from './harness.js';
 
 /** A supervisor whose log lines are kept (the harness one discards them). */

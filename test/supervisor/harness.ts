@@ -10,7 +10,7 @@ import type { EventInput } from '../../src/storage/protocol.js';
 import type { RestartPolicyConfig } from '../../src/supervisor/restart-policy.js';
 import { tracerSpec, type StorageSpec, type TracerSpec } from '../../src/supervisor/spec.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../../src/supervisor/events.js';
 
 export const memoryStoragePath = fileURLToPath(new URL('../fixtures/supervisor/memory-storage.js', import.meta.url));
 export const realStoragePath = fileURLToPath(new URL('../../src/storage/actor.js', import.meta.url));

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crashes, startSupervisor, tracer, waitFor } from './harness.js';
-import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../../src/supervisor/events.js';
 
 function heartbeatMessages(events: TracerEvent[], name: string): number {
   return events.filter((e) => e.type === 'heartbeat' && e.tracer === name).length;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../../src/supervisor/events.js';
 import { bpftoolLinks, bpftoolProgs } from '../support/host.js';
 import { memoryStorage, startSupervisor, tempDir, tracer, waitFor } from './harness.js';
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../../src/supervisor/events.js';
 import { fastRestart, memoryStorage, tempDir, tracer, waitFor } from './harness.js';
 
 test('tracers keep running while storage restarts; held events are stored afterwards', async (t) => {

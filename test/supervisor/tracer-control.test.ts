@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { builtinTracers } from '../../src/actors/tracers/catalog.js';
 import type { CodedError } from '../../src/common/coded-error.js';
 import { tracerSpec } from '../../src/supervisor/spec.js';
-import type { TracerEvent } from '../../src/supervisor/tracer-child.js';
+import type { TracerEvent } from '../../src/supervisor/events.js';
 import { crashes, savedEvents, startSupervisor, tracer, waitFor } from './harness.js';
 
 const code = (expected: string) => (err: unknown) => (err as CodedError).code === expected;
