@@ -5,7 +5,7 @@
 // Types only: this module is loaded in every tracer worker, where zod costs ~5.5 MB of RSS.
 import type { z } from 'zod';
 import type { BpfObject, BpfOpenOptions } from '../native/index.js';
-import type { ContainerRef } from '../storage/protocol.js';
+import type { ContainerRef } from '../event/index.js';
 import type { LookbackSlice } from '../capture/lookback-window.js';
 import { ActorError } from './errors.js';
 

@@ -11,7 +11,8 @@
 // A storage failure therefore never reaches a tracer as an error, and never counts against
 // its crash budget; only the mailbox bound can drop events (counted).
 import type { SerializedError } from '../common/coded-error.js';
-import type { CooldownEntry, EventDocument, EventInput, EventQuery, SkippedRecord, StorageMetrics, StorageReply, StorageRequest } from '../storage/protocol.js';
+import type { EventDocument, EventInput } from '../event/index.js';
+import type { CooldownEntry, EventQuery, SkippedRecord, StorageMetrics, StorageReply, StorageRequest } from '../storage/protocol.js';
 import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
 import { remoteError } from './control-client.js';
 import { SupervisorError } from './errors.js';

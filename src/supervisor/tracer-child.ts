@@ -8,7 +8,7 @@ import { serializeError, type SerializedError } from '../common/coded-error.js';
 import { faultInjectionEnabled, FAULT_INJECTION_ENV, type ActorHeartbeat, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type FaultKind, type FromActor, type ToActor } from '../actors/protocol.js';
 import { testAddonPath } from '../paths.js';
 import type { LookbackAnswer, TriggerRequest } from '../actors/tracer-api.js';
-import type { EventInput } from '../storage/protocol.js';
+import type { EventInput } from '../event/index.js';
 import { createHost, type ActorHost, type ExitInfo } from './actor-host.js';
 import type { CooldownDecision } from './cooldown-ledger.js';
 import { ControlClient } from './control-client.js';

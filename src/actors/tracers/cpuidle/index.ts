@@ -3,7 +3,7 @@
 // capacity; a container whose percent and rise both pass a threshold pair scores; the best
 // one out of its cooldown gets a container-scoped CPU profile. At most one capture per tick.
 import { ContainerResolver, isContainerGone, type Container, type CpuUsage } from '../../../containers/index.js';
-import type { ContainerRef } from '../../../storage/protocol.js';
+import type { ContainerRef } from '../../../event/index.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { profileForEvent, type EventProfile } from '../cpusys/profile.js';
 import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../lookback-before.js';

@@ -6,7 +6,7 @@ import { ContainerResolver, type Container } from '../../../containers/index.js'
 import { tracepointUnavailableReason, type KevEvent, type TracepointProbe } from '../../../native/bpf/kevents.js';
 import { runKevStream } from '../../../native/bpf/kevents-stream.js';
 import type { BpfObject } from '../../../native/index.js';
-import type { ContainerRef } from '../../../storage/protocol.js';
+import type { ContainerRef } from '../../../event/index.js';
 import { TracerUnavailableError } from '../../errors.js';
 import type { TracerContext } from '../../tracer-api.js';
 import { assertKernelFeatures } from '../kernel-features.js';
