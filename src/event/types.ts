@@ -3,17 +3,16 @@
 // EventDocument it stores and ships; the HTTP API, the CLI and the flame renderers read that
 // document back. Both sides import these types from here, so the tracer side never reaches
 // into src/storage/. Plain objects only (structured-clone and JSON safe).
+import type { ContainerRef } from '../containers/container-ref.js';
 
 /** How an event came to be, as HUATUO spells it. */
 export type TracerType = 'autotracing' | 'event' | 'manual';
 
-/** Container identity attached by the tracer (from the container resolver). */
-export interface ContainerRef {
-  id: string;
-  hostname?: string;
-  type?: string;
-  qos?: string;
-}
+/**
+ * Container identity attached by the tracer (from the container resolver): made by
+ * toContainerRef in src/containers, which defines it next to the Container it comes from.
+ */
+export type { ContainerRef } from '../containers/container-ref.js';
 
 /**
  * One event on its way to the storage actor (what ctx.save() becomes); storage fills in the rest.

@@ -2,8 +2,7 @@
 // interval, each container's user/sys/total CPU time is turned into percents of its
 // capacity; a container whose percent and rise both pass a threshold pair scores; the best
 // one out of its cooldown gets a container-scoped CPU profile. At most one capture per tick.
-import { ContainerResolver, isContainerGone, type Container, type CpuUsage } from '../../../containers/index.js';
-import type { ContainerRef } from '../../../event/index.js';
+import { ContainerResolver, isContainerGone, toContainerRef, type Container, type CpuUsage } from '../../../containers/index.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { profileForEvent, type EventProfile } from '../cpusys/profile.js';
 import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../lookback-before.js';
@@ -80,10 +79,6 @@ export interface CpuIdleTick {
   blocked: string[];
 }
 
-function containerRef(c: Container): ContainerRef {
-  return { id: c.id, type: c.type, ...(c.hostname !== undefined ? { hostname: c.hostname } : {}), ...(c.qos !== undefined ? { qos: c.qos } : {}) };
-}
-
 /** Identifies the cgroup behind an id: a recreated container (new inode) resets its measurements. */
 function cgroupKey(c: Container): string {
   return `${c.name}#${c.v2Id ?? ''}#${c.v1Ids.cpuacct ?? c.v1Ids.cpu ?? ''}`;
@@ -144,7 +139,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
       source: after.source,
     };
     const data = { ...this.figures(settings, percent, delta), ...profile, ...(await lookback), sample, reason: request.reason ?? 'manual' };
-    await ctx.save({ containerId: container.id, container: containerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
+    await ctx.save({ containerId: container.id, container: toContainerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
   }
 
   update(): MetricSample[] {
@@ -233,7 +228,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
       source: this.sources.get(chosen.id) ?? 'v1',
     };
     const data: CpuIdleEventData = { ...this.figures(settings, chosen.percent, chosen.delta), ...profile, ...(await lookback), sample, score: chosen.score };
-    await ctx.save({ containerId: container.id, container: containerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
+    await ctx.save({ containerId: container.id, container: toContainerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
     ctx.logger.info('cpuidle captured', { container_id: container.id, score: chosen.score, samples: profile.profile?.samples ?? 0 });
   }
 

@@ -3,7 +3,7 @@
 // (runnable + D, and D only) whose decay matches the real interval, and when the D average
 // passes the threshold captures the D tasks' kernel stacks (container and host). docs/dload.md.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ContainerResolver, isContainerGone, type Container } from '../../../containers/index.js';
+import { ContainerResolver, isContainerGone, toContainerRef, type Container } from '../../../containers/index.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { buildEventData, type DloadEventData } from './capture.js';
 import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../lookback-before.js';
@@ -160,7 +160,7 @@ export class DloadTracer implements Tracer<DloadSettings> {
     await ctx.save({
       time,
       capture: { startedMs: time, endedMs: Date.now() },
-      container: { id: c.id, type: c.type, ...(c.qos !== undefined ? { qos: c.qos } : {}), ...(c.hostname !== undefined ? { hostname: c.hostname } : {}) },
+      container: toContainerRef(c),
       data: withBefore,
     });
     return withBefore;

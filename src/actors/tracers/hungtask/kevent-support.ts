@@ -6,7 +6,6 @@ import { ContainerResolver, type Container } from '../../../containers/index.js'
 import { tracepointUnavailableReason, type KevEvent, type TracepointProbe } from '../../../native/bpf/kevents.js';
 import { runKevStream } from '../../../native/bpf/kevents-stream.js';
 import type { BpfObject } from '../../../native/index.js';
-import type { ContainerRef } from '../../../event/index.js';
 import { TracerUnavailableError } from '../../errors.js';
 import type { TracerContext } from '../../tracer-api.js';
 import { assertKernelFeatures } from '../kernel-features.js';
@@ -63,10 +62,6 @@ export function containerOf(resolver: ContainerResolver, e: Pick<KevEvent, 'cgro
   if (found !== undefined) return found;
   resolver.refresh();
   return find();
-}
-
-export function containerRef(c: Container): ContainerRef {
-  return { id: c.id, type: c.type, ...(c.qos !== undefined ? { qos: c.qos } : {}), ...(c.hostname !== undefined ? { hostname: c.hostname } : {}) };
 }
 
 /** The BPF time (CLOCK_MONOTONIC ns) of an event as ms since the epoch. */

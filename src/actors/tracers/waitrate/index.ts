@@ -2,7 +2,7 @@
 // sampled every interval from always-on per-CPU BPF counters; a spike over the container's
 // own 30-minute history starts a 15 s capture naming the competitors. docs/waitrate.md.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ContainerResolver, type Container } from '../../../containers/index.js';
+import { ContainerResolver, toContainerRef, type Container } from '../../../containers/index.js';
 import { TracerUnavailableError } from '../../errors.js';
 import { assertKernelFeatures } from '../kernel-features.js';
 import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
@@ -183,7 +183,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
       await ctx.save({
         time: detectedAt,
         capture: { startedMs: captureStarted, endedMs: captureEnded },
-        container: { id: container.id, type: container.type, ...(container.qos !== undefined ? { qos: container.qos } : {}), ...(container.hostname !== undefined ? { hostname: container.hostname } : {}) },
+        container: toContainerRef(container),
         data,
       });
     } finally {
