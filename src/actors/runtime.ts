@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { serializeError } from '../common/coded-error.js';
 import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
+import { ContainerViewCache } from './container-view.js';
 import { eventDataJson, MAX_EVENT_DATA_BYTES, oversizeJsonBytes, type TracerType } from '../event/index.js';
 import { currentThreadId, readProcessCpuSeconds } from '../common/cpu-time.js';
 import { isolateMemory } from '../common/memory-usage.js';
@@ -68,6 +69,8 @@ class TracerActor {
   private readonly abort = new AbortController();
   private attr: TracerAttr<unknown> | undefined;
   private settings: unknown;
+  /** ctx.containers: one resolver per actor, from settings.containers. */
+  private readonly containerViews: ContainerViewCache;
   private settingsSchema: { parse(v: unknown): unknown } | undefined;
   private readonly batcher: EventBatcher;
   private readonly bpfHandles: Array<{ object: string; handle: BpfObject }> = [];
@@ -90,6 +93,7 @@ class TracerActor {
 
   constructor(private readonly transport: ActorTransport, private readonly init: ActorInit) {
     this.batcher = new EventBatcher((batchId, events) => transport.send({ type: 'events', batchId, events }), init.batch);
+    this.containerViews = new ContainerViewCache(init.name);
     transport.onMessage((msg) => this.onMessage(msg));
   }
 
@@ -418,7 +422,9 @@ class TracerActor {
       get sysRoot() {
         return settingsRoot(self.settings, 'sysRoot') ?? self.init.sysRoot;
       },
-      containers: null,
+      get containers() {
+        return self.containerViews.view(self.settings);
+      },
       logger,
       cooldown,
       lookback: ({ fromMs, toMs, cgroupId }) => this.lookbackRequest(fromMs, toMs, cgroupId),

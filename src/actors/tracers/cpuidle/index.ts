@@ -2,8 +2,8 @@
 // interval, each container's user/sys/total CPU time is turned into percents of its
 // capacity; a container whose percent and rise both pass a threshold pair scores; the best
 // one out of its cooldown gets a container-scoped CPU profile. At most one capture per tick.
-import { ContainerResolver, isContainerGone, toContainerRef, type Container, type CpuUsage } from '../../../containers/index.js';
-import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
+import { isContainerGone, toContainerRef, type Container, type CpuUsage } from '../../../containers/index.js';
+import { Flag, registerTracer, type ContainerView, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { profileForEvent, type EventProfile } from '../cpusys/profile.js';
 import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../lookback-before.js';
 import { Ticker } from '../cpusys/ticker.js';
@@ -87,7 +87,7 @@ function cgroupKey(c: Container): string {
 export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
   // On the tracer object, as in HUATUO: measurements survive a restart of start().
   private readonly detector = new CpuIdleDetector();
-  private resolver: ContainerResolver | undefined;
+  private resolver: ContainerView | undefined;
   private readonly sources = new Map<string, 'v1' | 'v2'>();
   private ticks = 0;
   private candidatesSeen = 0;
@@ -101,7 +101,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
 
   async start(ctx: TracerContext<CpuIdleSettings>): Promise<void> {
     const settings = ctx.config;
-    const resolver = this.resolverFor(settings);
+    const resolver = this.resolverFor(ctx);
     const ticker = new Ticker(settings.intervalSeconds * 1000);
     do {
       await this.tick(ctx, resolver);
@@ -112,7 +112,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
   async trigger(request: TriggerRequest, ctx: TracerContext<CpuIdleSettings>): Promise<void> {
     const settings = ctx.config;
     if (request.containerId === undefined) throw new CpuIdleError('CPUIDLE_NO_CONTAINER', 'a cpuidle trigger needs a containerId');
-    const resolver = this.resolverFor(settings);
+    const resolver = this.resolverFor(ctx);
     resolver.refresh();
     const container = resolver.byId(request.containerId);
     if (container === undefined) throw new CpuIdleError('CPUIDLE_UNKNOWN_CONTAINER', `no container with id ${request.containerId}`);
@@ -163,12 +163,12 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
     return out;
   }
 
-  private resolverFor(settings: CpuIdleSettings): ContainerResolver {
-    this.resolver ??= new ContainerResolver(settings.containers);
+  private resolverFor(ctx: TracerContext<CpuIdleSettings>): ContainerView {
+    this.resolver ??= ctx.containers;
     return this.resolver;
   }
 
-  private async tick(ctx: TracerContext<CpuIdleSettings>, resolver: ContainerResolver): Promise<void> {
+  private async tick(ctx: TracerContext<CpuIdleSettings>, resolver: ContainerView): Promise<void> {
     const settings = ctx.config;
     this.ticks++;
     resolver.refresh();

@@ -3,7 +3,7 @@
 // kernel.hung_task_timeout_secs; the event carries its /proc stack and the other D tasks.
 // docs/kevents.md.
 import { readFileSync } from 'node:fs';
-import { ContainerResolver, toContainerRef } from '../../../containers/index.js';
+import { toContainerRef } from '../../../containers/index.js';
 import { KEV_HANG_OBJECT, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
@@ -41,7 +41,7 @@ export class HungtaskTracer implements Tracer<HungtaskSettings> {
 
   async start(ctx: TracerContext<HungtaskSettings>): Promise<void> {
     const s = ctx.config;
-    const resolver = new ContainerResolver(s.containers);
+    const resolver = ctx.containers;
     await runKevent(ctx as TracerContext<unknown>, this.spec, async (e: KevEvent) => {
       // The same task is reported at every khungtaskd check while it stays blocked.
       if (!(await ctx.cooldown.tryArm(`tid:${e.pid}`, s.cooldownSeconds))) return;

@@ -5,7 +5,7 @@
 //   own limit), summed per memory cgroup in BPF; memcgThresholdMs within memcgWindowMs is an
 //   event, then the cgroup is quiet for memcgCooldownSeconds.
 // Both carry the reclaiming task's container.
-import { ContainerResolver, toContainerRef } from '../../../containers/index.js';
+import { toContainerRef } from '../../../containers/index.js';
 import { KEV_RECLAIM_OBJECT, KevKind, kevReclaimRodata, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
@@ -91,7 +91,7 @@ export class ReclaimTracer implements Tracer<ReclaimSettings> {
 
   async start(ctx: TracerContext<ReclaimSettings>): Promise<void> {
     const s = ctx.config;
-    const resolver = new ContainerResolver(s.containers);
+    const resolver = ctx.containers;
     const cooldown = new MemcgCooldown(s.memcgCooldownSeconds * 1000);
     await runKevent(ctx as TracerContext<unknown>, { ...reclaimSpec(s), ...this.specOverride }, async (e: KevEvent) => {
       if (e.kind === KevKind.memcgReclaim && !cooldown.admit(memcgKey(e), Date.now())) return;
