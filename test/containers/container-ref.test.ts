@@ -6,24 +6,14 @@
 // nor QoS).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { repoRoot } from '../../src/paths.js';
 import { createContainerResolver } from '../../src/containers/create.js';
 import { toContainerRef, type Container, type ContainerResolver } from '../../src/containers/index.js';
 import type { ContainerRef } from '../../src/event/index.js';
 import { CgroupTree } from './cgroup-tree.js';
+import { CTRD_ID, DOCKER_ID, POD_UID, RUNTIME_ROOTS } from './runtime-fixtures.js';
 
-const FIXTURES = join(repoRoot, 'test', 'fixtures', 'containers', 'runtimes');
-const ROOTS = {
-  dockerDataRoot: join(FIXTURES, 'docker'),
-  containerdTaskRoot: join(FIXTURES, 'containerd'),
-  crioContainersRoot: join(FIXTURES, 'crio'),
-  kubeletPodsRoot: join(FIXTURES, 'kubelet', 'pods'),
-};
-const DOCKER_ID = 'aaaaaaaa1f3c9e0b7d2a4c6e8f0b1d3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b';
-const CTRD_ID = 'c3'.repeat(32);
+const ROOTS = RUNTIME_ROOTS;
 const BARE_ID = 'e'.repeat(64);
-const POD_UID = '7f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const DOCKER_REL = `docker-${DOCKER_ID}.scope`;
 const CTRD_REL = `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${POD_UID.replaceAll('-', '_')}.slice/cri-containerd-${CTRD_ID}.scope`;
 const BARE_REL = `kubepods/besteffort/pod${POD_UID}/${BARE_ID}`;
