@@ -15,7 +15,7 @@ import { httpConfigSchema } from '../src/config/schema.js';
 import { startHttpServer } from '../src/http/server.js';
 import { AgentMetrics } from '../src/metrics/agent-metrics.js';
 import { storageConfigSchema } from '../src/storage/config.js';
-import { eventDataJson } from '../src/storage/document.js';
+import { eventDataJson } from '../src/event/index.js';
 import { EventStore, storeOptionsFrom } from '../src/storage/store.js';
 import { Supervisor } from '../src/supervisor/supervisor.js';
 

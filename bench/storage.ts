@@ -13,8 +13,9 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { parseArgs } from 'node:util';
 import { open } from 'lmdb';
 import { storageConfigSchema } from '../src/storage/config.js';
-import type { EventInput, StorageReply, StorageRequest } from '../src/storage/protocol.js';
-import { buildDocumentHead, eventDataJson } from '../src/storage/document.js';
+import type { StorageReply, StorageRequest } from '../src/storage/protocol.js';
+import { eventDataJson, type EventInput } from '../src/event/index.js';
+import { buildDocumentHead } from '../src/storage/document.js';
 import { EventStore, storeOptionsFrom } from '../src/storage/store.js';
 import { EsShipper } from '../src/storage/shipper.js';
 import { FakeElasticsearch } from '../test/support/fake-es.js';

@@ -2,7 +2,7 @@
 // after it stopped) against what reached the fake Elasticsearch, the canary's stream, and
 // the resource samples of the longest agent lifetime.
 import { storageConfigSchema } from '../../src/storage/config.js';
-import type { EventDocument } from '../../src/storage/protocol.js';
+import type { EventDocument } from '../../src/event/index.js';
 import { EventStore, storeOptionsFrom } from '../../src/storage/store.js';
 import type { FakeElasticsearch } from '../../test/support/fake-es.js';
 import type { FdCounts } from './measure.js';

@@ -26,7 +26,7 @@ import { createLoopFs, destroyLoopFs, type LoopFs } from '../../test/iotracing/l
 import { readSysctl, writeSysctl } from '../../test/kevents/sysctl.js';
 import { spawnWorkload, type Workload } from '../../test/support/host.js';
 import { repoRoot } from '../../src/paths.js';
-import type { EventDocument } from '../../src/storage/protocol.js';
+import type { EventDocument } from '../../src/event/index.js';
 import { removeSoakCgroups, SoakCgroup } from './cgroups.js';
 import { SoakError } from './errors.js';
 import type { Driven } from './verify.js';

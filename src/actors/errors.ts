@@ -10,6 +10,8 @@ export type ActorErrorCode =
   | 'TRACER_NOT_REGISTERED'
   | 'TRACER_UNAVAILABLE'
   | 'TRACER_BAD_CONFIG'
+  /** ctx.containers was used by a tracer whose settings have no `containers` block. */
+  | 'TRACER_NO_CONTAINERS'
   | 'TRIGGER_UNSUPPORTED'
   | 'TRIGGER_BUSY'
   | 'UNHANDLED_REJECTION'

@@ -1,6 +1,6 @@
 // Batches ctx.save() calls (≤ maxEvents or maxDelayMs) into `events` messages and
 // resolves each save with its tracer_id when the supervisor relays storage's ack.
-import type { EventInput } from '../storage/protocol.js';
+import type { EventInput } from '../event/index.js';
 import type { SerializedError } from '../common/coded-error.js';
 import { ActorError } from './errors.js';
 

@@ -6,7 +6,7 @@
 // actor never settles on its own). Data (events, metric samples) is batched.
 import type { SerializedError } from '../common/coded-error.js';
 import type { IsolateMemory } from '../common/memory-usage.js';
-import type { CooldownEntry, EventInput } from '../storage/protocol.js';
+import type { EventInput } from '../event/index.js';
 import type { LookbackAnswer, MetricSample, TriggerRequest } from './tracer-api.js';
 
 export type Isolation = 'thread' | 'process';
@@ -139,5 +139,3 @@ export interface ActorHeartbeat {
   /** Kernel task id of a worker thread (boot heartbeat). */
   tid?: number;
 }
-
-export type { CooldownEntry };

@@ -8,10 +8,10 @@ import { createRequire } from 'node:module';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { serializeError } from '../common/coded-error.js';
-import type { TracerType } from '../storage/protocol.js';
 import { ActorError } from './errors.js';
 import { EventBatcher } from './event-batcher.js';
-import { eventDataJson, MAX_EVENT_DATA_BYTES, oversizeJsonBytes } from '../storage/document.js';
+import { ContainerViewCache } from './container-view.js';
+import { eventDataJson, MAX_EVENT_DATA_BYTES, oversizeJsonBytes, type TracerType } from '../event/index.js';
 import { currentThreadId, readProcessCpuSeconds } from '../common/cpu-time.js';
 import { isolateMemory } from '../common/memory-usage.js';
 import { faultInjectionEnabled, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type ControlCall, type FaultKind, type FromActor, type ToActor } from './protocol.js';
@@ -69,6 +69,8 @@ class TracerActor {
   private readonly abort = new AbortController();
   private attr: TracerAttr<unknown> | undefined;
   private settings: unknown;
+  /** ctx.containers: one resolver per actor, from settings.containers. */
+  private readonly containerViews: ContainerViewCache;
   private settingsSchema: { parse(v: unknown): unknown } | undefined;
   private readonly batcher: EventBatcher;
   private readonly bpfHandles: Array<{ object: string; handle: BpfObject }> = [];
@@ -91,6 +93,7 @@ class TracerActor {
 
   constructor(private readonly transport: ActorTransport, private readonly init: ActorInit) {
     this.batcher = new EventBatcher((batchId, events) => transport.send({ type: 'events', batchId, events }), init.batch);
+    this.containerViews = new ContainerViewCache(init.name);
     transport.onMessage((msg) => this.onMessage(msg));
   }
 
@@ -427,7 +430,9 @@ class TracerActor {
       get sysRoot() {
         return settingsRoot(self.settings, 'sysRoot') ?? self.init.sysRoot;
       },
-      containers: null,
+      get containers() {
+        return self.containerViews.view(self.settings);
+      },
       logger,
       cooldown,
       lookback: ({ fromMs, toMs, cgroupId }) => this.lookbackRequest(fromMs, toMs, cgroupId),

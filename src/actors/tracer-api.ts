@@ -5,7 +5,8 @@
 // Types only: this module is loaded in every tracer worker, which must not load zod (docs/runtime.md, "Settings and zod").
 import type { z } from 'zod';
 import type { BpfObject, BpfOpenOptions } from '../native/index.js';
-import type { ContainerRef } from '../storage/protocol.js';
+import type { ContainerResolver } from '../containers/index.js';
+import type { ContainerRef } from '../event/index.js';
 import type { LookbackSlice } from '../capture/lookback-window.js';
 import { ActorError } from './errors.js';
 
@@ -72,6 +73,19 @@ export interface Logger {
 
 export type LoadBpfOptions = BpfOpenOptions;
 
+/**
+ * What a tracer may do with the container resolver behind ctx.containers: look containers up
+ * (by id, by v2 or v1 cgroup id, by pid), list the ones its filter selects, read their
+ * accounting, and rescan (`refresh()` re-reads the cgroup trees; it changes nothing on the
+ * host). Not its configuration: that is the tracer's `settings.containers`. A ContainerResolver
+ * is one, so helpers typed with it also take a resolver a test built itself.
+ */
+export type ContainerView = Pick<
+  ContainerResolver,
+  'refresh' | 'list' | 'isSelected' | 'byId' | 'byCgroupId' | 'cgroupIndex' | 'hierarchyId' | 'byV1Id' | 'duplicates' | 'ofPid'
+  | 'cpuUsage' | 'cpuCapacity' | 'throttling' | 'tasks' | 'pressure' | 'cpuStat' | 'refreshIfChanged' | 'close'
+>;
+
 export interface TracerContext<Settings = unknown> {
   readonly name: string;
   /** Aborts when the supervisor stops the tracer; start() should then return promptly. */
@@ -100,11 +114,12 @@ export interface TracerContext<Settings = unknown> {
   lookback?(range: { fromMs: number; toMs: number; cgroupId?: string }): Promise<LookbackAnswer>;
   readonly logger: Logger;
   /**
-   * Always null, kept for tracers written against the first API: a tracer that needs
-   * containers builds its own resolver from its settings (`new ContainerResolver(
-   * settings.containers)` from src/containers/index.js), so each keeps its own filter.
+   * The container resolver of this tracer, built on first use from its validated
+   * `settings.containers` (its own roots and filter) and shared by its start() and trigger()
+   * calls. The first access scans; call `refresh()` on your own tick to see containers come
+   * and go. Throws TRACER_NO_CONTAINERS when the settings have no `containers` block.
    */
-  readonly containers: null;
+  readonly containers: ContainerView;
 }
 
 export interface TriggerRequest {

@@ -1,7 +1,7 @@
 // Human views of a stored document (HUATUO's schema): a one-line summary of tracer_data for
 // listings, and flattened `key  value` lines for `show`. tracer_data differs per tracer, so
 // both walk it generically: scalars are shown, big arrays/objects are counted, not dumped.
-import type { EventDocument } from '../storage/protocol.js';
+import type { EventDocument } from '../event/index.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

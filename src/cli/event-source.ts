@@ -3,7 +3,8 @@
 // has one writer and any number of reader processes). Same queries, same documents.
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { EventDocument, EventQuery, SkippedRecord } from '../storage/protocol.js';
+import type { EventDocument } from '../event/index.js';
+import type { EventQuery, SkippedRecord } from '../storage/protocol.js';
 import type { EventStore as Store } from '../storage/store.js';
 import { AgentClient } from './client.js';
 import { clientContext, loadConfigOption, type GlobalOptions } from './context.js';

@@ -9,4 +9,5 @@ export type { ContainersConfig, ContainersConfigInput } from './config.js';
 export { parseContainerPath, type ParsedContainerPath } from './id-parser.js';
 export { detectCgroupMounts, type CgroupMounts, type V1Hierarchy, type MountedHierarchy } from './mounts.js';
 export { ContainerError, ContainerGoneError, ContainerFilterError, isContainerGone, type ContainerErrorCode } from './errors.js';
+export { toContainerRef, type ContainerRef } from './container-ref.js';
 export * from './types.js';

@@ -3,7 +3,7 @@
 // its own shape), so everything here is read defensively and a malformed profile is a
 // coded error, never a TypeError deep inside a renderer.
 import { mergeFolded, parseFolded, type FlameFrame, type FoldedStack } from '../capture/flamedata.js';
-import type { EventDocument } from '../storage/protocol.js';
+import type { EventDocument } from '../event/index.js';
 import { FlameError } from './errors.js';
 
 /** The facts about a profile that titles, speedscope names and pprof headers use. */

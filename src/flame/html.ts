@@ -2,7 +2,7 @@
 // long values cut) and the flame graph inlined as SVG. One self-contained HTML file: inline
 // style and script, nothing fetched, every value escaped.
 import type { FoldedStack } from '../capture/flamedata.js';
-import type { EventDocument } from '../storage/protocol.js';
+import type { EventDocument } from '../event/index.js';
 import { escapeXml } from './escape.js';
 import { renderFlameSvg, type SvgOptions } from './svg.js';
 import { DIFF_NEUTRAL_POINTS } from './diff.js';

@@ -1,7 +1,7 @@
 // Flame graphs of stored events: one entry point per output format, shared by the HTTP API
 // (flame.svg, flame.html) and the CLI (`autotracer flame <id> --format ...`). docs/flame.md.
 import { formatFolded, type FoldedStack } from '../capture/flamedata.js';
-import type { EventDocument } from '../storage/protocol.js';
+import type { EventDocument } from '../event/index.js';
 import { unknownFormat, type FlameFormat } from './formats.js';
 import { beforeFoldedOfEvent, foldedOfEvent, profileMetaOf, type ProfileMeta } from './event-profile.js';
 import { renderEventHtml } from './html.js';

@@ -2,7 +2,7 @@
 // megabytes, and a listing of a hundred of them once took 430 MB and blocked the agent for
 // seconds. Listings therefore leave bulky tracer_data fields out by default and name them
 // in `omitted_fields`; `?fields=full` or GET /api/v1/events/:id gives the whole document.
-import type { EventDocument } from '../storage/protocol.js';
+import type { EventDocument } from '../event/index.js';
 
 export type ListingFields = 'summary' | 'full';
 

@@ -5,7 +5,8 @@
 // first, with a cursor for the rest. Between chunks the event loop is free, so /healthz and
 // /metrics answer while a listing streams.
 import type { ServerResponse } from 'node:http';
-import type { EventDocument, EventQuery, SkippedRecord } from '../storage/protocol.js';
+import type { EventDocument } from '../event/index.js';
+import type { EventQuery, SkippedRecord } from '../storage/protocol.js';
 import { listedDocument, type ListingFields } from './event-fields.js';
 
 export interface ListingSource {

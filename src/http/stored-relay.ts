@@ -4,7 +4,7 @@
 // announced once, so each document is published once; the hub's mark, taken when the
 // ack arrives, keeps a document stored before a subscriber subscribed away from it.
 // It follows the supervisor only while someone is watching.
-import type { EventDocument } from '../storage/protocol.js';
+import type { EventDocument } from '../event/index.js';
 import type { TracerEvent } from '../supervisor/events.js';
 import type { WatchHub } from './watch-hub.js';
 

@@ -3,7 +3,7 @@
 // subscriber buffers at most `bufferEvents` documents while its socket is not draining;
 // beyond that the oldest is dropped and counted, so one slow client never grows the
 // agent's memory or slows the others.
-import type { EventDocument } from '../storage/protocol.js';
+import type { EventDocument } from '../event/index.js';
 
 /** The part of a writable stream the hub uses (http.ServerResponse in production). */
 export interface SseSink {

@@ -1,6 +1,6 @@
 // Builds the stored/shipped document from what a tracer handed over. The key set is
 // HUATUO's schema (snake_case) and is pinned by test/storage/document.test.ts.
-import type { EventDocument, EventInput, TracerType } from './protocol.js';
+import { MAX_EVENT_DATA_BYTES, oversizeJsonBytes, type EventDocument, type EventInput, type TracerType } from '../event/index.js';
 import { InvalidEventError } from './errors.js';
 
 export interface DocumentContext {
@@ -20,32 +20,6 @@ export function rfc3339(ms: number): string {
 
 /** Every document field but tracer_data, in the schema's order (tracer_data comes last). */
 export type DocumentHead = Omit<EventDocument, 'tracer_data'>;
-
-/**
- * The tracer-side half of an event: its data as JSON text. Throws (TypeError from JSON) when
- * the data is not JSON-safe, e.g. a BigInt or a cycle. `undefined` becomes `null`, so the
- * document always has the key.
- */
-/**
- * The largest event data storage accepts, as JSON (UTF-8 bytes). Bigger events cost memory
- * in three threads (tracer, supervisor, storage: a 300 MB event once kept 2 GB resident) and
- * make one LMDB commit and one _bulk request of their own. Flame graphs of a busy host are
- * well under 1 MB; ctx.save() refuses more with EVENT_TOO_LARGE (docs/faults.md#storage).
- */
-export const MAX_EVENT_DATA_BYTES = 8 * 1024 * 1024;
-
-/** UTF-8 size of a JSON text when it is above `max`, else undefined (cheap for small ones). */
-export function oversizeJsonBytes(json: string, max = MAX_EVENT_DATA_BYTES): number | undefined {
-  // A UTF-16 code unit is 1..3 UTF-8 bytes: only texts near the limit need measuring.
-  if (json.length * 3 <= max) return undefined;
-  const bytes = json.length > max ? json.length : Buffer.byteLength(json, 'utf8');
-  return bytes > max ? bytes : undefined;
-}
-
-export function eventDataJson(data: unknown): string {
-  const json = JSON.stringify(data) as string | undefined;
-  return json === undefined ? 'null' : json;
-}
 
 export function buildDocumentHead(input: Omit<EventInput, 'dataJson'>, ctx: DocumentContext): DocumentHead {
   const c = input.container;

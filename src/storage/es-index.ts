@@ -1,7 +1,7 @@
 // Elasticsearch naming and mappings: daily indices `<prefix>-YYYY.MM.DD` by tracer_time (UTC)
 // and one index template with explicit mappings for the common fields, so the first event
 // of a day does not create an index with guessed (dynamic) types.
-import type { EventDocument } from './protocol.js';
+import type { EventDocument } from '../event/index.js';
 
 export function dailyIndexName(prefix: string, tracerTime: string): string {
   // tracer_time is our own RFC 3339 UTC string: "YYYY-MM-DDTHH:MM:SS.mmmZ".

@@ -2,61 +2,9 @@
 // worker thread, the only LMDB writer). Tracer actors never talk to LMDB: their event
 // batches reach the storage actor through the supervisor, which relays the durability
 // acknowledgement back. Every message is a plain object (structured-clone and JSON safe).
+// The events themselves (EventInput in, EventDocument out) are the event contract, src/event/.
 import type { SerializedError } from '../common/coded-error.js';
-
-/** How an event came to be, as HUATUO spells it. */
-export type TracerType = 'autotracing' | 'event' | 'manual';
-
-/** Container identity attached by the tracer (from the container resolver). */
-export interface ContainerRef {
-  id: string;
-  hostname?: string;
-  type?: string;
-  qos?: string;
-}
-
-/**
- * One event on its way to the storage actor (what ctx.save() becomes); storage fills in the rest.
- * The data travels as JSON text, serialised once where it was made (the tracer's actor, by
- * eventDataJson): a value that is not JSON-safe fails that one ctx.save() in the tracer that made
- * it, the messages that carry it are flat (cheap to clone twice, tracer → supervisor → storage),
- * and the storage actor copies the text into the document instead of encoding it again.
- */
-export interface EventInput {
-  tracerName: string;
-  tracerType: TracerType;
-  /** Milliseconds since the epoch; when the anomaly was detected (tracer_time). */
-  time: number;
-  /** The capture window (ms since the epoch), when the event has one (capture_started / capture_ended). */
-  captureStarted?: number;
-  captureEnded?: number;
-  container?: ContainerRef;
-  /** JSON text of the tracer's data (`null` when it had none). Made by eventDataJson. */
-  dataJson: string;
-}
-
-/**
- * The stored and shipped document: HUATUO's schema, snake_case, pinned by tests.
- * Times are RFC 3339 with milliseconds. `tracer_id` is sortable, unique and the ES `_id`.
- */
-export interface EventDocument {
-  hostname: string;
-  region: string;
-  uploaded_time: string;
-  container_id: string;
-  container_hostname: string;
-  container_type: string;
-  container_qos: string;
-  tracer_name: string;
-  tracer_id: string;
-  /** When the anomaly was detected. */
-  tracer_time: string;
-  tracer_type: TracerType;
-  /** The capture window behind the event; null for events without one (kernel events, memburst). */
-  capture_started: string | null;
-  capture_ended: string | null;
-  tracer_data: unknown;
-}
+import type { EventDocument, EventInput } from '../event/index.js';
 
 export interface EventQuery {
   /** Inclusive lower bound, ms since epoch. */

@@ -3,7 +3,7 @@
 // decodes and re-serialises a document: it reads bytes and writes them into the _bulk body.
 //
 //   u8  tracer_id length | tracer_id (ASCII) | 10 bytes "YYYY.MM.DD" (tracer_time, UTC) | JSON
-import type { EventDocument } from './protocol.js';
+import type { EventDocument } from '../event/index.js';
 import type { DocumentHead } from './document.js';
 
 export interface RecordView {

@@ -1,6 +1,6 @@
 // What the supervisor tells its observers (tests, benchmarks, metrics, the HTTP API's
 // "stored" relay) about its tracers: the payload of Supervisor's 'tracer' event.
-import type { EventInput } from '../storage/protocol.js';
+import type { EventInput } from '../event/index.js';
 import type { ActorState, CrashReason } from './status.js';
 
 export type TracerEvent =

@@ -15,7 +15,8 @@
 // (child-lifecycle.ts); this class adds the mailbox, the degraded state, and its policy:
 // a storage that never became ready fails start(), one over its budget is fatal.
 import type { SerializedError } from '../common/coded-error.js';
-import type { CooldownEntry, EventDocument, EventInput, EventQuery, SkippedRecord, StorageMetrics, StorageReply, StorageRequest } from '../storage/protocol.js';
+import type { EventDocument, EventInput } from '../event/index.js';
+import type { CooldownEntry, EventQuery, SkippedRecord, StorageMetrics, StorageReply, StorageRequest } from '../storage/protocol.js';
 import { createHost, type ExitInfo } from './actor-host.js';
 import { ChildLifecycle, childInstance, type BootOutcome, type ChildInstance, type StopPlan } from './child-lifecycle.js';
 import { remoteError } from './control-client.js';

@@ -3,7 +3,8 @@
 // reverse. Owns the cooldown ledger and relays tracer events to storage and acks back.
 import { EventEmitter } from 'node:events';
 import type { TriggerRequest } from '../actors/tracer-api.js';
-import type { EventInput, EventQuery } from '../storage/protocol.js';
+import type { EventInput } from '../event/index.js';
+import type { EventQuery } from '../storage/protocol.js';
 import { CooldownLedger, type CooldownDecision } from './cooldown-ledger.js';
 import { isolateMemory } from '../common/memory-usage.js';
 import { LookbackHost, type LookbackSettings, type LookbackStatus } from './lookback-host.js';

@@ -9,7 +9,7 @@ import { serializeError, type SerializedError } from '../common/coded-error.js';
 import { faultInjectionEnabled, FAULT_INJECTION_ENV, type ActorHeartbeat, type ActorInit, type ActorSelfStatus, type BpfProgramStat, type FaultKind, type FromActor, type ToActor } from '../actors/protocol.js';
 import { testAddonPath } from '../paths.js';
 import type { LookbackAnswer, TriggerRequest } from '../actors/tracer-api.js';
-import type { EventInput } from '../storage/protocol.js';
+import type { EventInput } from '../event/index.js';
 import { raceTimeout } from '../common/race-timeout.js';
 import { createHost, type ExitInfo } from './actor-host.js';
 import { ChildLifecycle, childInstance, type ChildInstance, type ShutdownOutcome, type StopPlan } from './child-lifecycle.js';

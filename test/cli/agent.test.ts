@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventDocument } from '../../src/storage/protocol.js';
+import type { EventDocument } from '../../src/event/index.js';
 import { cliMain, makeTempDir, removeDir, runCli, startAgentProcess, writeConfig, type AgentProcess } from './support.js';
 
 describe('autotracer CLI against a running agent', () => {

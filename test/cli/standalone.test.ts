@@ -10,7 +10,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { storageConfigSchema } from '../../src/storage/config.js';
 import { EventStore, storeOptionsFrom } from '../../src/storage/store.js';
-import { eventDataJson } from '../../src/storage/document.js';
+import { eventDataJson } from '../../src/event/index.js';
 import { closedPort, makeTempDir, removeDir, runCli, writeConfig } from './support.js';
 
 describe('usage', () => {

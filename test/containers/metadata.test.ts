@@ -6,26 +6,14 @@
 // that name instead of the cgroup path.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { repoRoot } from '../../src/paths.js';
-import { containerdMetadata, crioMetadata, dockerMetadata, kubeletPodMetadata, readRuntimeMetadata, type RuntimeRoots } from '../../src/containers/metadata.js';
+import { containerdMetadata, crioMetadata, dockerMetadata, kubeletPodMetadata, readRuntimeMetadata } from '../../src/containers/metadata.js';
 import { createContainerResolver } from '../../src/containers/create.js';
 import type { ContainerResolver } from '../../src/containers/index.js';
 import { competitorNamer } from '../../src/actors/tracers/waitrate/event.js';
 import { CgroupTree } from './cgroup-tree.js';
+import { CRIO_ID, CTRD_ID, DOCKER_ID, K8S_DOCKER_ID, POD_UID, RUNTIME_ROOTS } from './runtime-fixtures.js';
 
-const FIXTURES = join(repoRoot, 'test', 'fixtures', 'containers', 'runtimes');
-const ROOTS: RuntimeRoots = {
-  dockerDataRoot: join(FIXTURES, 'docker'),
-  containerdTaskRoot: join(FIXTURES, 'containerd'),
-  crioContainersRoot: join(FIXTURES, 'crio'),
-  kubeletPodsRoot: join(FIXTURES, 'kubelet', 'pods'),
-};
-const DOCKER_ID = 'aaaaaaaa1f3c9e0b7d2a4c6e8f0b1d3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b';
-const K8S_DOCKER_ID = 'b2'.repeat(32);
-const CTRD_ID = 'c3'.repeat(32);
-const CRIO_ID = 'd5'.repeat(32);
-const POD_UID = '7f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+const ROOTS = RUNTIME_ROOTS;
 
 describe('runtime metadata readers (fixtures)', () => {
   it('docker: --name and --hostname from config.v2.json; cri-dockerd labels give the pod', () => {

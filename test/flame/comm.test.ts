@@ -8,7 +8,7 @@ import { captureProfile } from '../../src/capture/capture-profile.js';
 import { formatFolded, parseFolded, sanitizeFrameLabel } from '../../src/capture/flamedata.js';
 import { closeCapturePool } from '../../src/capture/symbolize-pool.js';
 import { renderEventFlame } from '../../src/flame/index.js';
-import type { EventDocument } from '../../src/storage/protocol.js';
+import type { EventDocument } from '../../src/event/index.js';
 import { spawnWorkload, waitFor } from '../support/host.js';
 import { readFileSync } from 'node:fs';
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFolded, type FoldedStack } from '../../src/capture/flamedata.js';
 import { repoRoot } from '../../src/paths.js';
-import type { EventDocument } from '../../src/storage/protocol.js';
+import type { EventDocument } from '../../src/event/index.js';
 
 export const FIXTURE_PATH = join(repoRoot, 'test', 'fixtures', 'flame', 'profile.folded');
 export const fixtureText = (): string => readFileSync(FIXTURE_PATH, 'utf8');

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { WatchHub } from '../../src/http/watch-hub.js';
-import type { EventDocument } from '../../src/storage/protocol.js';
+import type { EventDocument } from '../../src/event/index.js';
 
 function doc(n: number): EventDocument {
   return { hostname: 'h', region: '', uploaded_time: '', container_id: '', container_hostname: '', container_type: '', container_qos: '', tracer_name: 't', tracer_id: `id-${n}`, tracer_time: '', tracer_type: 'autotracing', capture_started: null, capture_ended: null, tracer_data: { n } };

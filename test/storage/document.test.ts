@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDocumentHead, documentJson, eventDataJson, rfc3339, validateEventInput, type DocumentContext } from '../../src/storage/document.js';
-import type { EventDocument, EventInput } from '../../src/storage/protocol.js';
+import { buildDocumentHead, documentJson, rfc3339, validateEventInput, type DocumentContext } from '../../src/storage/document.js';
+import { eventDataJson, type EventDocument, type EventInput } from '../../src/event/index.js';
 import { formatTracerId, newHostTag, parseTracerId } from '../../src/storage/ids.js';
 import { dailyIndexName, indexTemplateBody } from '../../src/storage/es-index.js';
 import { Backoff } from '../../src/storage/backoff.js';

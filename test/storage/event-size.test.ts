@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { MAX_EVENT_DATA_BYTES } from '../../src/storage/document.js';
+import { MAX_EVENT_DATA_BYTES } from '../../src/event/index.js';
 import { tracerSpec } from '../../src/supervisor/spec.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { actorPath, defer, makeEvent, openStore, tempDir } from './helpers.js';

@@ -7,10 +7,10 @@ import { Worker } from 'node:worker_threads';
 import type { TestContext } from 'node:test';
 import { repoRoot } from '../../src/paths.js';
 import { storageConfigSchema, type StorageConfig, type StorageConfigInput } from '../../src/storage/config.js';
-import type { EventInput, StorageReply, StorageRequest } from '../../src/storage/protocol.js';
+import type { StorageReply, StorageRequest } from '../../src/storage/protocol.js';
 import { EventStore, storeOptionsFrom } from '../../src/storage/store.js';
 import { EsShipper } from '../../src/storage/shipper.js';
-import { eventDataJson } from '../../src/storage/document.js';
+import { eventDataJson, type EventInput } from '../../src/event/index.js';
 
 const deferred = new WeakMap<TestContext, (() => unknown)[]>();
 

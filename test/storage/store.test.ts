@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EventStore, storeOptionsFrom } from '../../src/storage/store.js';
 import { parseTracerId } from '../../src/storage/ids.js';
-import type { EventInput } from '../../src/storage/protocol.js';
+import type { EventInput } from '../../src/event/index.js';
 import { config, makeEvent, openStore, tempDir } from './helpers.js';
 
 test('a batch is stored, numbered and readable by id', async (t) => {

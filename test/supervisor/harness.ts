@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import type { EventInput } from '../../src/storage/protocol.js';
+import type { EventInput } from '../../src/event/index.js';
 import type { RestartPolicyConfig } from '../../src/supervisor/restart-policy.js';
 import { tracerSpec, type StorageSpec, type TracerSpec } from '../../src/supervisor/spec.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';

@@ -4,6 +4,7 @@
 // objects opened through loadBpf are closed by closeAll().
 import { BpfObject } from '../../src/native/index.js';
 import type { CooldownState, SaveInput, TracerContext } from '../../src/actors/tracer-api.js';
+import { ContainerViewCache } from '../../src/actors/container-view.js';
 
 export class CooldownLedger {
   private readonly until = new Map<string, number>();
@@ -46,6 +47,8 @@ export function testContext<S>(name: string, config: S, signal: AbortSignal, opt
   const cooldownSeconds = options.cooldownSeconds ?? 1800;
   const saved: SaveInput[] = [];
   const objects: BpfObject[] = [];
+  // As in the runtime: built on first use from the tracer's settings.containers.
+  const containerViews = new ContainerViewCache(name);
   return {
     name,
     signal,
@@ -72,7 +75,9 @@ export function testContext<S>(name: string, config: S, signal: AbortSignal, opt
       tryArm: async (key = '', seconds = cooldownSeconds) => ledger.tryArm(key, seconds),
     },
     logger: { debug: () => undefined, info: () => undefined, warn: (msg, f) => console.error(msg, f), error: (msg, f) => console.error(msg, f) },
-    containers: null,
+    get containers() {
+      return containerViews.view(config);
+    },
     closeAll() {
       for (const o of objects.splice(0)) o.close();
     },

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BpfObject } from '../../src/native/index.js';
 import type { CooldownState, SaveInput, TracerContext } from '../../src/actors/tracer-api.js';
+import { ContainerViewCache } from '../../src/actors/container-view.js';
 import { waitrateSettingsSchema, type WaitrateSettings } from '../../src/actors/tracers/waitrate/config.js';
 import { WaitrateTracer, WAITRATE_METRICS } from '../../src/actors/tracers/waitrate/index.js';
 import type { WaitrateEventData } from '../../src/actors/tracers/waitrate/event.js';
@@ -17,6 +18,7 @@ const cpus = onlineCpus();
 const CPU = cpus[cpus.length - 1] ?? 0;
 
 function context(settings: WaitrateSettings, signal: AbortSignal, saved: SaveInput[], objects: BpfObject[]): TracerContext<WaitrateSettings> {
+  const containerViews = new ContainerViewCache('waitrate');
   const until = new Map<string, number>();
   const state = (key: string): CooldownState => ({ ready: (until.get(key) ?? 0) <= Date.now(), until: until.get(key) ?? 0 });
   const arm = (key: string, seconds: number): CooldownState => {
@@ -49,7 +51,9 @@ function context(settings: WaitrateSettings, signal: AbortSignal, saved: SaveInp
       },
     },
     logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (msg, f) => console.error(msg, f) },
-    containers: null,
+    get containers() {
+      return containerViews.view(settings);
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // `autotracer events`: stored events by tracer, container and time, from the agent or
 // (--db) straight from its LMDB. Newest first; `--all` follows the cursor to the end.
-import type { EventDocument, EventQuery } from '../../storage/protocol.js';
+import type { EventDocument } from '../../event/index.js';
+import type { EventQuery } from '../../storage/protocol.js';
 import type { GlobalOptions } from '../context.js';
 import { containerLabel, summarizeData } from '../document-view.js';
 import { ExitCode, usageError } from '../errors.js';

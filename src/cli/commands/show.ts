@@ -1,5 +1,5 @@
 // `autotracer show <id>`: one stored event, every field; tracer_data flattened.
-import type { EventDocument } from '../../storage/protocol.js';
+import type { EventDocument } from '../../event/index.js';
 import type { GlobalOptions } from '../context.js';
 import { flattenData, hasProfile } from '../document-view.js';
 import { CliError, ExitCode } from '../errors.js';

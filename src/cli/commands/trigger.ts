@@ -1,7 +1,7 @@
 // `autotracer trigger <tracer>`: a manual capture now, bypassing thresholds and cooldown.
 // The agent answers once the capture is stored (a CPU profile takes its full window, e.g.
 // 10 s), so the wait shows progress; then the events it stored are looked up and printed.
-import type { EventDocument } from '../../storage/protocol.js';
+import type { EventDocument } from '../../event/index.js';
 import { AgentClient } from '../client.js';
 import { clientContext, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../errors.js';

@@ -2,9 +2,8 @@
 // interval, each container's user/sys/total CPU time is turned into percents of its
 // capacity; a container whose percent and rise both pass a threshold pair scores; the best
 // one out of its cooldown gets a container-scoped CPU profile. At most one capture per tick.
-import { ContainerResolver, isContainerGone, type Container, type CpuUsage } from '../../../containers/index.js';
-import type { ContainerRef } from '../../../storage/protocol.js';
-import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
+import { isContainerGone, toContainerRef, type Container, type CpuUsage } from '../../../containers/index.js';
+import { Flag, registerTracer, type ContainerView, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { profileForEvent, type EventProfile } from '../shared/profile.js';
 import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../shared/lookback-before.js';
 import { Ticker } from '../shared/ticker.js';
@@ -80,10 +79,6 @@ export interface CpuIdleTick {
   blocked: string[];
 }
 
-function containerRef(c: Container): ContainerRef {
-  return { id: c.id, type: c.type, ...(c.hostname !== undefined ? { hostname: c.hostname } : {}), ...(c.qos !== undefined ? { qos: c.qos } : {}) };
-}
-
 /** Identifies the cgroup behind an id: a recreated container (new inode) resets its measurements. */
 function cgroupKey(c: Container): string {
   return `${c.name}#${c.v2Id ?? ''}#${c.v1Ids.cpuacct ?? c.v1Ids.cpu ?? ''}`;
@@ -92,7 +87,7 @@ function cgroupKey(c: Container): string {
 export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
   // On the tracer object, as in HUATUO: measurements survive a restart of start().
   private readonly detector = new CpuIdleDetector();
-  private resolver: ContainerResolver | undefined;
+  private resolver: ContainerView | undefined;
   private readonly sources = new Map<string, 'v1' | 'v2'>();
   private ticks = 0;
   private candidatesSeen = 0;
@@ -106,7 +101,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
 
   async start(ctx: TracerContext<CpuIdleSettings>): Promise<void> {
     const settings = ctx.config;
-    const resolver = this.resolverFor(settings);
+    const resolver = this.resolverFor(ctx);
     const ticker = new Ticker(settings.intervalSeconds * 1000);
     do {
       await this.tick(ctx, resolver);
@@ -117,7 +112,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
   async trigger(request: TriggerRequest, ctx: TracerContext<CpuIdleSettings>): Promise<void> {
     const settings = ctx.config;
     if (request.containerId === undefined) throw new CpuIdleError('CPUIDLE_NO_CONTAINER', 'a cpuidle trigger needs a containerId');
-    const resolver = this.resolverFor(settings);
+    const resolver = this.resolverFor(ctx);
     resolver.refresh();
     const container = resolver.byId(request.containerId);
     if (container === undefined) throw new CpuIdleError('CPUIDLE_UNKNOWN_CONTAINER', `no container with id ${request.containerId}`);
@@ -144,7 +139,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
       source: after.source,
     };
     const data = { ...this.figures(settings, percent, delta), ...profile, ...(await lookback), sample, reason: request.reason ?? 'manual' };
-    await ctx.save({ containerId: container.id, container: containerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
+    await ctx.save({ containerId: container.id, container: toContainerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
   }
 
   update(): MetricSample[] {
@@ -168,12 +163,12 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
     return out;
   }
 
-  private resolverFor(settings: CpuIdleSettings): ContainerResolver {
-    this.resolver ??= new ContainerResolver(settings.containers);
+  private resolverFor(ctx: TracerContext<CpuIdleSettings>): ContainerView {
+    this.resolver ??= ctx.containers;
     return this.resolver;
   }
 
-  private async tick(ctx: TracerContext<CpuIdleSettings>, resolver: ContainerResolver): Promise<void> {
+  private async tick(ctx: TracerContext<CpuIdleSettings>, resolver: ContainerView): Promise<void> {
     const settings = ctx.config;
     this.ticks++;
     resolver.refresh();
@@ -233,7 +228,7 @@ export class CpuIdleTracer implements Tracer<CpuIdleSettings> {
       source: this.sources.get(chosen.id) ?? 'v1',
     };
     const data: CpuIdleEventData = { ...this.figures(settings, chosen.percent, chosen.delta), ...profile, ...(await lookback), sample, score: chosen.score };
-    await ctx.save({ containerId: container.id, container: containerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
+    await ctx.save({ containerId: container.id, container: toContainerRef(container), time, capture: { startedMs: captureStarted, endedMs: captureEnded }, data });
     ctx.logger.info('cpuidle captured', { container_id: container.id, score: chosen.score, samples: profile.profile?.samples ?? 0 });
   }
 

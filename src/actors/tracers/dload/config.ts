@@ -21,7 +21,7 @@ export const dloadSettingsSchema = z.strictObject({
   iowaitFrames: regexSchema.default(DEFAULT_IOWAIT_FRAMES),
   /** procfs mount (tests and chroots). */
   procRoot: z.string().regex(/^\//).default('/proc'),
-  /** The container resolver's configuration (until the runtime hands one over in the context). */
+  /** The container resolver's configuration: ctx.containers is built from it (docs/runtime.md, "Containers in a tracer"). */
   containers: containersConfigSchema,
 });
 

@@ -3,8 +3,8 @@
 // (runnable + D, and D only) whose decay matches the real interval, and when the D average
 // passes the threshold captures the D tasks' kernel stacks (container and host). docs/dload.md.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ContainerResolver, isContainerGone, type Container } from '../../../containers/index.js';
-import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
+import { isContainerGone, toContainerRef, type Container } from '../../../containers/index.js';
+import { Flag, registerTracer, type ContainerView, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { buildEventData, type DloadEventData } from './capture.js';
 import { beforeForEvent, cgroupIdOfDir, type BeforeFields } from '../shared/lookback-before.js';
 import type { DloadSettings } from './config.js';
@@ -41,13 +41,13 @@ export interface DloadSample {
 
 export class DloadTracer implements Tracer<DloadSettings> {
   private readonly states = new Map<string, ContainerState>();
-  private resolver: ContainerResolver | undefined;
+  private resolver: ContainerView | undefined;
   /** Called after each interval (tests observe the loop through it). */
   onSample: ((samples: DloadSample[], fired: string[]) => void) | undefined;
 
   async start(ctx: TracerContext<DloadSettings>): Promise<void> {
     const settings = ctx.config;
-    const resolver = (this.resolver = new ContainerResolver(settings.containers));
+    const resolver = (this.resolver = ctx.containers);
     while (!ctx.signal.aborted) {
       const fired: string[] = [];
       const samples = this.sampleAll(resolver, settings);
@@ -67,7 +67,7 @@ export class DloadTracer implements Tracer<DloadSettings> {
   }
 
   /** One tick: rescan the containers, count each one's tasks, update its averages. */
-  sampleAll(resolver: ContainerResolver, settings: DloadSettings, now = Date.now()): DloadSample[] {
+  sampleAll(resolver: ContainerView, settings: DloadSettings, now = Date.now()): DloadSample[] {
     const { removed } = resolver.refresh();
     for (const c of removed) this.states.delete(c.id);
     const samples: DloadSample[] = [];
@@ -95,7 +95,7 @@ export class DloadTracer implements Tracer<DloadSettings> {
 
   /** Manual capture of one container (containerId required), bypassing the threshold and cooldown. */
   async trigger(request: TriggerRequest, ctx: TracerContext<DloadSettings>): Promise<void> {
-    const resolver = this.resolver ?? new ContainerResolver(ctx.config.containers);
+    const resolver = this.resolver ?? ctx.containers;
     const container = request.containerId !== undefined ? resolver.byId(request.containerId) : undefined;
     if (container === undefined) throw new DloadError('DLOAD_UNKNOWN_CONTAINER', `dload trigger needs a known containerId, got ${String(request.containerId)}`);
     const state = this.state(container, ctx.config.intervalSeconds);
@@ -160,7 +160,7 @@ export class DloadTracer implements Tracer<DloadSettings> {
     await ctx.save({
       time,
       capture: { startedMs: time, endedMs: Date.now() },
-      container: { id: c.id, type: c.type, ...(c.qos !== undefined ? { qos: c.qos } : {}), ...(c.hostname !== undefined ? { hostname: c.hostname } : {}) },
+      container: toContainerRef(c),
       data: withBefore,
     });
     return withBefore;

@@ -3,12 +3,12 @@
 // kernel.hung_task_timeout_secs; the event carries its /proc stack and the other D tasks.
 // docs/kevents.md.
 import { readFileSync } from 'node:fs';
-import { ContainerResolver } from '../../../containers/index.js';
+import { toContainerRef } from '../../../containers/index.js';
 import { KEV_HANG_OBJECT, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
 import type { HungtaskSettings } from './config.js';
-import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../shared/kevent-support.js';
+import { containerOf, eventTimeMs, runKevent, type KeventSpec } from '../shared/kevent-support.js';
 import { blockedTasks, kernelStack, taskState, wchan } from './procstack.js';
 
 export interface HungtaskEventData {
@@ -41,7 +41,7 @@ export class HungtaskTracer implements Tracer<HungtaskSettings> {
 
   async start(ctx: TracerContext<HungtaskSettings>): Promise<void> {
     const s = ctx.config;
-    const resolver = new ContainerResolver(s.containers);
+    const resolver = ctx.containers;
     await runKevent(ctx as TracerContext<unknown>, this.spec, async (e: KevEvent) => {
       // The same task is reported at every khungtaskd check while it stays blocked.
       if (!(await ctx.cooldown.tryArm(`tid:${e.pid}`))) return;
@@ -57,7 +57,7 @@ export class HungtaskTracer implements Tracer<HungtaskSettings> {
         hung_task_timeout_secs: sysctlNumber(`${s.procRoot}/sys/kernel/hung_task_timeout_secs`),
         blocked_processes: blockedTasks(s.procRoot, s.maxOtherBlocked, e.pid),
       };
-      await ctx.save({ type: 'event', time: eventTimeMs(e.time_ns), data, ...(container !== undefined ? { container: containerRef(container) } : {}) });
+      await ctx.save({ type: 'event', time: eventTimeMs(e.time_ns), data, ...(container !== undefined ? { container: toContainerRef(container) } : {}) });
     }, (o) => this.onAttached?.(o));
   }
 }

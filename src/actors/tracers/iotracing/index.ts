@@ -2,12 +2,11 @@
 // /proc/diskstats) -> a tracepoint-only BPF capture naming the processes, files and blocked
 // tasks behind it. Per-device cooldown (HUATUO has none). docs/iotracing.md.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ContainerResolver } from '../../../containers/index.js';
 import { IOTRACING_OBJECT, iotracingRodata } from '../../../native/bpf/iotracing.js';
 import { tracepointUnavailableReason } from '../../../native/bpf/kevents.js';
 import { TracerUnavailableError } from '../../errors.js';
 import { assertKernelFeatures } from '../shared/kernel-features.js';
-import { Flag, registerTracer, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
+import { Flag, registerTracer, type ContainerView, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { captureIo, iotracingAutoload, type CaptureResult } from './capture.js';
 import { IO_START_PROGRAMS, selectIoStartProgram } from './start-program.js';
 import type { IotracingSettings } from './config.js';
@@ -61,7 +60,7 @@ async function assertCaptureLoads(ctx: TracerContext<IotracingSettings>): Promis
 
 export class IotracingTracer implements Tracer<IotracingSettings> {
   private capturing = false;
-  private resolver: ContainerResolver | undefined;
+  private resolver: ContainerView | undefined;
   private latest = new Map<string, IoStatus>();
   /** Called after each reading (tests observe the loop through it). */
   onSample: ((statuses: Map<string, IoStatus>, anomalies: Anomaly[], fired: string[]) => void) | undefined;
@@ -69,7 +68,7 @@ export class IotracingTracer implements Tracer<IotracingSettings> {
   async start(ctx: TracerContext<IotracingSettings>): Promise<void> {
     const s = ctx.config;
     await assertCaptureLoads(ctx);
-    this.resolver = new ContainerResolver(s.containers);
+    this.resolver = ctx.containers;
     const detector = new IoDetector(s.thresholds, s.devices);
     detector.observe(readDiskstats(ctx.procRoot), Date.now()); // baseline
     while (!ctx.signal.aborted) {

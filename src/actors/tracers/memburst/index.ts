@@ -3,8 +3,7 @@
 // window and is above anon% of MemTotal (and the supervisor's cooldown allows) it saves the
 // top processes by RSS and by anon growth over the window, with their containers. docs/memburst.md.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ContainerResolver } from '../../../containers/index.js';
-import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
+import { Flag, registerTracer, type ContainerView, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import type { MemburstSettings } from './config.js';
 import { SampleWindow, evaluateBurst, type BurstVerdict } from './detector.js';
 import { buildEventData, type ContainerOfPid, type MemburstEventData } from './event.js';
@@ -27,7 +26,7 @@ export interface MemburstSample {
 export class MemburstTracer implements Tracer<MemburstSettings> {
   private last: MemburstSample | undefined;
   private history: ProcessHistory | undefined;
-  private resolver: ContainerResolver | undefined;
+  private resolver: ContainerView | undefined;
   private current: ProcessMemory[] = [];
   private pageSize: number | undefined;
   /** Called after each sample with whether the rule fired and whether the cooldown let it save. */
@@ -80,7 +79,7 @@ export class MemburstTracer implements Tracer<MemburstSettings> {
   }
 
   private containerOf(ctx: TracerContext<MemburstSettings>): (pid: number) => ContainerOfPid {
-    if (this.resolver === undefined) this.resolver = new ContainerResolver(ctx.config.containers);
+    if (this.resolver === undefined) this.resolver = ctx.containers;
     else this.resolver.refresh();
     const resolver = this.resolver;
     return (pid) => {

@@ -3,11 +3,11 @@
 // already gone. The document's container is the victim's. docs/kevents.md.
 // Before 6.9 mark_victim passes only a pid: variant.ts picks the program from kernel BTF,
 // and what BPF could not learn there (no SIGKILL seen) is read from /proc/<pid> here.
-import { ContainerResolver } from '../../../containers/index.js';
+import { toContainerRef } from '../../../containers/index.js';
 import { KEV_OOM_OBJECT, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
-import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../shared/kevent-support.js';
+import { containerOf, eventTimeMs, runKevent, type KeventSpec } from '../shared/kevent-support.js';
 import type { OomSettings } from './config.js';
 import { readOomMeminfo } from './meminfo.js';
 import { readComm } from '../../../procfs/index.js';
@@ -40,7 +40,7 @@ export class OomTracer implements Tracer<OomSettings> {
 
   async start(ctx: TracerContext<OomSettings>): Promise<void> {
     const s = ctx.config;
-    const resolver = new ContainerResolver(s.containers);
+    const resolver = ctx.containers;
     const program = selectOomProgramFromBtf(this.spec);
     this.variant = program.variant;
     ctx.logger.info(`oom: mark_victim passes the victim ${program.variant === 'task' ? 'task' : 'pid'}: using ${program.spec.object}`);
@@ -61,7 +61,7 @@ export class OomTracer implements Tracer<OomSettings> {
         trigger: { pid: e.trigger_pid, comm: e.trigger_comm },
         memory_snapshot: { host_meminfo: meminfo },
       };
-      await ctx.save({ type: 'event', time: eventTimeMs(e.time_ns), data, ...(container !== undefined ? { container: containerRef(container) } : {}) });
+      await ctx.save({ type: 'event', time: eventTimeMs(e.time_ns), data, ...(container !== undefined ? { container: toContainerRef(container) } : {}) });
     }, (o) => this.onAttached?.(o));
   }
 }

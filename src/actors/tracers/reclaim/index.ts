@@ -5,11 +5,11 @@
 //   own limit), summed per memory cgroup in BPF; memcgThresholdMs within memcgWindowMs is an
 //   event, then the cgroup is quiet for memcgCooldownSeconds.
 // Both carry the reclaiming task's container.
-import { ContainerResolver } from '../../../containers/index.js';
+import { toContainerRef } from '../../../containers/index.js';
 import { KEV_RECLAIM_OBJECT, KevKind, kevReclaimRodata, type KevEvent } from '../../../native/bpf/kevents.js';
 import type { BpfObject } from '../../../native/index.js';
 import { Flag, registerTracer, type Tracer, type TracerContext } from '../../tracer-api.js';
-import { containerOf, containerRef, eventTimeMs, runKevent, type KeventSpec } from '../shared/kevent-support.js';
+import { containerOf, eventTimeMs, runKevent, type KeventSpec } from '../shared/kevent-support.js';
 import type { ReclaimSettings } from './config.js';
 
 export type ReclaimScope = 'direct' | 'memcg';
@@ -91,13 +91,13 @@ export class ReclaimTracer implements Tracer<ReclaimSettings> {
 
   async start(ctx: TracerContext<ReclaimSettings>): Promise<void> {
     const s = ctx.config;
-    const resolver = new ContainerResolver(s.containers);
+    const resolver = ctx.containers;
     const cooldown = new MemcgCooldown(s.memcgCooldownSeconds * 1000);
     await runKevent(ctx as TracerContext<unknown>, { ...reclaimSpec(s), ...this.specOverride }, async (e: KevEvent) => {
       if (e.kind === KevKind.memcgReclaim && !cooldown.admit(memcgKey(e), Date.now())) return;
       const container = containerOf(resolver, e);
       if (s.containersOnly && container === undefined) return;
-      await ctx.save({ type: 'event', time: eventTimeMs(e.time_ns), data: reclaimEventData(e, container?.id ?? null, s), ...(container !== undefined ? { container: containerRef(container) } : {}) });
+      await ctx.save({ type: 'event', time: eventTimeMs(e.time_ns), data: reclaimEventData(e, container?.id ?? null, s), ...(container !== undefined ? { container: toContainerRef(container) } : {}) });
     }, (o) => this.onAttached?.(o));
   }
 }

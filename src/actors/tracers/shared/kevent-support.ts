@@ -2,13 +2,12 @@
 // "tracepoint missing -> unavailable" rule, running their BPF object as a stream, and
 // naming the container of a task from the cgroup ids BPF read (refreshing the resolver
 // once on a miss: the container may be younger than the last scan).
-import { ContainerResolver, type Container } from '../../../containers/index.js';
+import type { Container } from '../../../containers/index.js';
 import { tracepointUnavailableReason, type KevEvent, type TracepointProbe } from '../../../native/bpf/kevents.js';
 import { runKevStream } from '../../../native/bpf/kevents-stream.js';
 import type { BpfObject } from '../../../native/index.js';
-import type { ContainerRef } from '../../../storage/protocol.js';
 import { TracerUnavailableError } from '../../errors.js';
-import type { TracerContext } from '../../tracer-api.js';
+import type { ContainerView, TracerContext } from '../../tracer-api.js';
 import { assertKernelFeatures } from './kernel-features.js';
 
 const BPF_UNAVAILABLE = new Set(['BPF_LOAD_FAILED', 'BPF_ATTACH_FAILED', 'BPF_ATTACH_UNSUPPORTED']);
@@ -56,17 +55,13 @@ export async function runKevent(ctx: TracerContext<unknown>, spec: KeventSpec, o
 }
 
 /** The container of an event's subject: v2 id, then v1 memory id, then /proc/<pid>/cgroup. */
-export function containerOf(resolver: ContainerResolver, e: Pick<KevEvent, 'cgroup_v2' | 'cgroup_memory' | 'pid'>): Container | undefined {
+export function containerOf(resolver: ContainerView, e: Pick<KevEvent, 'cgroup_v2' | 'cgroup_memory' | 'pid'>): Container | undefined {
   const find = (): Container | undefined =>
     resolver.byCgroupId(e.cgroup_v2) ?? (e.cgroup_memory !== 0n ? resolver.byV1Id('memory', e.cgroup_memory) : undefined) ?? resolver.ofPid(e.pid);
   const found = find();
   if (found !== undefined) return found;
   resolver.refresh();
   return find();
-}
-
-export function containerRef(c: Container): ContainerRef {
-  return { id: c.id, type: c.type, ...(c.qos !== undefined ? { qos: c.qos } : {}), ...(c.hostname !== undefined ? { hostname: c.hostname } : {}) };
 }
 
 /** The BPF time (CLOCK_MONOTONIC ns) of an event as ms since the epoch. */

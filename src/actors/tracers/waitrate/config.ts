@@ -46,7 +46,7 @@ export const waitrateSettingsSchema = z.strictObject({
   trackRoot: z.boolean().default(false),
   /** max_entries of the per-CPU cgroup hash (overflow is counted, never silent). */
   maxCgroups: z.number().int().min(16).max(1 << 20).default(4096),
-  /** The container resolver's configuration (until the runtime hands one over in the context). */
+  /** The container resolver's configuration: ctx.containers is built from it (docs/runtime.md, "Containers in a tracer"). */
   containers: containersConfigSchema,
 });
 

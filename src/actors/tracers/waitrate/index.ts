@@ -2,10 +2,10 @@
 // sampled every interval from always-on per-CPU BPF counters; a spike over the container's
 // own 30-minute history starts a 15 s capture naming the competitors. docs/waitrate.md.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ContainerResolver, type Container } from '../../../containers/index.js';
+import { toContainerRef, type Container } from '../../../containers/index.js';
 import { TracerUnavailableError } from '../../errors.js';
 import { assertKernelFeatures } from '../shared/kernel-features.js';
-import { Flag, registerTracer, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
+import { Flag, registerTracer, type ContainerView, type MetricSample, type Tracer, type TracerContext, type TriggerRequest } from '../../tracer-api.js';
 import { captureCompetitors } from './capture.js';
 import { cgroupV2Support, readCgroupSources } from './cgroup-support.js';
 import type { Threshold, WaitrateSettings } from './config.js';
@@ -40,14 +40,14 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
   private approximations: Record<(typeof APPROXIMATION_KINDS)[number], bigint> | undefined;
   private readonly detectors = new Map<string, SpikeDetector>();
   private capturing = false;
-  private resolver: ContainerResolver | undefined;
+  private resolver: ContainerView | undefined;
   /** Called after each interval (tests observe the loop through it). */
   onSample: ((samples: ContainerSample[], fired: string[]) => void) | undefined;
 
   async start(ctx: TracerContext<WaitrateSettings>): Promise<void> {
     const settings = ctx.config;
     const open: BpfOpener = (name, options) => ctx.loadBpf(name, options);
-    const resolver = (this.resolver = new ContainerResolver(settings.containers));
+    const resolver = (this.resolver = ctx.containers);
     assertKernelFeatures('waitrate');
     // A v1-only host: the programs would run on every switch and see only the v2 root.
     const support = cgroupV2Support(readCgroupSources(), resolver.list());
@@ -106,7 +106,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
 
   /** Manual capture of one container (containerId required), bypassing the detector. */
   async trigger(request: TriggerRequest, ctx: TracerContext<WaitrateSettings>): Promise<void> {
-    const resolver = this.resolver ?? new ContainerResolver(ctx.config.containers);
+    const resolver = this.resolver ?? ctx.containers;
     const container = request.containerId !== undefined ? resolver.byId(request.containerId) : undefined;
     if (container === undefined) throw new WaitrateError('WAITRATE_UNKNOWN_CONTAINER', `waitrate trigger needs a known containerId, got ${String(request.containerId)}`);
     const sample = this.latest.find((s) => s.container.id === container.id);
@@ -185,7 +185,7 @@ export class WaitrateTracer implements Tracer<WaitrateSettings> {
       await ctx.save({
         time: detectedAt,
         capture: { startedMs: captureStarted, endedMs: captureEnded },
-        container: { id: container.id, type: container.type, ...(container.qos !== undefined ? { qos: container.qos } : {}), ...(container.hostname !== undefined ? { hostname: container.hostname } : {}) },
+        container: toContainerRef(container),
         data,
       });
     } finally {
