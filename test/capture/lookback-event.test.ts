@@ -72,7 +72,12 @@ test('cpusys attaches before (look-back) next to after (its capture) on a manual
     base.closeAll();
     await closeCapturePool();
   });
-  const ctx = { ...base, lookback: async ({ fromMs, toMs, cgroupId }: { fromMs: number; toMs: number; cgroupId?: string }) => host.answer(fromMs, toMs, cgroupId) };
+  // Copy the descriptors, not the values: a spread would read the lazy ctx.containers getter,
+  // which throws for cpusys (it has no containers block), as the runtime's does.
+  const ctx = Object.defineProperties({}, {
+    ...Object.getOwnPropertyDescriptors(base),
+    lookback: { value: async ({ fromMs, toMs, cgroupId }: { fromMs: number; toMs: number; cgroupId?: string }) => host.answer(fromMs, toMs, cgroupId) },
+  }) as typeof base & { lookback: (q: { fromMs: number; toMs: number; cgroupId?: string }) => ReturnType<typeof host.answer> };
   await sleep(2000);
   await new CpuSysTracer().trigger({ reason: 'test' }, ctx);
   const data = base.saved[0]!.data as { flamedata: unknown[]; before?: { samples: number; frequency: number; flamedata: Array<{ label: string }> }; before_error?: unknown };
