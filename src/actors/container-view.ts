@@ -1,8 +1,8 @@
 // What backs ctx.containers: one container resolver per tracer actor, built on first use from
 // the tracer's validated `settings.containers` (so each tracer keeps its own roots and filter,
 // as when every tracer built its own) and shared by start() and trigger() contexts. A settings
-// update that brings a new `containers` object gets a new resolver on the next access; a
-// tracer that kept the previous view keeps it until it asks again.
+// update that brings a new `containers` object gets a new resolver on the next access (the old
+// one is closed: it stops watching); a tracer that kept the previous view keeps it until it asks again.
 import { ContainerResolver, type ContainersConfig } from '../containers/index.js';
 import { ActorError } from './errors.js';
 import type { ContainerView } from './tracer-api.js';
@@ -25,6 +25,10 @@ export class ContainerViewCache {
     if (this.resolver === undefined || this.builtFrom !== config) {
       // The settings were parsed (defaults applied) before they reached the actor: build
       // without validating again, so the worker never loads zod.
+      // The replaced resolver stops watching the trees (its inotify watches, one per cgroup
+      // directory, would otherwise stay until the actor exits). A tracer that kept it still
+      // gets answers; its next refreshIfChanged() watches again.
+      this.resolver?.close();
       this.resolver = new ContainerResolver(config);
       this.builtFrom = config;
     }

@@ -2,7 +2,8 @@
 // prints prog_id, run_cnt and run_time_ns for every bpf-prog fd. The agent's actors are
 // worker threads of one process (their fds are its fds) or child processes (their own pid),
 // so this reads exactly the agent's programs, at the moment asked, whatever tracer opened them.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { listOpenFds } from '../procfs/index.js';
 
 export interface ProgramCounters {
   id: number;
@@ -24,15 +25,9 @@ export function parseProgFdinfo(text: string): ProgramCounters | undefined {
 /** Every BPF program held open by `pid`, by program id (one entry per program, not per fd). */
 export function programCountersOf(pid: number): Map<number, ProgramCounters> {
   const out = new Map<number, ProgramCounters>();
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return out; // the process is gone
-  }
-  for (const fd of fds) {
+  for (const { fd, target } of listOpenFds('/proc', pid)) {
+    if (target !== 'anon_inode:bpf-prog') continue;
     try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
       const c = parseProgFdinfo(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
       if (c !== undefined) out.set(c.id, c);
     } catch {

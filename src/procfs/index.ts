@@ -9,3 +9,5 @@ export { parseStat, readTaskStat, readWchan, type TaskStat } from './stat.js';
 export { parseMeminfo, readMeminfo } from './meminfo.js';
 export { parseStatus, type ProcessMemory } from './status.js';
 export { parseProcPidCgroup, readProcPidCgroup, type ProcCgroups } from './cgroup.js';
+export { listOpenFds, type OpenFd } from './fds.js';
+export { readProcIo, type ProcIo } from './io.js';

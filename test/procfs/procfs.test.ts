@@ -3,11 +3,13 @@
 // processes, including one that has exited and been reaped.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { totalmem } from 'node:os';
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/paths.js';
 import {
   listHostTids,
+  listOpenFds,
   listPids,
   listTids,
   parseKernelStack,
@@ -17,6 +19,7 @@ import {
   readKernelStack,
   readMeminfo,
   readProcFile,
+  readProcIo,
   readProcPidCgroup,
   readTaskStat,
   readWchan,
@@ -135,6 +138,25 @@ describe('procfs on the live /proc', () => {
     assert.equal(readTaskStat('/proc', w.pid), undefined);
     assert.equal(readWchan('/proc', w.pid), undefined);
     assert.equal(readProcPidCgroup('/proc', w.pid), undefined);
+    assert.deepEqual(listOpenFds('/proc', w.pid), []);
+    assert.equal(readProcIo('/proc', w.pid), undefined);
+  });
+
+  it('open descriptors: a file this process opened is listed with its path; io counts what it wrote', () => {
+    const path = join(tmpdir(), `autotracer-fds-${process.pid}`);
+    const before = readProcIo('/proc', process.pid);
+    writeFileSync(path, 'x'.repeat(4096));
+    const fd = openSync(path, 'r');
+    try {
+      const entry = listOpenFds('/proc', process.pid).find((f) => f.fd === fd);
+      assert.deepEqual(entry, { fd, target: path, link: `/proc/${process.pid}/fd/${fd}` });
+      const after = readProcIo('/proc', process.pid);
+      assert.ok(before !== undefined && after !== undefined && after.wchar - before.wchar >= 4096, `wchar grew by the 4096 bytes written (${before?.wchar} -> ${after?.wchar})`);
+    } finally {
+      closeSync(fd);
+      rmSync(path, { force: true });
+    }
+    assert.equal(listOpenFds('/proc', process.pid).some((f) => f.fd === fd && f.target === path), false, 'closed: no longer listed');
   });
 
   it('meminfo: MemTotal is the total memory the OS reports', () => {

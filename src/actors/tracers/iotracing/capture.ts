@@ -20,8 +20,8 @@ import {
 } from '../../../native/bpf/iotracing.js';
 import { resolveTargetDisks } from './block-topology.js';
 import { selectIoStartProgram, startProgramAutoload, type IoStartProgram } from './start-program.js';
-import { listPids, readComm, readKernelStack, readProcFile } from '../../../procfs/index.js';
-import { deviceName, openFiles, readProcIo, type OpenFile, type ProcIo } from './procfs.js';
+import { listPids, readComm, readKernelStack, readProcFile, readProcIo, type ProcIo } from '../../../procfs/index.js';
+import { deviceName, openFiles, type OpenFile } from './open-files.js';
 
 export type BpfOpener = (name: string, options: BpfOpenOptions) => BpfObject | Promise<BpfObject>;
 

@@ -1,26 +1,8 @@
-// /proc readers only the capture needs: per-process IO counters (for file-system-level
-// bytes) and the files a process has open (inode -> path, and files on a device). Pid lists
-// and comm are src/procfs's.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-
-export interface ProcIo {
-  /** Bytes passed to read()/pread()/... syscalls (file-system level, includes pipes and sockets). */
-  rchar: number;
-  wchar: number;
-  /** Bytes this process caused to be fetched from / sent to storage. */
-  readBytes: number;
-  writeBytes: number;
-}
-
-export function readProcIo(procRoot: string, pid: number): ProcIo | undefined {
-  try {
-    const text = readFileSync(`${procRoot}/${pid}/io`, 'utf8');
-    const get = (k: string): number => Number(new RegExp(`^${k}:\\s*(\\d+)`, 'm').exec(text)?.[1] ?? 0);
-    return { rchar: get('rchar'), wchar: get('wchar'), readBytes: get('read_bytes'), writeBytes: get('write_bytes') };
-  } catch {
-    return undefined; // exited, or a kernel thread without io
-  }
-}
+// The files a process has open, as the capture needs them: regular files (inode -> path, on
+// which device) and block device nodes (which device they name), and a device's name. The
+// descriptor listing itself, pid lists and /proc/<pid>/io are src/procfs's.
+import { readFileSync, statSync } from 'node:fs';
+import { listOpenFds } from '../../../procfs/index.js';
 
 export interface OpenFile {
   path: string;
@@ -41,21 +23,13 @@ export function devMinor(dev: bigint): number {
   return Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
 }
 
-/** Regular files and block devices open by `pid` (through /proc/<pid>/fd: readlink + stat). */
+/** Regular files and block devices open by `pid` (its /proc/<pid>/fd links, each stat()ed once). */
 export function openFiles(procRoot: string, pid: number): OpenFile[] {
-  let fds: string[];
-  try {
-    fds = readdirSync(`${procRoot}/${pid}/fd`);
-  } catch {
-    return [];
-  }
   const out: OpenFile[] = [];
   const seen = new Set<string>();
-  for (const fd of fds) {
+  for (const { target: path, link } of listOpenFds(procRoot, pid)) {
+    if (!path.startsWith('/') || seen.has(path)) continue;
     try {
-      const link = `${procRoot}/${pid}/fd/${fd}`;
-      const path = readlinkSync(link);
-      if (!path.startsWith('/') || seen.has(path)) continue;
       const st = statSync(link, { bigint: true });
       if (st.isFile()) {
         out.push({ path, major: devMajor(st.dev), minor: devMinor(st.dev), ino: st.ino });
