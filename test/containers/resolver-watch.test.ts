@@ -9,6 +9,8 @@ import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createContainerResolver } from '../../src/containers/create.js';
+import { directFs, type ScanFs } from '../../src/containers/scan.js';
+import { WatchedTree } from '../../src/containers/tree-watch.js';
 import type { ContainerResolver } from '../../src/containers/resolver.js';
 import { createTestCgroup, removeTestCgroup, TEST_CGROUP_PARENT, waitFor, type TestCgroup } from '../support/host.js';
 
@@ -97,6 +99,68 @@ describe('resolver refresh driven by cgroup creation and removal', { concurrency
     ctr = mkChild(root, 'ctr');
     await waitFor(() => (res.refreshIfChanged(), res.byId('ctr')?.v2Id === ctr.id), { timeoutMs: 5000, what: 'the new inode' });
     assert.notEqual(res.byId('ctr'), first);
+  });
+
+  it('a parent\'s cached list is patched by name after a mkdir or rmdir, not listed again; a removed directory reads as absent', async () => {
+    const root = createTestCgroup('rs-patch');
+    made.push(root);
+    const calls = { subdirs: 0, isDirectory: 0 };
+    const counting: ScanFs = {
+      subdirs: (dir) => (calls.subdirs++, directFs.subdirs(dir)),
+      inode: (dir) => directFs.inode(dir),
+      isDirectory: (path) => (calls.isDirectory++, directFs.isDirectory(path)),
+    };
+    const tree = new WatchedTree(counting);
+    try {
+      const mid = join(root.v2Path, 'mid');
+      mkdirSync(mid);
+      children.push(mid);
+      assert.deepEqual(tree.subdirs(root.v2Path), ['mid']);
+      assert.deepEqual(tree.subdirs(mid), []);
+      assert.equal(calls.subdirs, 2);
+      for (const name of ['a', 'b', 'c']) {
+        mkdirSync(join(mid, name));
+        children.push(join(mid, name));
+      }
+      rmChild(join(mid, 'b'));
+      await waitFor(() => tree.changed && [...(tree.subdirs(mid) ?? [])].sort().join() === 'a,c', { timeoutMs: 5000, what: 'a and c listed under mid' });
+      assert.equal(calls.subdirs, 2, 'mid was not listed again');
+      assert.ok(calls.isDirectory >= 3, `each reported name looked at (${calls.isDirectory})`);
+
+      // mid itself removed: its own watch reports it, and the parent's event drops it.
+      tree.markScanned();
+      rmChild(join(mid, 'a'));
+      rmChild(join(mid, 'c'));
+      rmChild(mid);
+      await waitFor(() => tree.changed && tree.subdirs(mid) === undefined, { timeoutMs: 5000, what: 'mid read as absent' });
+      assert.deepEqual(tree.subdirs(root.v2Path), []);
+    } finally {
+      tree.close();
+    }
+  });
+
+  it('after bursts of mkdir and rmdir the watched refresh lists what a rescan from scratch lists', async () => {
+    const root = createTestCgroup('rs-burst');
+    made.push(root);
+    const res = resolverOf('rs-burst');
+    res.refreshIfChanged();
+    const live: string[] = [];
+    const snapshot = (r: ContainerResolver): string[] => r.list({ all: true }).map((c) => `${c.id}:${c.v2Id}`).sort();
+    for (let burst = 0; burst < 4; burst++) {
+      for (let i = 0; i < 15; i++) {
+        const name = `b${burst}-${i}`;
+        mkChild(root, name);
+        live.push(name);
+      }
+      for (const name of live.splice(0, 7)) rmChild(join(root.v2Path, name));
+      await sleep(50); // let inotify deliver
+      res.refreshIfChanged();
+      const fresh = resolverOf('rs-burst');
+      assert.deepEqual(snapshot(res), snapshot(fresh), `burst ${burst}`);
+      assert.deepEqual(res.list({ all: true }).map((c) => c.id).sort(), [...live].sort());
+    }
+    assert.equal(res.refreshCounts.full, 1, 'no rescan from scratch');
+    for (const name of live) rmChild(join(root.v2Path, name));
   });
 
   it('still rescans from scratch on its period (the safety net)', async () => {
