@@ -1,18 +1,10 @@
 // Keys an older configuration may still carry, rewritten to their current place before the
 // schema sees them, each with a one-line warning naming the new key. An old file keeps its
 // meaning: nothing is dropped silently, and nothing is accepted that was refused before.
+import { SETTINGS_COOLDOWN_MOVED } from '../actors/tracers/moved-settings.js';
 
 /** Where load-time warnings go (run, check-config, doctor: stderr). */
 export type ConfigWarn = (message: string) => void;
-
-/**
- * Tracers whose `settings` had a `cooldownSeconds` of their own before issue 15 (an override in
- * cpusys, cpuidle, dload, memburst and waitrate; the cooldown itself, 600 s, in hungtask and
- * iotracing). Now `tracers.<name>.cooldownSeconds` is the one knob (catalog defaults keep 600 s
- * for hungtask and iotracing); `example`, `oom` and `reclaim` never had the key, so it stays an
- * unknown key there.
- */
-const hadSettingsCooldown: ReadonlySet<string> = new Set(['cpusys', 'cpuidle', 'dload', 'memburst', 'waitrate', 'hungtask', 'iotracing']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -27,7 +19,7 @@ export function liftSettingsCooldowns(raw: unknown, warn: ConfigWarn): unknown {
   if (!isRecord(raw) || !isRecord(raw.tracers)) return raw;
   let tracers: Record<string, unknown> | undefined;
   for (const [name, entry] of Object.entries(raw.tracers)) {
-    if (!hadSettingsCooldown.has(name) || !isRecord(entry) || !isRecord(entry.settings) || !('cooldownSeconds' in entry.settings)) continue;
+    if (!SETTINGS_COOLDOWN_MOVED.has(name) || !isRecord(entry) || !isRecord(entry.settings) || !('cooldownSeconds' in entry.settings)) continue;
     const { cooldownSeconds, ...settings } = entry.settings;
     warn(`tracers.${name}.settings.cooldownSeconds is deprecated, use tracers.${name}.cooldownSeconds (its value ${JSON.stringify(cooldownSeconds)} is used)`);
     tracers ??= { ...raw.tracers };

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { ActorError } from '../actors/errors.js';
 import { builtinTracers } from '../actors/tracers/catalog.js';
+import { movedCooldownMessage } from '../actors/tracers/moved-settings.js';
 
 const schemaByModule = new Map<string, z.ZodType>(Object.values(builtinTracers).map((entry) => [entry.modulePath, entry.settingsSchema]));
 
@@ -34,6 +35,9 @@ export function validateTracerSettings(tracer: string, modulePath: string, setti
   const schema = schemaByModule.get(modulePath);
   if (schema === undefined) return settings;
   const parsed = schema.safeParse(settings ?? {});
+  // A key that moved out of settings is refused by the schema as unknown: say where it went.
+  const moved = parsed.success ? undefined : movedCooldownMessage(tracer, settings);
+  if (moved !== undefined) throw new ActorError('TRACER_BAD_CONFIG', moved);
   if (!parsed.success) throw new ActorError('TRACER_BAD_CONFIG', `tracer "${tracer}": invalid settings: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }

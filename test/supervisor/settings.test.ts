@@ -48,3 +48,16 @@ test('settings validated at config load are not validated again by the superviso
   await waitFor('example running', () => supervisor.tracerStatus('example').state === 'running');
   assert.equal(supervisor.tracerStatus('example').lastError, undefined);
 });
+
+test('a settings key that moved out of settings is refused with where it went, not as unknown', () => {
+  const cpusys = builtinTracers.cpusys!.modulePath;
+  assert.throws(
+    () => validateTracerSettings('cpusys', cpusys, { cooldownSeconds: 30 }),
+    (err: Error & { code?: string }) => err.code === 'TRACER_BAD_CONFIG' && /settings\.cooldownSeconds moved to tracers\.cpusys\.cooldownSeconds/.test(err.message) && /config file/.test(err.message),
+  );
+  // example never had the key: it stays an unknown key there.
+  assert.throws(
+    () => validateTracerSettings('example', example, { cooldownSeconds: 30 }),
+    (err: Error & { code?: string }) => err.code === 'TRACER_BAD_CONFIG' && /cooldownSeconds/.test(err.message) && !/moved to/.test(err.message),
+  );
+});
